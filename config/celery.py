@@ -1,0 +1,40 @@
+"""The Celery app. Without REDIS_URL tasks run eagerly (tests, demo)."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery, Task
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("marelle")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+class TenantTask(Task):
+    """A task that runs in one commune's schema, named explicitly by its first argument.
+
+    The schema is set on entry and the public schema restored on exit, even on failure, so a
+    task never runs in the wrong schema or leaks one to the next task of the worker.
+    """
+
+    abstract = True
+
+    def __call__(self, schema_name: str, *args, **kwargs):
+        from django.db import connection
+        from django_tenants.utils import schema_context
+
+        try:
+            with schema_context(schema_name):
+                return super().__call__(schema_name, *args, **kwargs)
+        finally:
+            connection.set_schema_to_public()
+
+
+def enqueue_on_commit(task, *args, **kwargs) -> None:
+    """Queue a task once the current transaction commits, never for a rolled-back change."""
+    from django.db import transaction
+
+    transaction.on_commit(lambda: task.delay(*args, **kwargs))

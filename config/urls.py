@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from shared_apps.common import views as common_views
+
+admin.site.site_header = "Marelle — administration de la plateforme"
+admin.site.site_title = "Marelle"
+
+urlpatterns = [
+    path("", common_views.home, name="home"),
+    path("healthz", common_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("c/<slug:commune_slug>/", include("config.urls_commune")),
+]
+
+handler404 = "shared_apps.common.views.not_found"
+handler403 = "shared_apps.common.views.permission_denied"
+handler500 = "shared_apps.common.views.server_error"

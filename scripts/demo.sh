@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Prepare and serve the demo: migrate, load the demo data (idempotent), serve on $PORT.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export MARELLE_ENV="${MARELLE_ENV:-demo}"
+PORT="${PORT:-8000}"
+HOST="${HOST:-127.0.0.1}"
+PY=.venv/bin/python
+
+$PY manage.py migrate_platform -v0
+$PY manage.py demo
+$PY manage.py collectstatic --noinput -v0
+
+# Already serving? Ours answers /healthz; anything else on the port is someone else's.
+port_state=$($PY - "$HOST" "$PORT" <<'PYEOF'
+import json, socket, sys, urllib.request
+host, port = sys.argv[1], int(sys.argv[2])
+with socket.socket() as s:
+    s.settimeout(1)
+    if s.connect_ex((host, port)) != 0:
+        print("free"); sys.exit()
+try:
+    with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=3) as r:
+        print("marelle" if json.load(r).get("service") == "marelle" else "taken")
+except Exception:
+    print("taken")
+PYEOF
+)
+if [ "$port_state" = "marelle" ]; then
+  echo "La démo tourne déjà sur http://localhost:$PORT/ (données mises à jour)."
+  exit 0
+elif [ "$port_state" = "taken" ]; then
+  echo "Le port $PORT est déjà pris par un autre programme : relancez avec PORT=8001 make demo" >&2
+  exit 1
+fi
+
+echo "Démo Marelle : http://localhost:$PORT/  (Ctrl+C pour arrêter)"
+exec .venv/bin/gunicorn config.wsgi --bind "$HOST:$PORT" --workers 2 --threads 4 \
+  --access-logfile - --error-logfile - --log-level warning

@@ -1,0 +1,50 @@
+"""Resolve the commune from the path (/c/<slug>/…) and point the connection at its schema.
+
+We route by path on one host, so django-tenants' host-based middleware does not fit, and its
+subfolder mode clears URL caches on every request. This middleware is small: it reads the slug,
+finds the commune (cached), sets the schema, and leaves URL resolution to one URLconf.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+
+from tenants.selectors import commune_for_slug
+
+COMMUNE_PREFIX = "/c/"
+
+
+def slug_from_path(path: str) -> str | None:
+    if not path.startswith(COMMUNE_PREFIX):
+        return None
+    slug = path[len(COMMUNE_PREFIX) :].split("/", 1)[0]
+    return slug or None
+
+
+class CommuneMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        # Every request starts on the public schema, whatever the previous one left behind.
+        connection.set_schema_to_public()
+        request.tenant = None
+        slug = slug_from_path(request.path_info)
+        if slug is not None:
+            commune = commune_for_slug(slug)
+            if commune is None:
+                from shared_apps.common.views import not_found
+
+                return not_found(request, unknown_commune=slug)
+            connection.set_tenant(commune)
+            request.tenant = commune
+        try:
+            return self.get_response(request)
+        finally:
+            connection.set_schema_to_public()
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        # Views under /c/<slug>/ read the commune from request.tenant, not from their kwargs.
+        view_kwargs.pop("commune_slug", None)
+        return None

@@ -1,0 +1,77 @@
+"""The commune (one PostgreSQL schema each), its domains and its staff memberships."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django_tenants.models import DomainMixin, TenantMixin
+
+insee_code_validator = RegexValidator(
+    r"^(\d{5}|2[AB]\d{3})$", "Le code INSEE compte 5 caractères (ex. 01385 ou 2A004)."
+)
+colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", "La couleur s’écrit #RRVVBB (ex. #1F5FAD).")
+
+
+class HolidayZone(models.TextChoices):
+    A = "A", "Zone A"
+    B = "B", "Zone B"
+    C = "C", "Zone C"
+    CORSE = "Corse", "Corse"
+
+
+class Commune(TenantMixin):
+    name = models.CharField("nom", max_length=120)
+    slug = models.SlugField("identifiant d’adresse", max_length=50, unique=True)
+    insee_code = models.CharField(
+        "code INSEE", max_length=5, blank=True, validators=[insee_code_validator]
+    )
+    holiday_zone = models.CharField(
+        "zone de vacances scolaires", max_length=5, choices=HolidayZone.choices, blank=True
+    )
+    contact_email = models.EmailField("e-mail de contact", blank=True)
+    brand_colour = models.CharField(
+        "couleur", max_length=7, default="#1F5FAD", validators=[colour_validator]
+    )
+    logo = models.ImageField("logo", upload_to="logos/", blank=True)
+    is_active = models.BooleanField("active", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # New schemas are cloned from settings.TENANT_BASE_SCHEMA, which holds no rows of its own.
+    auto_create_schema = True
+    clone_mode = "DATA"
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "commune"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Domain(DomainMixin):
+    """A commune's own host name, for later; the platform routes by path (/c/<slug>/)."""
+
+
+class Role(models.TextChoices):
+    AGENT = "agent", "Agent"
+    MANAGER = "manager", "Responsable"
+
+
+class Membership(models.Model):
+    """A staff member's rights in one commune. Checked on every commune staff view."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    commune = models.ForeignKey(Commune, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField("rôle", max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "commune"], name="one_membership_per_commune")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.commune} ({self.get_role_display()})"

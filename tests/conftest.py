@@ -1,0 +1,59 @@
+"""Test set-up: the public schema, the template and two communes are created once per session.
+
+Each test then runs in a transaction that is rolled back, and the connection is put back on the
+public schema afterwards, so tests stay fast and never see each other's rows or schema.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from django.db import connection
+from django_tenants.utils import tenant_context
+
+from tenants.models import Commune
+from tenants.selectors import forget_commune
+from tenants.services import create_commune, ensure_template_schema
+
+COMMUNE_A = {"slug": "commune-a", "name": "Commune A", "insee_code": "01001", "holiday_zone": "A"}
+COMMUNE_B = {"slug": "commune-b", "name": "Commune B", "insee_code": "43157", "holiday_zone": "A"}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        ensure_template_schema()
+        for spec in (COMMUNE_A, COMMUNE_B):
+            if not Commune.objects.filter(slug=spec["slug"]).exists():
+                create_commune(**spec)
+        forget_commune()
+
+
+@pytest.fixture
+def commune_a(db) -> Commune:
+    return Commune.objects.get(slug=COMMUNE_A["slug"])
+
+
+@pytest.fixture
+def commune_b(db) -> Commune:
+    return Commune.objects.get(slug=COMMUNE_B["slug"])
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_after_each_test():
+    yield
+    connection.set_schema_to_public()
+    forget_commune()
+
+
+@pytest.fixture
+def in_commune():
+    """`with in_commune(commune): …` runs code in that commune's schema, then restores."""
+
+    @contextmanager
+    def _ctx(commune: Commune):
+        with tenant_context(commune):
+            yield commune
+
+    return _ctx
