@@ -67,6 +67,8 @@ SHARED_APPS = [
     "tenants",
     "shared_apps.common",
     "shared_apps.accounts",
+    "shared_apps.families",
+    "shared_apps.notifications",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -77,6 +79,7 @@ SHARED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
 ]
 TENANT_APPS = [
     "tenant_apps.catalog",
@@ -102,6 +105,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -210,7 +214,7 @@ else:
 
 # --- Celery -------------------------------------------------------------------------------------
 # Without a broker (tests, demo) tasks run in-process, still only after the transaction commits.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -239,6 +243,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "shared_apps.common.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
+    # Sign-up, token and reset requests per client address (login failures: django-axes).
+    "DEFAULT_THROTTLE_RATES": {"auth": os.environ.get("AUTH_THROTTLE_RATE", "30/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "API Marelle",
@@ -273,3 +280,21 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# --- Platform -----------------------------------------------------------------------------------
+# Absolute links in e-mails (verification, password reset, invitations).
+SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000")
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # reset and verification links expire after 24 hours
+FAMILY_INVITATION_DAYS = 7
+
+# Login throttling (django-axes): 5 failures lock the account and the IP address for 15 minutes.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "shared_apps.accounts.views.locked_out"
+AXES_IPWARE_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "0")) or None
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]

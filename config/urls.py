@@ -13,6 +13,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include("config.api_urls")),
+    path("compte/", include("shared_apps.accounts.urls")),
+    path("famille/", include("shared_apps.families.urls")),
     path("c/<slug:commune_slug>/", include("config.urls_commune")),
 ]
 

@@ -5,6 +5,7 @@ Idempotent: running it again changes nothing that is already there.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -12,6 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from shared_apps.families.models import Relation
+from shared_apps.families.selectors import children_of
+from shared_apps.families.services import add_child
 from tenant_apps.catalog.models import Service, ServiceKind
 from tenants.models import Commune, Role
 from tenants.services import create_commune
@@ -101,6 +105,29 @@ def _ensure_user(email: str, **fields):
     return user
 
 
+DEMO_CHILDREN = (
+    {
+        "first_name": "Léa",
+        "birth_date": datetime.date(2017, 5, 12),
+        "school_class": "CE2",
+        "notes": "",
+    },
+    {
+        "first_name": "Hugo",
+        "birth_date": datetime.date(2020, 1, 20),
+        "school_class": "MS",
+        "notes": "Allergie aux arachides (PAI).",
+    },
+)
+
+
+def _ensure_children(parent) -> None:
+    if children_of(parent).exists():
+        return
+    for child in DEMO_CHILDREN:
+        add_child(user=parent, data={"last_name": "Martin", "relation": Relation.MOTHER, **child})
+
+
 def load_demo() -> list[tuple[str, str]]:
     """Create what is missing; return the demo logins as (who, e-mail)."""
     logins: list[tuple[str, str]] = []
@@ -112,14 +139,15 @@ def load_demo() -> list[tuple[str, str]]:
             operator.is_operator = operator.is_staff = operator.is_superuser = True
             operator.save(update_fields=["is_operator", "is_staff", "is_superuser"])
         logins.append(("Opératrice de la plateforme (admin : /admin/)", DEMO_OPERATOR_EMAIL))
-        _ensure_user(
+        parent = _ensure_user(
             DEMO_PARENT_EMAIL,
             first_name="Camille",
             last_name="Martin",
             phone="06 12 34 56 78",
             address="12 rue des Étangs\n01390 Saint-Marcel",
         )
-        logins.append(("Parent (famille Martin)", DEMO_PARENT_EMAIL))
+        _ensure_children(parent)
+        logins.append(("Parent (famille Martin, deux enfants)", DEMO_PARENT_EMAIL))
         for spec in DEMO_COMMUNES:
             if not get_user_model().objects.filter(email=spec.staff_email).exists():
                 add_staff_member(

@@ -57,3 +57,60 @@ def in_commune():
             yield commune
 
     return _ctx
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters and cached values never carry over from one test to the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def api():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    from tests.factories import UserFactory
+
+    return UserFactory()
+
+
+@pytest.fixture
+def auth_api(user):
+    """An API client authenticated with a Bearer token, as the mobile app is."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {Token.objects.create(user=user).key}")
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def send_mail_now(django_capture_on_commit_callbacks):
+    """Run what would happen after commit (queued e-mail tasks) inside the test transaction."""
+
+    @contextmanager
+    def _ctx():
+        with django_capture_on_commit_callbacks(execute=True):
+            yield
+
+    return _ctx
+
+
+def link_in(message, marker: str) -> str:
+    """The first link in an e-mail's text that contains `marker`."""
+    import re
+
+    for url in re.findall(r"https?://\S+", message.body):
+        if marker in url:
+            return url
+    raise AssertionError(f"no link with {marker!r} in: {message.body}")

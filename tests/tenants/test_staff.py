@@ -22,7 +22,10 @@ def test_create_staff_creates_the_account_and_the_membership(commune_a, client):
     )
     membership = Membership.objects.get(user__email="agent@mairie.fr")
     assert membership.commune == commune_a and membership.role == Role.MANAGER
-    assert client.login(email="agent@mairie.fr", password="s3cret-pw!")
+    response = client.post(
+        "/compte/connexion/", {"email": "agent@mairie.fr", "password": "s3cret-pw!"}
+    )
+    assert response.status_code == 302 and "_auth_user_id" in client.session
 
 
 def test_create_staff_for_an_unknown_commune_fails_and_creates_nobody():

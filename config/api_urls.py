@@ -1,0 +1,33 @@
+"""The public (platform) API, under /api/v1/."""
+
+from django.urls import path
+
+from shared_apps.accounts import api as accounts_api
+from shared_apps.families import api as families_api
+
+urlpatterns = [
+    path("auth/register", accounts_api.RegisterView.as_view(), name="api-register"),
+    path("auth/verify-email", accounts_api.VerifyEmailView.as_view(), name="api-verify-email"),
+    path("auth/token", accounts_api.TokenView.as_view(), name="api-token"),
+    path("auth/logout", accounts_api.LogoutView.as_view(), name="api-logout"),
+    path(
+        "auth/password-reset", accounts_api.PasswordResetView.as_view(), name="api-password-reset"
+    ),
+    path(
+        "auth/password-reset/confirm",
+        accounts_api.PasswordResetConfirmView.as_view(),
+        name="api-password-reset-confirm",
+    ),
+    path("me", accounts_api.MeView.as_view(), name="api-me"),
+    path("me/password", accounts_api.ChangePasswordView.as_view(), name="api-change-password"),
+    path("family/children", families_api.ChildrenView.as_view(), name="api-children"),
+    path(
+        "family/children/<int:child_id>", families_api.ChildDetailView.as_view(), name="api-child"
+    ),
+    path("family/invitations", families_api.InvitationsView.as_view(), name="api-invitations"),
+    path(
+        "family/invitations/accept",
+        families_api.AcceptInvitationView.as_view(),
+        name="api-accept-invitation",
+    ),
+]

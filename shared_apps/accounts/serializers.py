@@ -1,0 +1,73 @@
+from rest_framework import serializers
+
+from shared_apps.accounts.models import User
+from shared_apps.families.selectors import family_id_of
+
+
+class ProfileSerializer(serializers.ModelSerializer):
+    email_verified = serializers.BooleanField(read_only=True)
+    family_id = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "phone",
+            "address",
+            "email_verified",
+            "family_id",
+        ]
+        read_only_fields = ["id", "email"]
+
+    def get_family_id(self, user: User) -> int | None:
+        return family_id_of(user)
+
+
+class RegisterSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    first_name = serializers.CharField(max_length=150, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, allow_blank=True)
+    phone = serializers.CharField(max_length=30, allow_blank=True)
+    address = serializers.CharField(max_length=500, allow_blank=True)
+
+
+class ProfileUpdateSerializer(serializers.Serializer):
+    first_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
+    last_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
+    phone = serializers.CharField(max_length=30, allow_blank=True, required=False)
+    address = serializers.CharField(max_length=500, allow_blank=True, required=False)
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class LinkTokenSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200)
+
+
+class EmailSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class ChangePasswordSerializer(serializers.Serializer):
+    current_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()

@@ -1,0 +1,192 @@
+"""Account use cases: sign-up, e-mail verification, password reset and change, profile."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from config.celery import enqueue_on_commit
+from shared_apps.accounts.models import User
+from shared_apps.accounts.tokens import (
+    email_verification_tokens,
+    password_reset_tokens,
+    user_for_link_token,
+)
+from shared_apps.common.errors import DomainError
+from shared_apps.common.validation import (
+    FieldErrors,
+    check_required,
+    clean_text,
+    normalize_phone,
+)
+
+
+class InvalidLink(DomainError):
+    code = "invalid_token"
+    message = "Ce lien n’est plus valide : il a déjà servi ou il a expiré. Demandez-en un nouveau."
+
+
+class EmailTaken(DomainError):
+    code = "email_taken"
+    status = 409
+    message = "Un compte existe déjà avec cette adresse e-mail. Connectez-vous."
+
+
+class WrongCredentials(DomainError):
+    code = "invalid_credentials"
+    status = 400
+    message = "Adresse e-mail ou mot de passe incorrect."
+
+
+class LockedOut(DomainError):
+    code = "throttled"
+    status = 429
+    message = "Trop de tentatives de connexion. Réessayez dans 15 minutes."
+
+
+PROFILE_LIMITS = {"first_name": 150, "last_name": 150, "address": 500}
+PROFILE_LABELS = {"first_name": "Prénom", "last_name": "Nom", "address": "Adresse postale"}
+
+
+def normalize_email(email: str | None) -> str:
+    return (email or "").strip().lower()
+
+
+def _clean_profile(data: dict, errors: FieldErrors, *, partial: bool) -> dict:
+    cleaned: dict = {}
+    for field in ("first_name", "last_name"):
+        if field in data or not partial:
+            value = clean_text(data.get(field), max_length=PROFILE_LIMITS[field])
+            check_required(errors, field, value, PROFILE_LABELS[field], PROFILE_LIMITS[field])
+            cleaned[field] = value
+    if "address" in data or not partial:
+        value = "\n".join(
+            line.strip()
+            for line in (data.get("address") or "").strip().splitlines()
+            if line.strip()
+        )
+        check_required(errors, "address", value, "Adresse postale", PROFILE_LIMITS["address"])
+        cleaned["address"] = value
+    if "phone" in data or not partial:
+        phone = normalize_phone(data.get("phone") or "")
+        if phone is None:
+            errors.add("phone", "Numéro de téléphone français attendu, par ex. 06 12 34 56 78.")
+        cleaned["phone"] = phone
+    return cleaned
+
+
+def _check_password(errors: FieldErrors, password: str, user: User | None, field="password"):
+    if not password:
+        errors.add(field, "Choisissez un mot de passe.")
+        return
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            errors.add(field, message)
+
+
+def register_user(
+    *, email: str, password: str, first_name: str, last_name: str, phone: str, address: str
+) -> User:
+    """Create a parent's account (personal details entered once) and send the verification link."""
+    errors = FieldErrors()
+    email = normalize_email(email)
+    try:
+        validate_email(email)
+    except ValidationError:
+        errors.add("email", "Adresse e-mail invalide.")
+    profile = _clean_profile(
+        {"first_name": first_name, "last_name": last_name, "phone": phone, "address": address},
+        errors,
+        partial=False,
+    )
+    _check_password(errors, password, User(email=email, **{k: v or "" for k, v in profile.items()}))
+    errors.raise_if_any()
+    if User.objects.filter(email=email).exists():
+        raise EmailTaken(fields={"email": [EmailTaken.message]})
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email, password, **profile)
+    except IntegrityError as exc:  # the same e-mail registered concurrently
+        raise EmailTaken(fields={"email": [EmailTaken.message]}) from exc
+    send_verification_email(user)
+    return user
+
+
+def send_verification_email(user: User) -> None:
+    from shared_apps.accounts.tasks import send_verification_email_task
+
+    enqueue_on_commit(send_verification_email_task, user.pk)
+
+
+def verify_email(*, token: str) -> User:
+    user = user_for_link_token(token, email_verification_tokens)
+    if user is None or user.email_verified:
+        raise InvalidLink()
+    user.email_verified_at = timezone.now()
+    user.save(update_fields=["email_verified_at"])
+    return user
+
+
+def request_password_reset(*, email: str) -> None:
+    """Send a reset link if the account exists; say nothing either way."""
+    from shared_apps.accounts.tasks import send_password_reset_email_task
+
+    user = User.objects.filter(email=normalize_email(email), is_active=True).first()
+    if user is not None:
+        enqueue_on_commit(send_password_reset_email_task, user.pk)
+
+
+def reset_password(*, token: str, password: str) -> User:
+    user = user_for_link_token(token, password_reset_tokens)
+    if user is None:
+        raise InvalidLink()
+    errors = FieldErrors()
+    _check_password(errors, password, user)
+    errors.raise_if_any()
+    user.set_password(password)
+    # A reset proves the mailbox is theirs.
+    user.email_verified_at = user.email_verified_at or timezone.now()
+    user.save(update_fields=["password", "email_verified_at"])
+    return user
+
+
+def change_password(*, user: User, current_password: str, new_password: str) -> None:
+    errors = FieldErrors()
+    if not user.check_password(current_password or ""):
+        errors.add("current_password", "Le mot de passe actuel est incorrect.")
+    _check_password(errors, new_password, user, field="new_password")
+    errors.raise_if_any()
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+
+
+def update_profile(*, user: User, data: dict) -> User:
+    """Change the personal details; the e-mail (the login) is not changed here."""
+    errors = FieldErrors()
+    allowed = {
+        k: v for k, v in data.items() if k in {"first_name", "last_name", "phone", "address"}
+    }
+    cleaned = _clean_profile(allowed, errors, partial=True)
+    errors.raise_if_any()
+    for field, value in cleaned.items():
+        setattr(user, field, value)
+    if cleaned:
+        user.save(update_fields=list(cleaned))
+    return user
+
+
+def authenticate_user(request: HttpRequest, *, email: str, password: str) -> User:
+    """Check credentials through django-axes, which counts failures per account and per IP."""
+    user = authenticate(request, username=normalize_email(email), password=password or "")
+    if getattr(request, "axes_locked_out", False):
+        raise LockedOut()
+    if user is None:
+        raise WrongCredentials()
+    return user

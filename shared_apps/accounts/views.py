@@ -1,0 +1,212 @@
+"""Account pages: "Créer ou accéder à mon compte usager" (e-mail first), sign-up, reset, profile."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from shared_apps.accounts import services
+from shared_apps.accounts.forms import (
+    ChangePasswordForm,
+    EmailStepForm,
+    ForgotPasswordForm,
+    NewPasswordForm,
+    PasswordStepForm,
+    ProfileForm,
+    RegisterForm,
+)
+from shared_apps.accounts.models import User
+from shared_apps.common.api import error_body
+from shared_apps.common.errors import DomainError
+from shared_apps.common.forms import add_domain_error
+
+
+def _next_url(request: HttpRequest) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return reverse("accounts:profile")
+
+
+def _with_next(url: str, request: HttpRequest, **params) -> str:
+    nxt = request.POST.get("next") or request.GET.get("next")
+    if nxt:
+        params["next"] = nxt
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def start(request: HttpRequest) -> HttpResponse:
+    """Step 1 of the guide: the e-mail decides between sign-up and password."""
+    if request.user.is_authenticated:
+        return redirect(_next_url(request))
+    form = EmailStepForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = services.normalize_email(form.cleaned_data["email"])
+        target = (
+            "accounts:password"
+            if User.objects.filter(email=email).exists()
+            else "accounts:register"
+        )
+        return redirect(_with_next(reverse(target), request, email=email))
+    return render(
+        request, "accounts/start.html", {"form": form, "next": request.GET.get("next", "")}
+    )
+
+
+def password_step(request: HttpRequest) -> HttpResponse:
+    email = request.POST.get("email") or request.GET.get("email") or ""
+    if not email and request.method == "GET":
+        return redirect("accounts:login")
+    form = PasswordStepForm(request.POST or None, initial={"email": email})
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.authenticate_user(
+                request, email=form.cleaned_data["email"], password=form.cleaned_data["password"]
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            login(request, user)  # rotates the session key
+            messages.success(request, f"Bonjour {user.get_short_name()} !")
+            return redirect(_next_url(request))
+    return render(
+        request,
+        "accounts/password.html",
+        {
+            "form": form,
+            "email": email,
+            "next": request.GET.get("next") or request.POST.get("next", ""),
+        },
+    )
+
+
+def register(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("accounts:profile")
+    form = RegisterForm(request.POST or None, initial={"email": request.GET.get("email", "")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.register_user(**form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(
+                request,
+                f"Votre compte est créé. Un e-mail de confirmation a été envoyé à {user.email}.",
+            )
+            nxt = request.POST.get("next") or request.GET.get("next")
+            return redirect(_next_url(request) if nxt else reverse("families:children"))
+    return render(
+        request,
+        "accounts/register.html",
+        {"form": form, "next": request.GET.get("next") or request.POST.get("next", "")},
+    )
+
+
+def verify(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        services.verify_email(token=token)
+    except DomainError as exc:
+        return render(request, "accounts/link_invalid.html", {"message": exc.message}, status=400)
+    messages.success(request, "Votre adresse e-mail est confirmée. Merci !")
+    return redirect("accounts:profile" if request.user.is_authenticated else "accounts:login")
+
+
+@login_required
+@require_POST
+def resend_verification(request: HttpRequest) -> HttpResponse:
+    if not request.user.email_verified:
+        services.send_verification_email(request.user)
+    messages.success(
+        request, f"Un nouvel e-mail de confirmation a été envoyé à {request.user.email}."
+    )
+    return redirect("accounts:profile")
+
+
+def forgot_password(request: HttpRequest) -> HttpResponse:
+    form = ForgotPasswordForm(request.POST or None, initial={"email": request.GET.get("email", "")})
+    if request.method == "POST" and form.is_valid():
+        services.request_password_reset(email=form.cleaned_data["email"])
+        return render(request, "accounts/forgot_sent.html", {"email": form.cleaned_data["email"]})
+    return render(request, "accounts/forgot.html", {"form": form})
+
+
+def reset_password(request: HttpRequest, token: str) -> HttpResponse:
+    from shared_apps.accounts.tokens import password_reset_tokens, user_for_link_token
+
+    if user_for_link_token(token, password_reset_tokens) is None:
+        return render(
+            request,
+            "accounts/link_invalid.html",
+            {"message": services.InvalidLink.message, "retry_reset": True},
+            status=400,
+        )
+    form = NewPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reset_password(token=token, password=form.cleaned_data["password"])
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "Votre mot de passe est changé. Vous pouvez vous connecter.")
+            return redirect("accounts:login")
+    return render(request, "accounts/reset.html", {"form": form})
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    user: User = request.user
+    form = ProfileForm(
+        request.POST or None,
+        initial={f: getattr(user, f) for f in ("first_name", "last_name", "phone", "address")},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_profile(user=user, data=form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "Vos informations sont enregistrées.")
+            return redirect("accounts:profile")
+    return render(request, "accounts/profile.html", {"form": form})
+
+
+@login_required
+def change_password(request: HttpRequest) -> HttpResponse:
+    form = ChangePasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_password(user=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            update_session_auth_hash(request, request.user)  # stay logged in here, not elsewhere
+            messages.success(request, "Votre mot de passe est changé.")
+            return redirect("accounts:profile")
+    return render(request, "accounts/change_password.html", {"form": form})
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.success(request, "Vous êtes déconnecté.")
+    return redirect("home")
+
+
+def locked_out(request: HttpRequest, credentials=None, *args, **kwargs) -> HttpResponse:
+    """django-axes calls this when an account or address is locked out."""
+    message = services.LockedOut.message
+    if "/api/" in request.path_info:
+        return JsonResponse(error_body(services.LockedOut.code, message), status=429)
+    return render(request, "accounts/locked_out.html", {"message": message}, status=429)

@@ -1,0 +1,54 @@
+"""Input clean-up shared by forms, API and services: one rule, one place."""
+
+from __future__ import annotations
+
+import re
+
+from shared_apps.common.errors import DomainError
+
+
+class InvalidInput(DomainError):
+    code = "invalid"
+    status = 400
+    message = "Certaines informations ne sont pas valides."
+
+
+class FieldErrors:
+    """Collects field errors, then raises them all at once."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.setdefault(field, []).append(message)
+
+    def raise_if_any(self, message: str | None = None) -> None:
+        if self.errors:
+            raise InvalidInput(message, fields=self.errors)
+
+
+_PHONE_RE = re.compile(r"^(?:\+33|0033|0)([1-9])(\d{8})$")
+
+
+def normalize_phone(raw: str) -> str | None:
+    """French numbers in any usual form → '06 12 34 56 78'; None when it is not one."""
+    compact = re.sub(r"[\s.\-()]", "", raw or "")
+    match = _PHONE_RE.match(compact)
+    if not match:
+        return None
+    digits = "0" + match.group(1) + match.group(2)
+    return " ".join(digits[i : i + 2] for i in range(0, 10, 2))
+
+
+def clean_text(value: str | None, *, max_length: int) -> str:
+    """Trim and collapse inner runs of spaces (names, classes)."""
+    return re.sub(r"[ \t]+", " ", (value or "").strip())[: max_length + 1]
+
+
+def check_required(
+    errors: FieldErrors, field: str, value: str, label: str, max_length: int
+) -> None:
+    if not value:
+        errors.add(field, f"{label} : ce champ est obligatoire.")
+    elif len(value) > max_length:
+        errors.add(field, f"{label} : {max_length} caractères au maximum.")

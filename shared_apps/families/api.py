@@ -1,0 +1,86 @@
+"""Family API: children and the invitation of a second guardian."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from shared_apps.common.errors import NotFound
+from shared_apps.families import services
+from shared_apps.families.selectors import child_of, children_of
+from shared_apps.families.serializers import (
+    AcceptInvitationSerializer,
+    ChildInputSerializer,
+    ChildSerializer,
+    FamilySerializer,
+    InvitationInputSerializer,
+    InvitationSerializer,
+)
+
+
+def _valid(serializer_class, request, **kwargs) -> dict:
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class ChildrenView(GenericAPIView):
+    serializer_class = ChildSerializer
+
+    def get_queryset(self):
+        return children_of(self.request.user).order_by("birth_date", "pk")
+
+    @extend_schema(tags=["family"])
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(ChildSerializer(page, many=True).data)
+
+    @extend_schema(request=ChildInputSerializer, responses={201: ChildSerializer}, tags=["family"])
+    def post(self, request):
+        child = services.add_child(user=request.user, data=_valid(ChildInputSerializer, request))
+        return Response(ChildSerializer(child).data, status=status.HTTP_201_CREATED)
+
+
+class ChildDetailView(APIView):
+    def _child(self, request, child_id):
+        child = child_of(request.user, child_id)
+        if child is None:
+            raise NotFound("Enfant introuvable.")
+        return child
+
+    @extend_schema(responses=ChildSerializer, tags=["family"])
+    def get(self, request, child_id: int):
+        return Response(ChildSerializer(self._child(request, child_id)).data)
+
+    @extend_schema(request=ChildInputSerializer, responses=ChildSerializer, tags=["family"])
+    def patch(self, request, child_id: int):
+        data = _valid(ChildInputSerializer, request, partial=True)
+        child = services.update_child(user=request.user, child_id=child_id, data=data)
+        return Response(ChildSerializer(child).data)
+
+    @extend_schema(responses={204: None}, tags=["family"])
+    def delete(self, request, child_id: int):
+        services.remove_child(user=request.user, child_id=child_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationsView(APIView):
+    @extend_schema(
+        request=InvitationInputSerializer, responses={201: InvitationSerializer}, tags=["family"]
+    )
+    def post(self, request):
+        invitation, _ = services.invite_guardian(
+            user=request.user, email=_valid(InvitationInputSerializer, request)["email"]
+        )
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+
+class AcceptInvitationView(APIView):
+    @extend_schema(request=AcceptInvitationSerializer, responses=FamilySerializer, tags=["family"])
+    def post(self, request):
+        token = _valid(AcceptInvitationSerializer, request)["token"]
+        family = services.accept_invitation(user=request.user, token=token)
+        return Response({"family_id": family.pk})

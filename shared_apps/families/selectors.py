@@ -1,0 +1,37 @@
+"""Reads of a family, always from the point of view of one guardian."""
+
+from __future__ import annotations
+
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from shared_apps.families.models import Child, ChildRelation, Family, Guardian
+
+
+def family_of(user) -> Family | None:
+    guardian = Guardian.objects.select_related("family").filter(user=user).first()
+    return guardian.family if guardian else None
+
+
+def family_id_of(user) -> int | None:
+    return Guardian.objects.filter(user=user).values_list("family_id", flat=True).first()
+
+
+def children_of(user) -> QuerySet[Child]:
+    """The user's family's current children, each with `relation`: who the user is to them."""
+    return Child.objects.filter(family__guardians__user=user, removed_at__isnull=True).annotate(
+        relation=Subquery(
+            ChildRelation.objects.filter(child=OuterRef("pk"), user=user).values("relation")[:1]
+        )
+    )
+
+
+def child_of(user, child_id) -> Child | None:
+    """One of the user's children, or None — another family's child is simply not found."""
+    try:
+        return children_of(user).get(pk=int(child_id))
+    except (Child.DoesNotExist, TypeError, ValueError):
+        return None
+
+
+def guardians_of(family: Family) -> QuerySet[Guardian]:
+    return family.guardians.select_related("user").order_by("joined_at")

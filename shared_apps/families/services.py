@@ -1,0 +1,251 @@
+"""Family use cases: children, and a second guardian joining by invitation."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from config.celery import enqueue_on_commit
+from shared_apps.common.errors import Conflict, DomainError, NotFound
+from shared_apps.common.validation import FieldErrors, check_required, clean_text
+from shared_apps.families.models import Child, ChildRelation, Family, Guardian, Invitation, Relation
+from shared_apps.families.selectors import child_of
+
+OLDEST_CHILD_YEARS = 25  # guardianship of young adults (handicap, apprentices) is plausible
+
+
+class DuplicateChild(Conflict):
+    code = "duplicate_child"
+    message = "Cet enfant est déjà enregistré dans votre famille."
+
+
+class InvalidInvitation(DomainError):
+    code = "invalid_invitation"
+    message = "Cette invitation n’est plus valide : elle a déjà servi ou elle a expiré."
+
+
+class InvitationForSomeoneElse(DomainError):
+    code = "invitation_email_mismatch"
+    status = 403
+    message = (
+        "Cette invitation a été envoyée à une autre adresse e-mail. Connectez-vous avec le compte "
+        "de la personne invitée."
+    )
+
+
+class AlreadyInAFamily(Conflict):
+    code = "already_in_family"
+    message = (
+        "Votre compte fait déjà partie d’une famille avec des enfants : "
+        "il ne peut pas en rejoindre une autre."
+    )
+
+
+def get_or_create_family(user) -> Family:
+    guardian = Guardian.objects.select_related("family").filter(user=user).first()
+    if guardian:
+        return guardian.family
+    with transaction.atomic():
+        family = Family.objects.create()
+        Guardian.objects.create(user=user, family=family)
+    return family
+
+
+CHILD_LIMITS = {"last_name": 150, "first_name": 150, "school_class": 40, "notes": 2000}
+
+
+def _clean_child(data: dict, errors: FieldErrors, *, partial: bool) -> dict:
+    cleaned: dict = {}
+    for field, label in (("last_name", "Nom"), ("first_name", "Prénom")):
+        if field in data or not partial:
+            value = clean_text(data.get(field), max_length=CHILD_LIMITS[field])
+            check_required(errors, field, value, label, CHILD_LIMITS[field])
+            cleaned[field] = value
+    if "school_class" in data or not partial:
+        value = clean_text(data.get("school_class"), max_length=CHILD_LIMITS["school_class"])
+        if len(value) > CHILD_LIMITS["school_class"]:
+            errors.add("school_class", "Classe : 40 caractères au maximum.")
+        cleaned["school_class"] = value
+    if "notes" in data or not partial:
+        value = (data.get("notes") or "").strip()
+        if len(value) > CHILD_LIMITS["notes"]:
+            errors.add("notes", "Information complémentaire : 2000 caractères au maximum.")
+        cleaned["notes"] = value
+    if "birth_date" in data or not partial:
+        birth_date = _parse_date(data.get("birth_date"))
+        today = timezone.localdate()
+        if birth_date is None:
+            errors.add("birth_date", "Date de naissance attendue, par ex. 2018-09-14.")
+        elif birth_date > today:
+            errors.add("birth_date", "La date de naissance ne peut pas être dans le futur.")
+        elif birth_date < today.replace(year=today.year - OLDEST_CHILD_YEARS):
+            errors.add(
+                "birth_date",
+                "Date de naissance peu plausible pour un enfant "
+                f"(plus de {OLDEST_CHILD_YEARS} ans).",
+            )
+        cleaned["birth_date"] = birth_date
+    if "relation" in data or not partial:
+        relation = data.get("relation")
+        if relation not in Relation.values:
+            errors.add("relation", "Choisissez : mère, père, tuteur·rice ou autre.")
+        cleaned["relation"] = relation
+    return cleaned
+
+
+def _parse_date(value) -> datetime.date | None:
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value or ""))
+    except ValueError:
+        return None
+
+
+def _is_duplicate(family_id: int, fields: dict, *, exclude_pk: int | None = None) -> bool:
+    return (
+        Child.objects.filter(
+            family_id=family_id,
+            removed_at__isnull=True,
+            first_name__iexact=fields["first_name"],
+            last_name__iexact=fields["last_name"],
+            birth_date=fields["birth_date"],
+        )
+        .exclude(pk=exclude_pk)
+        .exists()
+    )
+
+
+def add_child(*, user, data: dict) -> Child:
+    errors = FieldErrors()
+    cleaned = _clean_child(data, errors, partial=False)
+    errors.raise_if_any()
+    relation = cleaned.pop("relation")
+    family = get_or_create_family(user)
+    if _is_duplicate(family.pk, cleaned):
+        raise DuplicateChild()
+    try:
+        with transaction.atomic():
+            child = Child.objects.create(family=family, **cleaned)
+            ChildRelation.objects.create(child=child, user=user, relation=relation)
+    except IntegrityError as exc:  # the same child saved twice at once
+        raise DuplicateChild() from exc
+    child.relation = relation
+    return child
+
+
+def update_child(*, user, child_id, data: dict) -> Child:
+    child = child_of(user, child_id)
+    if child is None:
+        raise NotFound("Enfant introuvable.")
+    errors = FieldErrors()
+    allowed = {k: v for k, v in data.items() if k in {*CHILD_LIMITS, "birth_date", "relation"}}
+    cleaned = _clean_child(allowed, errors, partial=True)
+    errors.raise_if_any()
+    relation = cleaned.pop("relation", None)
+    for field, value in cleaned.items():
+        setattr(child, field, value)
+    identity = {f: getattr(child, f) for f in ("first_name", "last_name", "birth_date")}
+    if _is_duplicate(child.family_id, identity, exclude_pk=child.pk):
+        raise DuplicateChild()
+    try:
+        with transaction.atomic():
+            if cleaned:
+                child.save(update_fields=list(cleaned))
+            if relation:
+                ChildRelation.objects.update_or_create(
+                    child=child, user=user, defaults={"relation": relation}
+                )
+                child.relation = relation
+    except IntegrityError as exc:
+        raise DuplicateChild() from exc
+    return child
+
+
+def remove_child(*, user, child_id) -> Child:
+    """Take a child out of the family's list. The row stays for the communes' history."""
+    child = child_of(user, child_id)
+    if child is None:
+        raise NotFound("Enfant introuvable.")
+    child.removed_at = timezone.now()
+    child.save(update_fields=["removed_at"])
+    return child
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite_guardian(*, user, email: str) -> tuple[Invitation, str]:
+    """Invite a second guardian; returns the invitation and its one-time token (sent by e-mail)."""
+    from shared_apps.families.tasks import send_invitation_email_task
+
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise DomainError(
+            "Adresse e-mail invalide.", fields={"email": ["Adresse e-mail invalide."]}
+        ) from exc
+    if email == user.email.lower():
+        raise DomainError(
+            "Vous ne pouvez pas vous inviter vous-même.",
+            fields={"email": ["Indiquez l’adresse de l’autre responsable."]},
+        )
+    family = get_or_create_family(user)
+    if family.guardians.filter(user__email__iexact=email).exists():
+        raise Conflict("Cette personne fait déjà partie de votre famille.")
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        family=family,
+        email=email,
+        token_hash=_hash(token),
+        invited_by=user,
+        expires_at=timezone.now() + datetime.timedelta(days=settings.FAMILY_INVITATION_DAYS),
+    )
+    enqueue_on_commit(send_invitation_email_task, invitation.pk, token)
+    return invitation, token
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    invitation = (
+        Invitation.objects.select_related("family", "invited_by")
+        .filter(token_hash=_hash(token or ""), accepted_at__isnull=True)
+        .first()
+    )
+    if invitation is None or invitation.expires_at <= timezone.now():
+        return None
+    return invitation
+
+
+def accept_invitation(*, user, token: str) -> Family:
+    """Join the inviting family. Only the invited e-mail's account can accept, once."""
+    with transaction.atomic():
+        invitation = invitation_for_token(token)
+        if invitation is None:
+            raise InvalidInvitation()
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if invitation.accepted_at is not None:
+            raise InvalidInvitation()
+        if invitation.email.lower() != user.email.lower():
+            raise InvitationForSomeoneElse()
+        current = Guardian.objects.select_related("family").filter(user=user).first()
+        if current and current.family_id != invitation.family_id:
+            own = current.family
+            if own.children.filter(removed_at__isnull=True).exists() or own.guardians.count() > 1:
+                raise AlreadyInAFamily()
+            current.delete()
+            own.delete()  # an empty family of their own: nothing to keep
+        if not current or current.family_id != invitation.family_id:
+            Guardian.objects.create(user=user, family=invitation.family)
+        invitation.accepted_at = timezone.now()
+        invitation.accepted_by = user
+        invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return invitation.family
