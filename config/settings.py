@@ -69,6 +69,8 @@ SHARED_APPS = [
     "shared_apps.accounts",
     "shared_apps.families",
     "shared_apps.notifications",
+    "shared_apps.audit",
+    "shared_apps.directory",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -83,6 +85,7 @@ SHARED_APPS = [
 ]
 TENANT_APPS = [
     "tenant_apps.catalog",
+    "tenant_apps.enrollments",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
