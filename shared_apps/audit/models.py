@@ -25,4 +25,5 @@ class AuditEntry(models.Model):
         indexes = [models.Index(fields=["commune", "-created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.target_type}#{self.target_id}"
+        target = f"{self.target_type}#{self.target_id}"
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} {target}"
