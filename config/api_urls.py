@@ -1,11 +1,12 @@
 """The public (platform) API, under /api/v1/."""
 
-from django.urls import path
+from django.urls import include, path
 
 from shared_apps.accounts import api as accounts_api
 from shared_apps.families import api as families_api
 
 urlpatterns = [
+    path("", include("shared_apps.directory.api_urls")),
     path("auth/register", accounts_api.RegisterView.as_view(), name="api-register"),
     path("auth/verify-email", accounts_api.VerifyEmailView.as_view(), name="api-verify-email"),
     path("auth/token", accounts_api.TokenView.as_view(), name="api-token"),

@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     path("compte/", include("shared_apps.accounts.urls")),
     path("famille/", include("shared_apps.families.urls")),
+    path("services/", include("shared_apps.directory.urls")),
     path("c/<slug:commune_slug>/", include("config.urls_commune")),
 ]
 

@@ -1,9 +1,10 @@
 """URLs of one commune, mounted under /c/<slug>/ (the middleware has set its schema)."""
 
-from django.urls import path
-
-from tenant_apps.catalog import views as catalog_views
+from django.urls import include, path
 
 urlpatterns = [
-    path("", catalog_views.commune_home, name="commune-home"),
+    path("", include("tenant_apps.catalog.urls")),
+    path("", include("tenant_apps.enrollments.urls")),
+    path("api/v1/", include("tenant_apps.catalog.api_urls")),
+    path("api/v1/", include("tenant_apps.enrollments.api_urls")),
 ]
