@@ -24,10 +24,14 @@ class TenantTask(Task):
 
     def __call__(self, schema_name: str, *args, **kwargs):
         from django.db import connection
-        from django_tenants.utils import schema_context
+        from django_tenants.utils import tenant_context
 
+        from tenants.models import Commune
+
+        connection.set_schema_to_public()
+        commune = Commune.objects.get(schema_name=schema_name)  # never "whatever was set"
         try:
-            with schema_context(schema_name):
+            with tenant_context(commune):
                 return super().__call__(schema_name, *args, **kwargs)
         finally:
             connection.set_schema_to_public()

@@ -1,0 +1,106 @@
+"""Reads of access requests for families and for staff (constant query counts)."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from shared_apps.families.models import Guardian
+from shared_apps.families.selectors import family_id_of
+from tenant_apps.enrollments.models import (
+    AccessRequest,
+    AccessRequestChild,
+    Document,
+    Enrollment,
+    RequestStatus,
+)
+
+
+def _with_details(queryset: QuerySet[AccessRequest]) -> QuerySet[AccessRequest]:
+    # Children and users live in the public schema, reachable through the search path.
+    return queryset.select_related(
+        "service", "submitted_by", "info_document_type"
+    ).prefetch_related(
+        Prefetch(
+            "request_children",
+            queryset=AccessRequestChild.objects.select_related("child").order_by(
+                "child__birth_date"
+            ),
+        ),
+        Prefetch(
+            "documents",
+            queryset=Document.objects.filter(replaced_at__isnull=True).select_related(
+                "document_type"
+            ),
+            to_attr="current_documents",
+        ),
+    )
+
+
+def requests_of_family(user) -> QuerySet[AccessRequest]:
+    return _with_details(
+        AccessRequest.objects.filter(family_id=family_id_of(user)).order_by("-created_at", "-pk")
+    )
+
+
+def request_of_family(user, request_id) -> AccessRequest | None:
+    try:
+        return requests_of_family(user).get(pk=int(request_id))
+    except (AccessRequest.DoesNotExist, TypeError, ValueError):
+        return None
+
+
+def staff_queue(status: str | None = None) -> QuerySet[AccessRequest]:
+    """The review queue, oldest first; all requests when status is None."""
+    queryset = AccessRequest.objects.all()
+    if status:
+        queryset = queryset.filter(status=status)
+    return _with_details(queryset.order_by("created_at", "pk"))
+
+
+def staff_request(request_id) -> AccessRequest | None:
+    try:
+        return _with_details(AccessRequest.objects.all()).get(pk=int(request_id))
+    except (AccessRequest.DoesNotExist, TypeError, ValueError):
+        return None
+
+
+def guardians_for(access_request: AccessRequest) -> list[Guardian]:
+    """The family's guardians: what this commune needs to reach them, nothing more."""
+    return list(
+        Guardian.objects.filter(family_id=access_request.family_id)
+        .select_related("user")
+        .only(
+            "user__first_name",
+            "user__last_name",
+            "user__email",
+            "user__phone",
+            "user__address",
+            "family_id",
+        )
+    )
+
+
+def document_for_family(user, document_id) -> Document | None:
+    try:
+        return Document.objects.select_related("document_type", "access_request").get(
+            pk=int(document_id), access_request__family_id=family_id_of(user)
+        )
+    except (Document.DoesNotExist, TypeError, ValueError):
+        return None
+
+
+def document_for_staff(document_id) -> Document | None:
+    try:
+        return Document.objects.select_related("document_type", "access_request").get(
+            pk=int(document_id)
+        )
+    except (Document.DoesNotExist, TypeError, ValueError):
+        return None
+
+
+def enrolled_child_ids(service_id: int) -> set[int]:
+    return set(Enrollment.objects.filter(service_id=service_id).values_list("child_id", flat=True))
+
+
+def status_choices() -> list[tuple[str, str]]:
+    return list(RequestStatus.choices)
