@@ -7,6 +7,8 @@ from shared_apps.families import api as families_api
 
 urlpatterns = [
     path("", include("shared_apps.directory.api_urls")),
+    path("", include("shared_apps.wallet.api_urls")),
+    path("", include("shared_apps.payments.api_urls")),
     path("auth/register", accounts_api.RegisterView.as_view(), name="api-register"),
     path("auth/verify-email", accounts_api.VerifyEmailView.as_view(), name="api-verify-email"),
     path("auth/token", accounts_api.TokenView.as_view(), name="api-token"),

@@ -71,6 +71,8 @@ SHARED_APPS = [
     "shared_apps.notifications",
     "shared_apps.audit",
     "shared_apps.directory",
+    "shared_apps.wallet",
+    "shared_apps.payments",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -229,6 +231,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+
+# --- Wallet -------------------------------------------------------------------------------------
+# Operators may switch off the "all services" pocket where public accounting rules require it.
+WALLET_GENERAL_CREDIT_ENABLED = env_bool("WALLET_GENERAL_CREDIT_ENABLED", True)
+WALLET_TOP_UP_MIN_CENTS = 500
+WALLET_TOP_UP_MAX_CENTS = 50_000
 
 # --- Stripe -------------------------------------------------------------------------------------
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")

@@ -17,6 +17,8 @@ urlpatterns = [
     path("compte/", include("shared_apps.accounts.urls")),
     path("famille/", include("shared_apps.families.urls")),
     path("services/", include("shared_apps.directory.urls")),
+    path("porte-monnaie/", include("shared_apps.wallet.urls")),
+    path("porte-monnaie/", include("shared_apps.payments.urls")),
     path("c/<slug:commune_slug>/", include("config.urls_commune")),
 ]
 

@@ -35,6 +35,12 @@ class Commune(TenantMixin):
     )
     logo = models.ImageField("logo", upload_to="logos/", blank=True)
     is_active = models.BooleanField("active", default=True)
+    accepts_general_credit = models.BooleanField(
+        "accepte le crédit « tous services »",
+        default=True,
+        help_text="Décochez si le comptable public impose que seuls les crédits de la commune "
+        "paient ses services.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     # New schemas are cloned from settings.TENANT_BASE_SCHEMA, which holds no rows of its own.

@@ -1,0 +1,1 @@
+"""Card payments and the provider's notifications (webhooks)."""

@@ -1,0 +1,86 @@
+"""Reads of a family's wallet: total, pockets with their labels, history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from shared_apps.directory.models import PublishedService
+from shared_apps.wallet.models import Account, AccountKind, Posting, Wallet
+
+
+@dataclass(frozen=True)
+class PocketView:
+    scope: str  # "general" | "service"
+    commune_slug: str | None
+    commune_name: str | None
+    service_id: int | None
+    label: str
+    balance_cents: int
+
+
+GENERAL_LABEL = "Tous les services"
+
+
+def wallet_of(family_id: int | None) -> Wallet | None:
+    if family_id is None:
+        return None
+    return Wallet.objects.filter(family_id=family_id).first()
+
+
+def _labels(accounts: list[Account]) -> dict[tuple[int, int], str]:
+    keys = {(a.commune_id, a.service_id) for a in accounts if a.service_id}
+    if not keys:
+        return {}
+    listings = PublishedService.objects.select_related("commune").filter(
+        commune_id__in={c for c, _ in keys}, service_id__in={s for _, s in keys}
+    )
+    return {(p.commune_id, p.service_id): p.label for p in listings}
+
+
+def pockets_of(family_id: int | None) -> list[PocketView]:
+    """The general pocket first, then each service's pocket: three queries whatever the count."""
+    wallet = wallet_of(family_id)
+    general = PocketView("general", None, None, None, GENERAL_LABEL, 0)
+    if wallet is None:
+        return [general]
+    accounts = list(
+        Account.objects.filter(
+            wallet=wallet, kind__in=[AccountKind.GENERAL_POCKET, AccountKind.SERVICE_POCKET]
+        )
+        .select_related("commune")
+        .order_by("commune__name", "service_id")
+    )
+    labels = _labels(accounts)
+    pockets = []
+    for account in accounts:
+        if account.kind == AccountKind.GENERAL_POCKET:
+            general = PocketView("general", None, None, None, GENERAL_LABEL, account.balance_cents)
+        else:
+            pockets.append(
+                PocketView(
+                    "service",
+                    account.commune.slug,
+                    account.commune.name,
+                    account.service_id,
+                    labels.get(
+                        (account.commune_id, account.service_id),
+                        f"Service de {account.commune.name}",
+                    ),
+                    account.balance_cents,
+                )
+            )
+    return [general, *pockets]
+
+
+def history_of(family_id: int | None) -> QuerySet[Posting]:
+    """Movements of the family's pockets, newest first, with their origin."""
+    wallet = wallet_of(family_id)
+    if wallet is None:
+        return Posting.objects.none()
+    return (
+        Posting.objects.filter(account__wallet=wallet)
+        .select_related("transaction", "account", "account__commune")
+        .order_by("-transaction__created_at", "-pk")
+    )

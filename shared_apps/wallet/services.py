@@ -1,0 +1,338 @@
+"""Moving money: the only code that writes the ledger.
+
+Each use case posts one balanced transaction under a unique source key. Posting the same key
+twice returns the first transaction and moves nothing (retries, replayed webhooks, double
+clicks). Accounts are locked in primary-key order so concurrent movements cannot deadlock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from config.celery import enqueue_on_commit
+from shared_apps.audit.services import record
+from shared_apps.families.models import Family
+from shared_apps.wallet.errors import (
+    DuplicateCounterPayment,
+    InsufficientBalance,
+    InvalidAmount,
+    UnbalancedTransaction,
+)
+from shared_apps.wallet.models import (
+    Account,
+    AccountKind,
+    LedgerTransaction,
+    Posting,
+    TransactionKind,
+    Wallet,
+)
+
+COUNTER_METHODS = {"cash": "espèces", "cheque": "chèque", "transfer": "virement"}
+
+
+@dataclass(frozen=True)
+class WalletPayment:
+    """How a wallet payment was split between the service's pocket and the general one."""
+
+    transaction: LedgerTransaction
+    from_service_cents: int
+    from_general_cents: int
+
+    @property
+    def total_cents(self) -> int:
+        return self.from_service_cents + self.from_general_cents
+
+
+def wallet_of_family(family_id: int) -> Wallet:
+    wallet = Wallet.objects.filter(family_id=family_id).first()
+    if wallet is None:
+        try:
+            with transaction.atomic():
+                wallet = Wallet.objects.create(family=Family.objects.get(pk=family_id))
+        except IntegrityError:  # created concurrently
+            wallet = Wallet.objects.get(family_id=family_id)
+    return wallet
+
+
+def _account(kind: str, *, wallet=None, commune=None, service_id=None) -> Account:
+    lookup = {"kind": kind, "wallet": wallet, "commune": commune, "service_id": service_id}
+    account = Account.objects.filter(**lookup).first()
+    if account is None:
+        allows_negative = kind not in (AccountKind.GENERAL_POCKET, AccountKind.SERVICE_POCKET)
+        try:
+            with transaction.atomic():
+                account = Account.objects.create(allows_negative=allows_negative, **lookup)
+        except IntegrityError:
+            account = Account.objects.get(**lookup)
+    return account
+
+
+def general_pocket(wallet: Wallet) -> Account:
+    return _account(AccountKind.GENERAL_POCKET, wallet=wallet)
+
+
+def service_pocket(wallet: Wallet, commune, service_id: int) -> Account:
+    return _account(
+        AccountKind.SERVICE_POCKET, wallet=wallet, commune=commune, service_id=service_id
+    )
+
+
+def _check_amount(amount_cents) -> int:
+    if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents <= 0:
+        raise InvalidAmount("Le montant doit être un nombre entier de centimes, positif.")
+    return amount_cents
+
+
+def post_transaction(
+    *,
+    source_key: str,
+    kind: str,
+    lines: list[tuple[Account, int]],
+    description: str,
+    wallet: Wallet | None = None,
+    commune=None,
+    service_id: int | None = None,
+    created_by=None,
+    metadata: dict | None = None,
+) -> tuple[LedgerTransaction, bool]:
+    """Post a balanced transaction once per source key; return (transaction, created)."""
+    if sum(amount for _, amount in lines) != 0 or any(amount == 0 for _, amount in lines):
+        raise UnbalancedTransaction(source_key)
+    existing = LedgerTransaction.objects.filter(source_key=source_key).first()
+    if existing:
+        return existing, False
+    try:
+        with transaction.atomic():
+            ids = sorted({account.pk for account, _ in lines})
+            locked = {
+                a.pk: a
+                for a in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+            }
+            # Re-check under the lock: a concurrent post of the same key may have won.
+            if LedgerTransaction.objects.filter(source_key=source_key).exists():
+                return LedgerTransaction.objects.get(source_key=source_key), False
+            delta: dict[int, int] = {}
+            for account, amount in lines:
+                delta[account.pk] = delta.get(account.pk, 0) + amount
+            for pk, change in delta.items():
+                account = locked[pk]
+                if not account.allows_negative and account.balance_cents + change < 0:
+                    raise InsufficientBalance()
+            ledger_transaction = LedgerTransaction.objects.create(
+                source_key=source_key,
+                kind=kind,
+                wallet=wallet,
+                commune=commune,
+                service_id=service_id,
+                description=description[:300],
+                created_by=created_by,
+                metadata=metadata or {},
+            )
+            Posting.objects.bulk_create(
+                Posting(transaction=ledger_transaction, account_id=account.pk, amount_cents=amount)
+                for account, amount in lines
+            )
+            for pk, change in delta.items():
+                if change:
+                    Account.objects.filter(pk=pk).update(balance_cents=F("balance_cents") + change)
+    except IntegrityError:
+        existing = LedgerTransaction.objects.filter(source_key=source_key).first()
+        if existing is None:
+            raise
+        return existing, False
+    return ledger_transaction, True
+
+
+def credit_top_up(
+    *,
+    source_key: str,
+    family_id: int,
+    amount_cents: int,
+    commune=None,
+    service_id: int | None = None,
+    description: str = "Rechargement par carte bancaire",
+) -> tuple[LedgerTransaction, bool]:
+    """A card payment confirmed by the provider: credit the chosen pocket, once per payment."""
+    _check_amount(amount_cents)
+    wallet = wallet_of_family(family_id)
+    pocket = service_pocket(wallet, commune, service_id) if service_id else general_pocket(wallet)
+    clearing = _account(AccountKind.CARD_CLEARING)
+    return post_transaction(
+        source_key=source_key,
+        kind=TransactionKind.TOP_UP,
+        lines=[(pocket, amount_cents), (clearing, -amount_cents)],
+        description=description,
+        wallet=wallet,
+        commune=commune,
+        service_id=service_id,
+    )
+
+
+def general_credit_allowed(commune) -> bool:
+    return settings.WALLET_GENERAL_CREDIT_ENABLED and getattr(
+        commune, "accepts_general_credit", True
+    )
+
+
+def pay_from_wallet(
+    *,
+    source_key: str,
+    family_id: int,
+    commune,
+    service_id: int,
+    amount_cents: int,
+    description: str,
+    created_by=None,
+    low_balance_threshold_cents: int | None = None,
+) -> WalletPayment:
+    """Pay a commune's service: its own pocket first, then the general one; all or nothing."""
+    _check_amount(amount_cents)
+    wallet = wallet_of_family(family_id)
+    own = service_pocket(wallet, commune, service_id)
+    general = general_pocket(wallet)
+    revenue = _account(AccountKind.REVENUE, commune=commune, service_id=service_id)
+    with transaction.atomic():
+        # Lock both pockets before reading balances, so the split is decided on fresh numbers.
+        balances = dict(
+            Account.objects.select_for_update()
+            .filter(pk__in=[own.pk, general.pk])
+            .order_by("pk")
+            .values_list("pk", "balance_cents")
+        )
+        existing = LedgerTransaction.objects.filter(source_key=source_key).first()
+        if existing:
+            return _split_of(existing, own, general)
+        from_service = min(balances[own.pk], amount_cents)
+        from_general = amount_cents - from_service
+        if from_general and (
+            not general_credit_allowed(commune) or balances[general.pk] < from_general
+        ):
+            raise InsufficientBalance()
+        lines = [(revenue, amount_cents)]
+        if from_service:
+            lines.append((own, -from_service))
+        if from_general:
+            lines.append((general, -from_general))
+        ledger_transaction, _ = post_transaction(
+            source_key=source_key,
+            kind=TransactionKind.SPEND,
+            lines=lines,
+            description=description,
+            wallet=wallet,
+            commune=commune,
+            service_id=service_id,
+            created_by=created_by,
+        )
+        if low_balance_threshold_cents is not None:
+            remaining = balances[own.pk] - from_service
+            if remaining < low_balance_threshold_cents <= balances[own.pk]:
+                from shared_apps.wallet.tasks import send_low_balance_email_task
+
+                enqueue_on_commit(send_low_balance_email_task, own.pk, low_balance_threshold_cents)
+    return WalletPayment(ledger_transaction, from_service, from_general)
+
+
+def _split_of(
+    ledger_transaction: LedgerTransaction, own: Account, general: Account
+) -> WalletPayment:
+    amounts = dict(ledger_transaction.postings.values_list("account_id", "amount_cents"))
+    return WalletPayment(ledger_transaction, -amounts.get(own.pk, 0), -amounts.get(general.pk, 0))
+
+
+def refund_to_service_pocket(
+    *,
+    source_key: str,
+    family_id: int,
+    commune,
+    service_id: int,
+    amount_cents: int,
+    description: str,
+    created_by=None,
+) -> tuple[LedgerTransaction, bool]:
+    """Give back what was paid for a service (a cancellation in time) into that service's pocket."""
+    _check_amount(amount_cents)
+    wallet = wallet_of_family(family_id)
+    return post_transaction(
+        source_key=source_key,
+        kind=TransactionKind.REFUND,
+        lines=[
+            (service_pocket(wallet, commune, service_id), amount_cents),
+            (_account(AccountKind.REVENUE, commune=commune, service_id=service_id), -amount_cents),
+        ],
+        description=description,
+        wallet=wallet,
+        commune=commune,
+        service_id=service_id,
+        created_by=created_by,
+    )
+
+
+def record_counter_payment(
+    *,
+    staff_user,
+    commune,
+    family_id: int,
+    service_id: int,
+    service_name: str,
+    amount_cents: int,
+    method: str,
+    reference: str,
+) -> LedgerTransaction:
+    """Cash, cheque or transfer received at the town hall, earmarked to one of its services."""
+    from shared_apps.common.validation import FieldErrors
+
+    errors = FieldErrors()
+    reference = (reference or "").strip()
+    if method not in COUNTER_METHODS:
+        errors.add("method", "Mode de paiement : espèces, chèque ou virement.")
+    if not reference or len(reference) > 60:
+        errors.add("reference", "Indiquez la référence (n° de chèque, de reçu ou de virement).")
+    if not isinstance(amount_cents, int) or not 0 < amount_cents <= 100_000:
+        errors.add("amount_cents", "Montant entre 0,01 € et 1 000,00 €.")
+    errors.raise_if_any()
+    wallet = wallet_of_family(family_id)
+    ledger_transaction, created = post_transaction(
+        source_key=f"counter:{commune.pk}:{method}:{reference.lower()}",
+        kind=TransactionKind.COUNTER_CREDIT,
+        lines=[
+            (service_pocket(wallet, commune, service_id), amount_cents),
+            (_account(AccountKind.COUNTER, commune=commune, service_id=service_id), -amount_cents),
+        ],
+        description=f"Versement en {COUNTER_METHODS[method]} en mairie ({service_name})",
+        wallet=wallet,
+        commune=commune,
+        service_id=service_id,
+        created_by=staff_user,
+        metadata={"method": method, "reference": reference},
+    )
+    if not created:
+        raise DuplicateCounterPayment()
+    record(
+        actor=staff_user,
+        commune=commune,
+        action="wallet.counter_credit",
+        target_type="ledger_transaction",
+        target_id=ledger_transaction.pk,
+        family_id=family_id,
+        details={
+            "amount_cents": amount_cents,
+            "method": method,
+            "reference": reference,
+            "service_id": service_id,
+        },
+    )
+    return ledger_transaction
+
+
+def card_clearing_account() -> Account:
+    """Money in transit with the card provider (platform-wide; may be negative)."""
+    return _account(AccountKind.CARD_CLEARING)
+
+
+def revenue_account(commune, service_id: int) -> Account:
+    """What a commune's service has earned (may go negative after refunds of card payments)."""
+    return _account(AccountKind.REVENUE, commune=commune, service_id=service_id)
