@@ -88,6 +88,7 @@ SHARED_APPS = [
 TENANT_APPS = [
     "tenant_apps.catalog",
     "tenant_apps.enrollments",
+    "tenant_apps.backoffice",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

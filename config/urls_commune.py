@@ -5,6 +5,8 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("tenant_apps.catalog.urls")),
     path("", include("tenant_apps.enrollments.urls")),
+    path("", include("tenant_apps.backoffice.urls")),
     path("api/v1/", include("tenant_apps.catalog.api_urls")),
     path("api/v1/", include("tenant_apps.enrollments.api_urls")),
+    path("api/v1/", include("tenant_apps.backoffice.api_urls")),
 ]

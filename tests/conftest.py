@@ -14,7 +14,7 @@ from django_tenants.utils import tenant_context
 
 from tenants.models import Commune
 from tenants.selectors import forget_commune
-from tenants.services import create_commune, ensure_template_schema
+from tenants.services import create_commune, ensure_template_schema, schema_name_for
 
 COMMUNE_A = {"slug": "commune-a", "name": "Commune A", "insee_code": "01001", "holiday_zone": "A"}
 COMMUNE_B = {"slug": "commune-b", "name": "Commune B", "insee_code": "43157", "holiday_zone": "A"}
@@ -30,14 +30,24 @@ def django_db_setup(django_db_setup, django_db_blocker):
         forget_commune()
 
 
+def _commune(spec: dict) -> Commune:
+    commune = Commune.objects.filter(slug=spec["slug"]).first()
+    if commune is None:
+        # A transactional test flushed the public tables; the commune's schema is still there.
+        commune = Commune(schema_name=schema_name_for(spec["slug"]), **spec)
+        commune.save(verbosity=0)
+        forget_commune()
+    return commune
+
+
 @pytest.fixture
 def commune_a(db) -> Commune:
-    return Commune.objects.get(slug=COMMUNE_A["slug"])
+    return _commune(COMMUNE_A)
 
 
 @pytest.fixture
 def commune_b(db) -> Commune:
-    return Commune.objects.get(slug=COMMUNE_B["slug"])
+    return _commune(COMMUNE_B)
 
 
 @pytest.fixture(autouse=True)

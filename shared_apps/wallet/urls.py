@@ -1,3 +1,9 @@
+from django.urls import path
+
+from shared_apps.wallet import views
+
 app_name = "wallet"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+]

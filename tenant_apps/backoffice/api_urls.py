@@ -1,0 +1,7 @@
+from django.urls import path
+
+from tenant_apps.backoffice import api
+
+urlpatterns = [
+    path("staff/wallet-credits", api.WalletCreditsView.as_view(), name="api-staff-wallet-credits"),
+]
