@@ -89,6 +89,7 @@ TENANT_APPS = [
     "tenant_apps.catalog",
     "tenant_apps.enrollments",
     "tenant_apps.backoffice",
+    "tenant_apps.bookings",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

@@ -54,8 +54,34 @@ class Service(models.Model):
         return self.name
 
 
+class OpeningPeriod(models.TextChoices):
+    SCHOOL_DAYS = "school", "Jours d’école (hors vacances scolaires)"
+    HOLIDAYS = "holidays", "Vacances scolaires uniquement"
+    ALL = "all", "Toute l’année"
+
+
+class DeadlineKind(models.TextChoices):
+    WORKING_DAYS_BEFORE = "working_days_before", "N jours ouvrés avant, à l’heure dite"
+    WEEKDAY_BEFORE = "weekday_before", "Le jour de la semaine précédente, à l’heure dite"
+    SAME_DAY = "same_day", "Le jour même, avant l’heure dite"
+
+
+def school_weekdays() -> list[int]:
+    return [0, 1, 3, 4]  # Monday, Tuesday, Thursday, Friday
+
+
+def default_deadline_time():
+    import datetime
+
+    return datetime.time(12, 0)
+
+
 class Product(models.Model):
-    """Something a parent books for a day: "Réservation repas cantine", "Garderie matin"…"""
+    """Something a parent books for a day: "Réservation repas cantine", "Garderie matin"…
+
+    It carries the booking rules: when it is open, until when a day can be booked or cancelled,
+    what a late cancellation gives back, how many places a day has, and its prices.
+    """
 
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="products")
     name = models.CharField("nom", max_length=120)
@@ -63,10 +89,62 @@ class Product(models.Model):
     price_cents = models.PositiveIntegerField("prix (centimes)", default=0)
     is_active = models.BooleanField("actif", default=True)
 
+    weekdays = ArrayField(
+        models.PositiveSmallIntegerField(),
+        verbose_name="jours d’ouverture",
+        default=school_weekdays,
+    )
+    opening_period = models.CharField(
+        "période", max_length=10, choices=OpeningPeriod.choices, default=OpeningPeriod.SCHOOL_DAYS
+    )
+    booking_deadline_kind = models.CharField(
+        "limite de réservation",
+        max_length=20,
+        choices=DeadlineKind.choices,
+        default=DeadlineKind.WORKING_DAYS_BEFORE,
+    )
+    booking_deadline_days = models.PositiveSmallIntegerField("nombre de jours", default=2)
+    booking_deadline_weekday = models.PositiveSmallIntegerField("jour de la semaine", default=3)
+    booking_deadline_time = models.TimeField("heure limite", default=default_deadline_time)
+    cancel_deadline_kind = models.CharField(
+        "limite d’annulation",
+        max_length=20,
+        choices=DeadlineKind.choices,
+        default=DeadlineKind.WORKING_DAYS_BEFORE,
+    )
+    cancel_deadline_days = models.PositiveSmallIntegerField("nombre de jours", default=2)
+    cancel_deadline_weekday = models.PositiveSmallIntegerField("jour de la semaine", default=3)
+    cancel_deadline_time = models.TimeField("heure limite", default=default_deadline_time)
+    late_cancellation_refund_percent = models.PositiveSmallIntegerField(
+        "remboursement d’une annulation tardive (%)",
+        null=True,
+        blank=True,
+        default=0,
+        help_text="0 : annulable sans remboursement ; vide : plus annulable après la limite.",
+    )
+    daily_capacity = models.PositiveIntegerField("places par jour", null=True, blank=True)
+    # [{"max_qf": 700, "price_cents": 250}, …] ascending; a family above every bracket, or whose
+    # QF is unknown, pays price_cents.
+    qf_brackets = models.JSONField("tarifs par quotient familial", default=list, blank=True)
+    sibling_reduction_percent = models.PositiveSmallIntegerField(
+        "réduction fratrie (%)",
+        default=0,
+        help_text="Appliquée à partir du 2e enfant le même jour.",
+    )
+
     class Meta:
         ordering = ["service", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["service", "name"], name="unique_product_name")
+            models.UniqueConstraint(fields=["service", "name"], name="unique_product_name"),
+            models.CheckConstraint(
+                condition=models.Q(late_cancellation_refund_percent__lte=100)
+                | models.Q(late_cancellation_refund_percent__isnull=True),
+                name="late_refund_is_a_percentage",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(sibling_reduction_percent__lte=100),
+                name="sibling_reduction_is_a_percentage",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -111,3 +189,20 @@ class DocumentType(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class Closure(models.Model):
+    """A day the commune closes a service (strike, teachers' training day, works…)."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="closures")
+    date = models.DateField("date")
+    reason = models.CharField("motif", max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "date"], name="one_closure_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} fermé le {self.date:%d/%m/%Y}"

@@ -138,3 +138,24 @@ class Enrollment(models.Model):
 
     def __str__(self) -> str:
         return f"Enfant {self.child_id} inscrit à {self.service}"
+
+
+class FamilyProfile(models.Model):
+    """What this commune knows of a family beyond its requests: its quotient familial."""
+
+    family = models.OneToOneField(
+        "families.Family", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    quotient_familial = models.PositiveIntegerField("quotient familial", null=True, blank=True)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    set_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Famille {self.family_id} : QF {self.quotient_familial}"

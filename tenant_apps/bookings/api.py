@@ -1,0 +1,210 @@
+"""Booking API: calendar, cart, checkout, reservations, cancellation, headcount."""
+
+from __future__ import annotations
+
+import datetime
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from shared_apps.common.validation import InvalidInput
+from tenant_apps.bookings import selectors, services
+from tenant_apps.bookings.errors import ProductNotFound
+from tenant_apps.bookings.serializers import (
+    AddItemsSerializer,
+    CalendarDaySerializer,
+    CartItemSerializer,
+    CheckoutSerializer,
+    ReservationSerializer,
+)
+from tenant_apps.catalog.models import Product
+from tenants.permissions import IsCommuneStaff
+
+MAX_CALENDAR_DAYS = 366
+
+
+def _date_param(request, name: str, *, required: bool = True) -> datetime.date | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        if required:
+            raise InvalidInput(fields={name: ["Paramètre obligatoire (AAAA-MM-JJ)."]})
+        return None
+    try:
+        return datetime.date.fromisoformat(raw)
+    except ValueError as exc:
+        raise InvalidInput(fields={name: ["Date attendue au format AAAA-MM-JJ."]}) from exc
+
+
+def _int_param(request, name: str) -> int:
+    try:
+        return int(request.query_params.get(name, ""))
+    except ValueError as exc:
+        raise InvalidInput(fields={name: ["Identifiant numérique attendu."]}) from exc
+
+
+class CalendarView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("product_id", int, required=True),
+            OpenApiParameter("child_id", int, required=True),
+            OpenApiParameter("from", datetime.date, required=True),
+            OpenApiParameter("to", datetime.date, required=True),
+        ],
+        responses=CalendarDaySerializer(many=True),
+        tags=["bookings"],
+    )
+    def get(self, request):
+        product_id, child_id = _int_param(request, "product_id"), _int_param(request, "child_id")
+        start, end = _date_param(request, "from"), _date_param(request, "to")
+        if end < start or (end - start).days >= MAX_CALENDAR_DAYS:
+            raise InvalidInput(fields={"to": ["Période de 1 à 366 jours, « to » après « from »."]})
+        product = (
+            Product.objects.filter(pk=product_id, is_active=True).select_related("service").first()
+        )
+        if product is None:
+            raise ProductNotFound()
+        if child_id not in {
+            c.pk for c in selectors.enrolled_children(request.user, product.service_id)
+        }:
+            from shared_apps.common.errors import NotFound
+
+            raise NotFound("Enfant introuvable ou non inscrit à ce service.")
+        days = selectors.calendar(
+            user=request.user, product=product, child_id=child_id, start=start, end=end
+        )
+        return Response(CalendarDaySerializer(days, many=True).data)
+
+
+def _cart_body(user) -> dict:
+    cart, items = selectors.cart_of(user)
+    return {
+        "items": CartItemSerializer(items, many=True).data,
+        "total_cents": sum(i.price_cents for i in items),
+        "expires_at": cart.expires_at if cart and items else None,
+    }
+
+
+CartSchema = inline_serializer(
+    "Cart",
+    {
+        "items": CartItemSerializer(many=True),
+        "total_cents": serializers.IntegerField(),
+        "expires_at": serializers.DateTimeField(allow_null=True),
+    },
+)
+
+
+class CartView(APIView):
+    @extend_schema(responses=CartSchema, tags=["bookings"])
+    def get(self, request):
+        return Response(_cart_body(request.user))
+
+
+class CartItemsView(APIView):
+    @extend_schema(
+        request=AddItemsSerializer,
+        responses={201: CartItemSerializer(many=True)},
+        tags=["bookings"],
+    )
+    def post(self, request):
+        serializer = AddItemsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        items = services.add_to_cart(user=request.user, **serializer.validated_data)
+        return Response(CartItemSerializer(items, many=True).data, status=status.HTTP_201_CREATED)
+
+
+class CartItemView(APIView):
+    @extend_schema(responses={204: None}, tags=["bookings"])
+    def delete(self, request, item_id: int):
+        services.remove_cart_item(user=request.user, item_id=item_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CheckoutView(APIView):
+    @extend_schema(
+        request=CheckoutSerializer,
+        responses=inline_serializer(
+            "Checkout",
+            {
+                "order_id": serializers.IntegerField(),
+                "status": serializers.CharField(),
+                "amount_cents": serializers.IntegerField(),
+                "wallet_cents": serializers.IntegerField(),
+                "card_cents": serializers.IntegerField(),
+                "reservations": ReservationSerializer(many=True),
+            },
+        ),
+        tags=["bookings"],
+    )
+    def post(self, request):
+        serializer = CheckoutSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.checkout(user=request.user, **serializer.validated_data)
+        order = result.order
+        reservations = selectors.with_cancellation_terms(
+            selectors.reservations_of_family(request.user).filter(order=order)
+        )
+        return Response(
+            {
+                "order_id": order.pk,
+                "status": order.status,
+                "amount_cents": order.amount_cents,
+                "wallet_cents": order.wallet_cents,
+                "card_cents": order.card_cents,
+                "reservations": ReservationSerializer(reservations, many=True).data,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ReservationsView(GenericAPIView):
+    serializer_class = ReservationSerializer
+
+    @extend_schema(
+        parameters=[OpenApiParameter("from", datetime.date), OpenApiParameter("to", datetime.date)],
+        tags=["bookings"],
+    )
+    def get(self, request):
+        queryset = selectors.reservations_of_family(request.user)
+        start, end = (
+            _date_param(request, "from", required=False),
+            _date_param(request, "to", required=False),
+        )
+        if start:
+            queryset = queryset.filter(date__gte=start)
+        if end:
+            queryset = queryset.filter(date__lte=end)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(
+            ReservationSerializer(selectors.with_cancellation_terms(page), many=True).data
+        )
+
+
+class CancelView(APIView):
+    @extend_schema(
+        request=None,
+        responses=inline_serializer(
+            "Cancellation",
+            {
+                "refund_cents": serializers.IntegerField(),
+                "pocket": serializers.CharField(allow_null=True),
+            },
+        ),
+        tags=["bookings"],
+    )
+    def post(self, request, reservation_id: int):
+        result = services.cancel_reservation(user=request.user, reservation_id=reservation_id)
+        return Response({"refund_cents": result.refund_cents, "pocket": result.pocket})
+
+
+class HeadcountView(APIView):
+    permission_classes = [IsCommuneStaff]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("date", datetime.date, required=True)], tags=["staff"]
+    )
+    def get(self, request):
+        return Response(selectors.headcount(_date_param(request, "date")))

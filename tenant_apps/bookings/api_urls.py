@@ -1,0 +1,14 @@
+from django.urls import path
+
+from tenant_apps.bookings import api
+
+urlpatterns = [
+    path("calendar", api.CalendarView.as_view(), name="api-calendar"),
+    path("cart", api.CartView.as_view(), name="api-cart"),
+    path("cart/items", api.CartItemsView.as_view(), name="api-cart-items"),
+    path("cart/items/<int:item_id>", api.CartItemView.as_view(), name="api-cart-item"),
+    path("cart/checkout", api.CheckoutView.as_view(), name="api-checkout"),
+    path("reservations", api.ReservationsView.as_view(), name="api-reservations"),
+    path("reservations/<int:reservation_id>/cancel", api.CancelView.as_view(), name="api-cancel"),
+    path("staff/headcount", api.HeadcountView.as_view(), name="api-staff-headcount"),
+]

@@ -1,0 +1,157 @@
+"""Carts, orders and reservations of a commune's products (one schema per commune).
+
+Families, children and users are public-schema rows referenced without database constraints.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from tenant_apps.catalog.models import MealVariant, Product
+
+LIVE_STATUSES = ("booked", "attended", "absent")
+
+
+class PaymentChoice(models.TextChoices):
+    WALLET = "wallet", "Porte-monnaie"
+    CARD = "card", "Carte bancaire"
+    DIRECT_DEBIT = "direct_debit", "Prélèvement (facture mensuelle)"
+
+
+class Cart(models.Model):
+    family = models.OneToOneField(
+        "families.Family", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Panier de la famille {self.family_id}"
+
+
+class CartItem(models.Model):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="items")
+    child = models.ForeignKey(
+        "families.Child", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    variant = models.ForeignKey(
+        MealVariant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    date = models.DateField()
+    price_cents = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["date", "child_id", "product_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cart", "child", "product", "date"], name="one_cart_item_per_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} {self.date} enfant {self.child_id}"
+
+
+class OrderStatus(models.TextChoices):
+    PAID = "paid", "Payée"
+    AWAITING_PAYMENT = "awaiting_payment", "En attente du paiement"
+    TO_INVOICE = "to_invoice", "Prélèvement : facture mensuelle"
+    FAILED = "failed", "Paiement refusé"
+
+
+class Order(models.Model):
+    family = models.ForeignKey(
+        "families.Family", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    status = models.CharField(max_length=20, choices=OrderStatus.choices)
+    payment_method = models.CharField(max_length=20, choices=PaymentChoice.choices)
+    amount_cents = models.PositiveIntegerField()
+    wallet_cents = models.PositiveIntegerField(default=0)
+    card_cents = models.PositiveIntegerField(default=0)
+    payment_id = models.BigIntegerField(null=True, blank=True)  # public payments.Payment
+    on_behalf = models.BooleanField(default=False)
+    consent_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Commande n° {self.pk}"
+
+
+class ReservationStatus(models.TextChoices):
+    BOOKED = "booked", "Réservé"
+    CANCELLED = "cancelled", "Annulé"
+    ATTENDED = "attended", "Présent"
+    ABSENT = "absent", "Absent"
+
+
+class Reservation(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="reservations")
+    family = models.ForeignKey(
+        "families.Family", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    child = models.ForeignKey(
+        "families.Child", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="reservations")
+    variant = models.ForeignKey(
+        MealVariant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    date = models.DateField(db_index=True)
+    price_cents = models.PositiveIntegerField()
+    paid_by = models.CharField(max_length=20, choices=PaymentChoice.choices)
+    status = models.CharField(
+        max_length=10, choices=ReservationStatus.choices, default=ReservationStatus.BOOKED
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    refund_cents = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["date", "child_id", "product_id"]
+        constraints = [
+            # A child has one live reservation per product and day; a cancelled day can be
+            # booked again.
+            models.UniqueConstraint(
+                fields=["child", "product", "date"],
+                condition=Q(status__in=LIVE_STATUSES),
+                name="one_live_reservation_per_child_day",
+            ),
+            models.CheckConstraint(
+                condition=Q(refund_cents__lte=models.F("price_cents")), name="refund_within_price"
+            ),
+        ]
+        indexes = [models.Index(fields=["family", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.product} {self.date} enfant {self.child_id} ({self.status})"
+
+
+class DayCount(models.Model):
+    """Places taken per product and day: the row that capacity checks lock."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    booked = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["product", "date"], name="one_count_per_product_day"),
+            models.CheckConstraint(condition=Q(booked__gte=0), name="count_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} {self.date}: {self.booked}"

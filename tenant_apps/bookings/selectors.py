@@ -1,0 +1,173 @@
+"""Reads for booking pages and API: calendars, reservations, headcounts (constant queries)."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from shared_apps.families.models import Child
+from shared_apps.families.selectors import family_id_of
+from tenant_apps.bookings import rules
+from tenant_apps.bookings.context import BookingContext, refund_if_cancelled
+from tenant_apps.bookings.models import LIVE_STATUSES, Cart, CartItem, DayCount, Reservation
+from tenant_apps.catalog.models import Product
+from tenant_apps.enrollments.models import Enrollment
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    date: datetime.date
+    status: str  # bookable | booked | in_cart | closed | deadline_passed | full
+    price_cents: int | None
+    deadline: datetime.datetime | None
+
+
+def calendar(
+    *, user, product: Product, child_id: int, start: datetime.date, end: datetime.date, now=None
+) -> list[CalendarDay]:
+    """Each day's state for one child and product, from `start` to `end` inclusive."""
+    now = now or timezone.now()
+    family_id = family_id_of(user)
+    days = [start + datetime.timedelta(days=i) for i in range((end - start).days + 1)]
+    context = BookingContext.load(product, family_id, days)
+    booked = set(
+        Reservation.objects.filter(
+            product=product, child_id=child_id, date__range=(start, end), status__in=LIVE_STATUSES
+        ).values_list("date", flat=True)
+    )
+    in_cart = set(
+        CartItem.objects.filter(
+            cart__family_id=family_id, product=product, child_id=child_id, date__range=(start, end)
+        ).values_list("date", flat=True)
+    )
+    counts = (
+        dict(
+            DayCount.objects.filter(product=product, date__range=(start, end)).values_list(
+                "date", "booked"
+            )
+        )
+        if product.daily_capacity is not None
+        else {}
+    )
+    result = []
+    for day in days:
+        deadline = context.booking_deadline(day)
+        if day in booked:
+            status = "booked"
+        elif not context.is_open(day):
+            status, deadline = "closed", None
+        elif day in in_cart:
+            status = "in_cart"
+        elif now >= deadline:
+            status = "deadline_passed"
+        elif product.daily_capacity is not None and counts.get(day, 0) >= product.daily_capacity:
+            status = "full"
+        else:
+            status = "bookable"
+        price = context.price(1) if status not in ("closed",) else None
+        result.append(CalendarDay(day, status, price, deadline))
+    return result
+
+
+def enrolled_children(user, service_id: int) -> list[Child]:
+    family_id = family_id_of(user)
+    ids = Enrollment.objects.filter(service_id=service_id, family_id=family_id).values_list(
+        "child_id", flat=True
+    )
+    return list(
+        Child.objects.filter(pk__in=list(ids), removed_at__isnull=True).order_by("birth_date")
+    )
+
+
+def cart_of(user) -> tuple[Cart | None, list[CartItem]]:
+    family_id = family_id_of(user)
+    cart = Cart.objects.filter(family_id=family_id).first()
+    if cart is None or cart.expires_at <= timezone.now():
+        return cart, []
+    items = list(
+        cart.items.select_related("product__service", "child", "variant").order_by(
+            "date", "child__first_name", "product__name"
+        )
+    )
+    return cart, items
+
+
+def reservations_of_family(user) -> QuerySet[Reservation]:
+    return (
+        Reservation.objects.filter(family_id=family_id_of(user))
+        .select_related("product__service", "child", "variant")
+        .order_by("date", "child__first_name", "product__name")
+    )
+
+
+def with_cancellation_terms(reservations, *, now=None) -> list[Reservation]:
+    """Annotate each with `cancellable_until` and `refund_if_cancelled_cents` (no queries)."""
+    now = now or timezone.now()
+    result = []
+    for reservation in reservations:
+        rule = rules.DeadlineRule.for_cancellation(reservation.product)
+        reservation.cancellable_until = rules.deadline_for(reservation.date, rule)
+        reservation.refund_if_cancelled_cents = refund_if_cancelled(reservation, now=now)
+        result.append(reservation)
+    return result
+
+
+@dataclass(frozen=True)
+class HeadcountLine:
+    product_name: str
+    school_class: str
+    variant: str
+    children: list[Child]
+
+
+def headcount(day: datetime.date) -> dict:
+    """Who is booked on `day`: counts per product, class and meal variant, with names."""
+    reservations = list(
+        Reservation.objects.filter(date=day, status__in=LIVE_STATUSES)
+        .select_related("product", "child", "variant")
+        .order_by("product__name", "child__school_class", "child__last_name", "child__first_name")
+    )
+    groups: dict[tuple, list] = defaultdict(list)
+    for reservation in reservations:
+        key = (
+            reservation.product_id,
+            reservation.product.name,
+            reservation.child.school_class or "",
+            reservation.variant.name if reservation.variant else "",
+        )
+        groups[key].append(reservation)
+    products: dict[int, dict] = {}
+    for (product_id, product_name, school_class, variant), group in groups.items():
+        entry = products.setdefault(
+            product_id,
+            {"product_id": product_id, "product": product_name, "total": 0, "groups": []},
+        )
+        entry["total"] += len(group)
+        entry["groups"].append(
+            {
+                "school_class": school_class,
+                "variant": variant,
+                "count": len(group),
+                "children": [
+                    {
+                        "id": r.child_id,
+                        "first_name": r.child.first_name,
+                        "last_name": r.child.last_name,
+                        "school_class": r.child.school_class,
+                        "notes": r.child.notes,
+                        "status": r.status,
+                    }
+                    for r in group
+                ],
+            }
+        )
+    return {"date": day, "total": len(reservations), "products": list(products.values())}
+
+
+def schema_name() -> str:
+    return connection.schema_name

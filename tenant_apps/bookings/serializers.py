@@ -1,0 +1,52 @@
+from rest_framework import serializers
+
+
+class CalendarDaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    status = serializers.CharField()
+    price_cents = serializers.IntegerField(allow_null=True)
+    deadline = serializers.DateTimeField(allow_null=True)
+
+
+class CartItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    child_id = serializers.IntegerField()
+    child_name = serializers.SerializerMethodField()
+    product_id = serializers.IntegerField()
+    product_name = serializers.CharField(source="product.name")
+    variant_id = serializers.IntegerField(allow_null=True)
+    date = serializers.DateField()
+    price_cents = serializers.IntegerField()
+
+    def get_child_name(self, item) -> str:
+        child = getattr(item, "child", None)
+        return f"{child.first_name} {child.last_name}" if child else ""
+
+
+class AddItemsSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField()
+    child_ids = serializers.ListField(child=serializers.IntegerField(), max_length=20)
+    dates = serializers.ListField(child=serializers.CharField(max_length=20), max_length=400)
+    variant_id = serializers.IntegerField(required=False, allow_null=True)
+
+
+class CheckoutSerializer(serializers.Serializer):
+    payment_method = serializers.CharField(max_length=20)
+
+
+class ReservationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    child_id = serializers.IntegerField()
+    child_name = serializers.SerializerMethodField()
+    product_id = serializers.IntegerField()
+    product_name = serializers.CharField(source="product.name")
+    service_id = serializers.IntegerField(source="product.service_id")
+    date = serializers.DateField()
+    status = serializers.CharField()
+    price_cents = serializers.IntegerField()
+    paid_by = serializers.CharField()
+    cancellable_until = serializers.DateTimeField(allow_null=True)
+    refund_if_cancelled_cents = serializers.IntegerField(allow_null=True)
+
+    def get_child_name(self, reservation) -> str:
+        return f"{reservation.child.first_name} {reservation.child.last_name}"

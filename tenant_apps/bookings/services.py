@@ -1,0 +1,476 @@
+"""Booking use cases (guide steps 4–5): cart, checkout, cancellation. One rule set for pages,
+API and staff; runs inside the commune's schema.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from shared_apps.families.models import Child
+from shared_apps.families.selectors import family_id_of
+from shared_apps.wallet.services import pay_from_wallet, refund_to_service_pocket
+from tenant_apps.bookings import rules
+from tenant_apps.bookings.context import BookingContext, refund_if_cancelled
+from tenant_apps.bookings.errors import (
+    AlreadyBooked,
+    CartEmpty,
+    DayClosed,
+    DayFull,
+    DeadlinePassed,
+    InvalidBooking,
+    NotCancellable,
+    NotEnrolled,
+    PaymentMethodRefused,
+    ProductNotFound,
+    ReservationNotFound,
+)
+from tenant_apps.bookings.models import (
+    LIVE_STATUSES,
+    Cart,
+    CartItem,
+    DayCount,
+    Order,
+    OrderStatus,
+    PaymentChoice,
+    Reservation,
+    ReservationStatus,
+)
+from tenant_apps.catalog.models import MealVariant, Product
+from tenant_apps.enrollments.models import Enrollment
+
+CART_LIFETIME = datetime.timedelta(minutes=30)
+MAX_DAYS_PER_REQUEST = 200
+BOOKING_HORIZON_DAYS = 400
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    order: Order
+    reservations: list[Reservation]
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    reservation: Reservation
+    refund_cents: int
+    pocket: str | None  # "service" (wallet pocket of the service), "invoice" or None
+
+
+def _now() -> datetime.datetime:
+    return timezone.now()
+
+
+def _commune():
+    return connection.tenant
+
+
+def _parse_dates(raw_dates) -> list[datetime.date]:
+    if not isinstance(raw_dates, list | tuple) or not raw_dates:
+        raise InvalidBooking(
+            "Choisissez au moins un jour.", fields={"dates": ["Au moins un jour."]}
+        )
+    if len(raw_dates) > MAX_DAYS_PER_REQUEST:
+        raise InvalidBooking(
+            f"{MAX_DAYS_PER_REQUEST} jours au plus par demande.",
+            fields={"dates": ["Trop de jours."]},
+        )
+    dates = []
+    for raw in raw_dates:
+        try:
+            dates.append(
+                raw if isinstance(raw, datetime.date) else datetime.date.fromisoformat(str(raw))
+            )
+        except ValueError as exc:
+            raise InvalidBooking(
+                f"Date invalide : {raw!s:.20}. Format attendu : AAAA-MM-JJ.",
+                fields={"dates": [f"Date invalide : {raw!s:.20}"]},
+            ) from exc
+    return sorted(set(dates))
+
+
+def _child_ids(raw) -> list[int]:
+    try:
+        ids = sorted({int(c) for c in raw})
+    except (TypeError, ValueError) as exc:
+        raise InvalidBooking(fields={"child_ids": ["Identifiants d’enfants invalides."]}) from exc
+    if not ids:
+        raise InvalidBooking(
+            "Choisissez au moins un enfant.", fields={"child_ids": ["Au moins un enfant."]}
+        )
+    return ids
+
+
+def _product(product_id) -> Product:
+    try:
+        product = Product.objects.select_related("service").get(
+            pk=int(product_id), is_active=True, service__is_active=True
+        )
+    except (Product.DoesNotExist, TypeError, ValueError) as exc:
+        raise ProductNotFound() from exc
+    return product
+
+
+def _check_days(
+    context: BookingContext,
+    child_ids: list[int],
+    dates: list[datetime.date],
+    family_id: int,
+    *,
+    now: datetime.datetime,
+    exclude_cart: Cart | None = None,
+) -> None:
+    """Refuse the whole request if any (child, day) breaks a rule. Constant queries."""
+    product = context.product
+    names = dict(
+        Child.objects.filter(
+            pk__in=child_ids, family_id=family_id, removed_at__isnull=True
+        ).values_list("pk", "first_name")
+    )
+    if len(names) != len(child_ids):
+        raise InvalidBooking(fields={"child_ids": ["Enfant inconnu dans votre famille."]})
+    enrolled = set(
+        Enrollment.objects.filter(
+            service_id=product.service_id, child_id__in=child_ids
+        ).values_list("child_id", flat=True)
+    )
+    not_enrolled = [names[c] for c in child_ids if c not in enrolled]
+    if not_enrolled:
+        raise NotEnrolled(
+            f"{', '.join(not_enrolled)} n’est pas inscrit·e à ce service : faites d’abord une "
+            "demande d’accès.",
+            fields={"child_ids": [NotEnrolled.message]},
+        )
+    today = timezone.localdate(now)
+    closed = [
+        d
+        for d in dates
+        if not context.is_open(d) or d > today + datetime.timedelta(days=BOOKING_HORIZON_DAYS)
+    ]
+    if closed:
+        raise DayClosed(
+            f"Fermé ou hors calendrier : {_list_days(closed)}.",
+            fields={"dates": [d.isoformat() for d in closed]},
+        )
+    late = [d for d in dates if now >= context.booking_deadline(d)]
+    if late:
+        raise DeadlinePassed(
+            f"Délai de réservation dépassé "
+            f"({rules.DeadlineRule.for_booking(product).describe()}) : {_list_days(late)}.",
+            fields={"dates": [d.isoformat() for d in late]},
+        )
+    booked = list(
+        Reservation.objects.filter(
+            product=product, child_id__in=child_ids, date__in=dates, status__in=LIVE_STATUSES
+        ).values_list("child_id", "date")
+    )
+    if booked:
+        raise AlreadyBooked(
+            "Déjà réservé : "
+            + "; ".join(f"{names[c]} le {_day(d)}" for c, d in sorted(booked, key=lambda x: x[1]))
+            + ".",
+            fields={"dates": sorted({d.isoformat() for _, d in booked})},
+        )
+    if product.daily_capacity is not None:
+        counts = dict(
+            DayCount.objects.filter(product=product, date__in=dates).values_list("date", "booked")
+        )
+        full = [d for d in dates if counts.get(d, 0) + len(child_ids) > product.daily_capacity]
+        if full:
+            raise DayFull(
+                f"Plus assez de places : {_list_days(full)}.",
+                fields={"dates": [d.isoformat() for d in full]},
+            )
+
+
+def _day(day: datetime.date) -> str:
+    return f"{rules.WEEKDAY_NAMES[day.weekday()]} {day.day:02d}/{day.month:02d}"
+
+
+def _list_days(days: list[datetime.date]) -> str:
+    shown = ", ".join(_day(d) for d in days[:6])
+    return shown + (f" et {len(days) - 6} autre(s)" if len(days) > 6 else "")
+
+
+def _sibling_ranks(
+    product: Product, family_id: int, child_ids: list[int], dates: list[datetime.date], cart: Cart
+) -> dict[tuple[int, datetime.date], int]:
+    """Rank of each new (child, day) among the family's children holding that day (1 = first)."""
+    holding: Counter = Counter()
+    for day in Reservation.objects.filter(
+        product=product, family_id=family_id, date__in=dates, status__in=LIVE_STATUSES
+    ).values_list("date", flat=True):
+        holding[day] += 1
+    for day in cart.items.filter(product=product, date__in=dates).values_list("date", flat=True):
+        holding[day] += 1
+    ranks = {}
+    for day in dates:
+        for child_id in child_ids:
+            holding[day] += 1
+            ranks[(child_id, day)] = holding[day]
+    return ranks
+
+
+def _cart_of(family_id: int, *, now: datetime.datetime, lock: bool = False) -> Cart:
+    queryset = Cart.objects.select_for_update() if lock else Cart.objects
+    cart = queryset.filter(family_id=family_id).first()
+    if cart is None:
+        try:
+            with transaction.atomic():
+                cart = Cart.objects.create(family_id=family_id, expires_at=now + CART_LIFETIME)
+        except IntegrityError:
+            cart = queryset.get(family_id=family_id)
+    elif cart.expires_at <= now:
+        cart.items.all().delete()  # an expired cart holds nothing
+    return cart
+
+
+def add_to_cart(
+    *, user, product_id, child_ids, dates, variant_id=None, now: datetime.datetime | None = None
+) -> list[CartItem]:
+    """Put days in the family's cart for some children: all of them or none."""
+    now = now or _now()
+    family_id = family_id_of(user)
+    if family_id is None:
+        raise InvalidBooking("Ajoutez d’abord vos enfants dans « Mes filiations ».")
+    product = _product(product_id)
+    child_ids = _child_ids(child_ids)
+    dates = _parse_dates(dates)
+    variant = None
+    if variant_id not in (None, ""):
+        variant = MealVariant.objects.filter(pk=_as_int(variant_id), product=product).first()
+        if variant is None:
+            raise InvalidBooking(fields={"variant_id": ["Choix de repas inconnu."]})
+    context = BookingContext.load(product, family_id, dates)
+    _check_days(context, child_ids, dates, family_id, now=now)
+    with transaction.atomic():
+        cart = _cart_of(family_id, now=now, lock=True)
+        already = set(
+            cart.items.filter(product=product, child_id__in=child_ids, date__in=dates).values_list(
+                "child_id", "date"
+            )
+        )
+        ranks = _sibling_ranks(product, family_id, child_ids, dates, cart)
+        items = CartItem.objects.bulk_create(
+            CartItem(
+                cart=cart,
+                child_id=child_id,
+                product=product,
+                variant=variant,
+                date=day,
+                price_cents=context.price(ranks[(child_id, day)]),
+            )
+            for day in dates
+            for child_id in child_ids
+            if (child_id, day) not in already
+        )
+        cart.expires_at = now + CART_LIFETIME
+        cart.save(update_fields=["expires_at", "updated_at"])
+    return items
+
+
+def remove_cart_item(*, user, item_id) -> None:
+    deleted, _ = CartItem.objects.filter(
+        pk=_as_int(item_id), cart__family_id=family_id_of(user)
+    ).delete()
+    if not deleted:
+        from shared_apps.common.errors import NotFound
+
+        raise NotFound("Élément du panier introuvable.")
+
+
+def _take_places(items: list[CartItem | dict], products: dict[int, Product]) -> None:
+    """Count the places taken, refusing any day that would go over its capacity.
+
+    Rows are locked in (product, day) order, so concurrent checkouts queue instead of
+    deadlocking; the conditional UPDATE is what makes overbooking impossible.
+    """
+    wanted = Counter((item_product_id(i), item_date(i)) for i in items)
+    for (product_id, day), count in sorted(wanted.items()):
+        DayCount.objects.get_or_create(product_id=product_id, date=day)
+        capacity = products[product_id].daily_capacity
+        query = DayCount.objects.filter(product_id=product_id, date=day)
+        if capacity is not None:
+            query = query.filter(booked__lte=capacity - count)
+        if query.update(booked=F("booked") + count) == 0:
+            raise DayFull(
+                f"Plus de place le {_day(day)} pour « {products[product_id].name} ».",
+                fields={"dates": [day.isoformat()]},
+            )
+
+
+def item_product_id(item) -> int:
+    return item["product_id"] if isinstance(item, dict) else item.product_id
+
+
+def item_date(item) -> datetime.date:
+    return datetime.date.fromisoformat(item["date"]) if isinstance(item, dict) else item.date
+
+
+def checkout(*, user, payment_method: str, now: datetime.datetime | None = None) -> CheckoutResult:
+    """Book everything in the cart and pay for it, all or nothing."""
+    now = now or _now()
+    if payment_method not in PaymentChoice.values:
+        raise InvalidBooking(
+            fields={"payment_method": ["Moyen de paiement : wallet, card ou direct_debit."]}
+        )
+    family_id = family_id_of(user)
+    if family_id is None:
+        raise CartEmpty()
+    commune = _commune()
+    with transaction.atomic():
+        # Locking the cart serialises two checkouts of it: the second finds it empty.
+        cart = Cart.objects.select_for_update().filter(family_id=family_id).first()
+        if cart is None or cart.expires_at <= now:
+            if cart:
+                cart.items.all().delete()
+            raise CartEmpty()
+        items = list(
+            cart.items.select_related("product__service").order_by("product_id", "date", "child_id")
+        )
+        if not items:
+            raise CartEmpty()
+        products = {item.product_id: item.product for item in items}
+        for product in products.values():
+            if payment_method not in product.service.payment_methods:
+                raise PaymentMethodRefused(
+                    f"« {product.service.name} » n’accepte pas ce moyen de paiement."
+                )
+        by_product: dict[int, list[CartItem]] = defaultdict(list)
+        for item in items:
+            by_product[item.product_id].append(item)
+        for product_id, product_items in by_product.items():
+            dates = sorted({i.date for i in product_items})
+            context = BookingContext.load(products[product_id], family_id, dates)
+            # Deadlines and capacity are checked again: time has passed since "Ajouter au panier".
+            late = [d for d in dates if now >= context.booking_deadline(d)]
+            if late:
+                raise DeadlinePassed(
+                    f"Délai dépassé depuis l’ajout au panier : {_list_days(late)}. Retirez ces "
+                    "jours du panier.",
+                    fields={"dates": [d.isoformat() for d in late]},
+                )
+        _take_places(items, products)
+        total = sum(item.price_cents for item in items)
+        status = {
+            PaymentChoice.WALLET: OrderStatus.PAID,
+            PaymentChoice.DIRECT_DEBIT: OrderStatus.TO_INVOICE,
+            PaymentChoice.CARD: OrderStatus.AWAITING_PAYMENT,
+        }[payment_method]
+        order = Order.objects.create(
+            family_id=family_id,
+            placed_by=user,
+            status=status,
+            payment_method=payment_method,
+            amount_cents=total,
+        )
+        try:
+            with transaction.atomic():
+                reservations = Reservation.objects.bulk_create(
+                    Reservation(
+                        order=order,
+                        family_id=family_id,
+                        child_id=item.child_id,
+                        product_id=item.product_id,
+                        variant_id=item.variant_id,
+                        date=item.date,
+                        price_cents=item.price_cents,
+                        paid_by=payment_method,
+                    )
+                    for item in items
+                )
+        except IntegrityError as exc:  # booked meanwhile (another checkout, or staff)
+            raise AlreadyBooked(
+                "Un de ces jours a été réservé entre-temps. Rien n’a été débité."
+            ) from exc
+        if payment_method == PaymentChoice.WALLET:
+            _pay_order_from_wallet(order, items, products, commune, user)
+        elif payment_method == PaymentChoice.CARD:
+            _start_card_payment(order, user)
+        cart.items.all().delete()
+    return CheckoutResult(order, reservations)
+
+
+def _pay_order_from_wallet(order: Order, items, products, commune, user) -> None:
+    per_service: Counter = Counter()
+    for item in items:
+        per_service[products[item.product_id].service_id] += item.price_cents
+    for service_id, amount in sorted(per_service.items()):
+        if not amount:
+            continue
+        service = next(p.service for p in products.values() if p.service_id == service_id)
+        pay_from_wallet(
+            source_key=f"order:{commune.schema_name}:{order.pk}:{service_id}",
+            family_id=order.family_id,
+            commune=commune,
+            service_id=service_id,
+            amount_cents=amount,
+            description=f"Réservations {service.name} (commande n° {order.pk})",
+            created_by=user,
+        )
+    order.wallet_cents = order.amount_cents
+    order.save(update_fields=["wallet_cents"])
+
+
+def _start_card_payment(order: Order, user) -> None:
+    raise PaymentMethodRefused(
+        "Le paiement par carte à la réservation arrive bientôt : payez avec le porte-monnaie."
+    )
+
+
+def cancel_reservation(
+    *, user, reservation_id, now: datetime.datetime | None = None, staff=False
+) -> CancelResult:
+    """ "Mes réservations" → the red cross → "OK": within the deadline the price goes back to the
+    service's pocket; after it, the late rule applies (or it can no longer be cancelled)."""
+    now = now or _now()
+    query = Reservation.objects.select_for_update().select_related("product__service")
+    if not staff:
+        query = query.filter(family_id=family_id_of(user))
+    with transaction.atomic():
+        reservation = query.filter(pk=_as_int(reservation_id)).first()
+        if reservation is None:
+            raise ReservationNotFound()
+        if reservation.status != ReservationStatus.BOOKED:
+            raise NotCancellable("Cette réservation n’est plus active.")
+        refund = refund_if_cancelled(reservation, now=now)
+        if refund is None:
+            raise NotCancellable()
+        reservation.status = ReservationStatus.CANCELLED
+        reservation.cancelled_at = now
+        reservation.cancelled_by = user
+        reservation.refund_cents = refund
+        reservation.save(update_fields=["status", "cancelled_at", "cancelled_by", "refund_cents"])
+        DayCount.objects.filter(product_id=reservation.product_id, date=reservation.date).update(
+            booked=F("booked") - 1
+        )
+        pocket = None
+        if refund and reservation.paid_by in (PaymentChoice.WALLET, PaymentChoice.CARD):
+            commune = _commune()
+            refund_to_service_pocket(
+                source_key=f"cancel:{commune.schema_name}:{reservation.pk}",
+                family_id=reservation.family_id,
+                commune=commune,
+                service_id=reservation.product.service_id,
+                amount_cents=refund,
+                description=(
+                    f"Annulation {reservation.product.name} du {reservation.date:%d/%m/%Y}"
+                ),
+                created_by=user,
+            )
+            pocket = "service"
+        elif reservation.paid_by == PaymentChoice.DIRECT_DEBIT:
+            pocket = "invoice"  # not billed (or billed only the late share)
+    return CancelResult(reservation, refund, pocket)
+
+
+def _as_int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
