@@ -127,7 +127,7 @@ def test_any_deadline_is_at_the_stated_wall_clock_time_and_never_after_the_day(
     local = deadline.astimezone(PARIS)
     assert deadline.tzinfo is not None
     assert local.date() <= day
-    if not (local.hour, local.minute) == (hour, minute):
+    if (local.hour, local.minute) != (hour, minute):
         # Only the hour skipped by spring-forward (02:xx on the last Sunday of March) moves.
         assert local.month == 3 and local.weekday() == 6 and hour == 2
 
