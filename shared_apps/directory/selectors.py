@@ -1,25 +1,62 @@
+"""Reads of the platform directory: which communes offer which services (public schema)."""
+
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
+from django.urls import NoReverseMatch, reverse
 
 from shared_apps.directory.models import PublishedService
 from tenants.models import Commune
 
 
-def communes_with_services() -> QuerySet[Commune]:
-    """Active communes, each with `.listed_services` (active ones): two queries in all."""
-    return (
-        Commune.objects.filter(is_active=True)
-        .order_by("name")
-        .prefetch_related(
-            Prefetch(
-                "published_services",
-                queryset=PublishedService.objects.filter(is_active=True).order_by("name"),
-                to_attr="listed_services",
-            )
+def communes_with_services(*, search: str = "") -> QuerySet[Commune]:
+    """Active communes, each with `.listed_services` (active ones): two queries in all.
+
+    `search` keeps the communes whose name contains it (case-insensitive).
+    """
+    communes = Commune.objects.filter(is_active=True)
+    search = (search or "").strip()[:120]
+    if search:
+        communes = communes.filter(name__icontains=search)
+    return communes.order_by("name", "pk").prefetch_related(
+        Prefetch(
+            "published_services",
+            queryset=PublishedService.objects.filter(is_active=True).order_by("name", "pk"),
+            to_attr="listed_services",
         )
     )
 
 
 def published_service(commune, service_id: int) -> PublishedService | None:
     return PublishedService.objects.filter(commune=commune, service_id=service_id).first()
+
+
+def access_request_url(commune_slug: str, service_id: int) -> str:
+    """Where a family asks a commune for access to one of its services."""
+    try:
+        return reverse(
+            "enrollments-request-new",
+            kwargs={"commune_slug": commune_slug, "service_id": service_id},
+        )
+    except NoReverseMatch:  # the access-request pages are not installed
+        return f"/c/{commune_slug}/services/{service_id}/demande/"
+
+
+_VOWELS = tuple("AEIOUYÂÉÈÊÎÏÔÛaeiouyâéèêîïôû")
+
+
+def of_commune(commune_name: str) -> str:
+    """French "de" before a commune's name: "de Baneins", "du Puy-en-Velay", "d’Ambérieu",
+    "des Échelles", "de La Chapelle"."""
+    if commune_name.startswith("Le "):
+        return "du " + commune_name[3:]
+    if commune_name.startswith("Les "):
+        return "des " + commune_name[4:]
+    if commune_name.startswith(_VOWELS):
+        return "d’" + commune_name
+    return "de " + commune_name
+
+
+def service_label(service_name: str, commune_name: str) -> str:
+    """How the guide names a service across communes: "Garderie de Baneins"."""
+    return f"{service_name} {of_commune(commune_name)}"

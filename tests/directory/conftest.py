@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+import pytest
+
+from tenant_apps.catalog import services
+
+
+@pytest.fixture
+def publish(in_commune):
+    """publish(commune, name, kind="cantine", **data) → a service saved in that commune."""
+
+    def _publish(commune, name: str, kind: str = "cantine", **data):
+        with in_commune(commune):
+            return services.save_service(
+                data={"kind": kind, "name": name, "payment_methods": ["card"], **data}
+            )
+
+    return _publish
