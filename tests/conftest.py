@@ -124,3 +124,21 @@ def link_in(message, marker: str) -> str:
         if marker in url:
             return url
     raise AssertionError(f"no link with {marker!r} in: {message.body}")
+
+
+@pytest.fixture(autouse=True)
+def _clean_commune_schemas_after_transactional_tests(request):
+    """Transactional tests commit; Django's flush only empties the public schema's tables."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and marker.kwargs.get("transaction")):
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT schemaname, tablename FROM pg_tables WHERE schemaname = ANY(%s) "
+            "AND tablename <> 'django_migrations'",
+            [[schema_name_for(COMMUNE_A["slug"]), schema_name_for(COMMUNE_B["slug"])]],
+        )
+        tables = [f'"{schema}"."{table}"' for schema, table in cursor.fetchall()]
+        if tables:
+            cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")

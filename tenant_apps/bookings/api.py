@@ -113,7 +113,8 @@ class CartItemsView(APIView):
         serializer = AddItemsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         items = services.add_to_cart(user=request.user, **serializer.validated_data)
-        return Response(CartItemSerializer(items, many=True).data, status=status.HTTP_201_CREATED)
+        added = selectors.cart_items(ids=[item.pk for item in items])
+        return Response(CartItemSerializer(added, many=True).data, status=status.HTTP_201_CREATED)
 
 
 class CartItemView(APIView):

@@ -97,6 +97,14 @@ def cart_of(user) -> tuple[Cart | None, list[CartItem]]:
     return cart, items
 
 
+def cart_items(*, ids: list[int]) -> list[CartItem]:
+    return list(
+        CartItem.objects.filter(pk__in=ids)
+        .select_related("product", "child", "variant")
+        .order_by("date", "child_id", "product_id")
+    )
+
+
 def reservations_of_family(user) -> QuerySet[Reservation]:
     return (
         Reservation.objects.filter(family_id=family_id_of(user))

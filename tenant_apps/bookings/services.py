@@ -284,32 +284,50 @@ def remove_cart_item(*, user, item_id) -> None:
         raise NotFound("Élément du panier introuvable.")
 
 
-def _take_places(items: list[CartItem | dict], products: dict[int, Product]) -> None:
+def _take_places(items: list[CartItem], products: dict[int, Product]) -> None:
     """Count the places taken, refusing any day that would go over its capacity.
 
-    Rows are locked in (product, day) order, so concurrent checkouts queue instead of
-    deadlocking; the conditional UPDATE is what makes overbooking impossible.
+    Three queries whatever the number of days: create the missing counters, lock them all in
+    (product, day) order — so concurrent checkouts queue instead of deadlocking — then add.
     """
-    wanted = Counter((item_product_id(i), item_date(i)) for i in items)
-    for (product_id, day), count in sorted(wanted.items()):
-        DayCount.objects.get_or_create(product_id=product_id, date=day)
-        capacity = products[product_id].daily_capacity
-        query = DayCount.objects.filter(product_id=product_id, date=day)
-        if capacity is not None:
-            query = query.filter(booked__lte=capacity - count)
-        if query.update(booked=F("booked") + count) == 0:
-            raise DayFull(
-                f"Plus de place le {_day(day)} pour « {products[product_id].name} ».",
-                fields={"dates": [day.isoformat()]},
-            )
+    wanted = Counter((item.product_id, item.date) for item in items)
+    keys = sorted(wanted)
+    DayCount.objects.bulk_create(
+        [DayCount(product_id=p, date=d) for p, d in keys], ignore_conflicts=True
+    )
+    product_ids = sorted({p for p, _ in keys})
+    locked = {
+        (c.product_id, c.date): c
+        for c in DayCount.objects.select_for_update()
+        .filter(product_id__in=product_ids, date__in=sorted({d for _, d in keys}))
+        .order_by("product_id", "date")
+    }
+    full = [
+        (p, d)
+        for p, d in keys
+        if products[p].daily_capacity is not None
+        and locked[(p, d)].booked + wanted[(p, d)] > products[p].daily_capacity
+    ]
+    if full:
+        product_id, day = full[0]
+        raise DayFull(
+            f"Plus de place le {_day(day)} pour « {products[product_id].name} ».",
+            fields={"dates": sorted({d.isoformat() for _, d in full})},
+        )
+    _add_to_counts([(p, d, wanted[(p, d)]) for p, d in keys])
 
 
-def item_product_id(item) -> int:
-    return item["product_id"] if isinstance(item, dict) else item.product_id
-
-
-def item_date(item) -> datetime.date:
-    return datetime.date.fromisoformat(item["date"]) if isinstance(item, dict) else item.date
+def _add_to_counts(changes: list[tuple[int, datetime.date, int]]) -> None:
+    """One UPDATE for many (product, day, delta) rows."""
+    values = ", ".join(["(%s, %s::date, %s)"] * len(changes))
+    params = [value for change in changes for value in change]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE bookings_daycount AS c SET booked = c.booked + v.delta "
+            f"FROM (VALUES {values}) AS v(product_id, date, delta) "
+            "WHERE c.product_id = v.product_id AND c.date = v.date",
+            params,
+        )
 
 
 def checkout(*, user, payment_method: str, now: datetime.datetime | None = None) -> CheckoutResult:

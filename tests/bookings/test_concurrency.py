@@ -1,0 +1,91 @@
+"""Real parallel checkouts: capacity is never exceeded, a cart is never paid twice."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+
+import pytest
+import time_machine
+from django.db import connection
+from django_tenants.utils import tenant_context
+
+from shared_apps.wallet.models import LedgerTransaction
+from shared_apps.wallet.selectors import pockets_of
+from tenant_apps.bookings import services
+from tenant_apps.bookings.errors import DayFull
+from tenant_apps.bookings.models import DayCount, Reservation
+from tenant_apps.catalog.models import Product
+from tests.bookings.conftest import NOW, make_family
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+DAY = datetime.date(2026, 12, 7)
+
+
+def _in_parallel(commune, jobs):
+    barrier = threading.Barrier(len(jobs))
+    results: list = [None] * len(jobs)
+
+    def worker(index, job):
+        try:
+            with time_machine.travel(NOW, tick=False), tenant_context(commune):
+                barrier.wait(timeout=30)
+                results[index] = job()
+        except Exception as exc:  # the test inspects every outcome
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def test_thirty_families_race_for_the_last_five_places(commune_a, in_commune, canteen):
+    with in_commune(commune_a):
+        Product.objects.filter(pk=canteen.pk).update(daily_capacity=5)
+    families = [
+        make_family(commune_a, in_commune, canteen.service, children=1, funds_cents=1000)
+        for _ in range(30)
+    ]
+    with time_machine.travel(NOW, tick=False), in_commune(commune_a):
+        for parent in families:
+            services.add_to_cart(
+                user=parent, product_id=canteen.pk, child_ids=[parent.kids[0].pk], dates=[DAY]
+            )
+
+    results = _in_parallel(
+        commune_a,
+        [lambda p=p: services.checkout(user=p, payment_method="wallet") for p in families],
+    )
+
+    booked = [r for r in results if isinstance(r, services.CheckoutResult)]
+    refused = [r for r in results if isinstance(r, DayFull)]
+    assert (len(booked), len(refused)) == (5, 25), [type(r) for r in results]
+    with in_commune(commune_a):
+        assert Reservation.objects.filter(date=DAY, status="booked").count() == 5
+        assert DayCount.objects.get(product=canteen, date=DAY).booked == 5
+    debited = [p for p in families if sum(x.balance_cents for x in pockets_of(p.family.pk)) < 1000]
+    assert len(debited) == 5  # no debit for the refused
+
+
+def test_two_checkouts_of_the_same_cart_debit_once(commune_a, in_commune, canteen):
+    parent = make_family(commune_a, in_commune, canteen.service, children=2, funds_cents=5000)
+    with time_machine.travel(NOW, tick=False), in_commune(commune_a):
+        services.add_to_cart(
+            user=parent, product_id=canteen.pk, child_ids=[k.pk for k in parent.kids], dates=[DAY]
+        )
+
+    results = _in_parallel(
+        commune_a, [lambda: services.checkout(user=parent, payment_method="wallet")] * 2
+    )
+
+    assert sum(isinstance(r, services.CheckoutResult) for r in results) == 1
+    assert sum(p.balance_cents for p in pockets_of(parent.family.pk)) == 5000 - 2 * 380
+    assert LedgerTransaction.objects.filter(kind="spend").count() == 1
+    with in_commune(commune_a):
+        assert Reservation.objects.count() == 2
