@@ -1,0 +1,134 @@
+"""Shared set-up for the benchmarks: a dedicated database, Django, timing and table helpers.
+
+The benchmarks never touch the demo (`marelle`) or test (`test_marelle`) databases: they run on
+the embedded PostgreSQL, in their own database `marelle_bench`, which is dropped and recreated
+at the start of each run by default (about 2 s), so a migration edited in place can never leave
+a stale template schema behind. `--reuse-db` keeps it between runs instead.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+BENCH_DB_NAME = "marelle_bench"
+
+
+def add_db_arguments(parser) -> None:
+    parser.add_argument(
+        "--reuse-db",
+        action="store_true",
+        help=f"keep the {BENCH_DB_NAME} database from the previous run instead of recreating it",
+    )
+
+
+def setup_django(*, reuse_db: bool = False) -> None:
+    """Point Django at the dedicated benchmark database, migrate it, and set Django up."""
+    if os.environ.get("DATABASE_URL"):
+        sys.exit(
+            "The benchmarks run on the embedded PostgreSQL, in their own database "
+            f"({BENCH_DB_NAME}); unset DATABASE_URL so they cannot touch another database."
+        )
+    os.environ["MARELLE_ENV"] = "demo"
+    os.environ["MARELLE_DB_NAME"] = BENCH_DB_NAME
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    if not reuse_db:
+        _drop_bench_database()
+
+    import django
+
+    django.setup()  # settings create the database on the embedded server if it is missing
+
+    from django.core.management import call_command
+
+    call_command("migrate_platform", verbosity=0)
+
+
+def _drop_bench_database() -> None:
+    import psycopg
+    from psycopg import sql
+
+    from config import embedded_db
+
+    assert BENCH_DB_NAME.startswith("marelle_bench")  # never anything else
+    socket_dir, _ = embedded_db.ensure_running()
+    with psycopg.connect(
+        host=socket_dir, user="postgres", dbname="postgres", autocommit=True
+    ) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB_NAME))
+        )
+
+
+def drop_bench_communes(slug_prefix: str) -> int:
+    """Delete the communes (rows and schemas) a previous run left behind; return how many."""
+    from django.db import connection
+
+    from tenants.models import Commune
+    from tenants.services import schema_name_for
+
+    assert slug_prefix.startswith("bench-")
+    connection.set_schema_to_public()
+    removed = 0
+    for commune in Commune.objects.filter(slug__startswith=slug_prefix):
+        commune.delete(force_drop=True)
+        removed += 1
+    # A schema without its row (a run killed between the two) would block the next create.
+    schema_prefix = schema_name_for(slug_prefix)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s)", [schema_prefix]
+        )
+        for (schema,) in cursor.fetchall():
+            cursor.execute(f'DROP SCHEMA "{schema}" CASCADE')
+            removed += 1
+    return removed
+
+
+def machine_summary() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg_version = cursor.fetchone()[0]
+    import django
+
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s), "
+        f"Python {platform.python_version()}, Django {django.get_version()}, "
+        f"PostgreSQL {pg_version} (embedded, Unix socket), database {BENCH_DB_NAME}"
+    )
+
+
+def describe(samples: Sequence[float]) -> dict[str, float]:
+    return {
+        "median": statistics.median(samples),
+        "min": min(samples),
+        "max": max(samples),
+        "mean": statistics.fmean(samples),
+    }
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """A plain text table: the first column left-aligned, the others right-aligned."""
+    cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+
+    def line(row: Sequence[str]) -> str:
+        first, *rest = row
+        parts = [first.ljust(widths[0])]
+        parts += [cell.rjust(width) for cell, width in zip(rest, widths[1:], strict=True)]
+        return "  ".join(parts).rstrip()
+
+    print(line(cells[0]))
+    print("  ".join("-" * w for w in widths))
+    for row in cells[1:]:
+        print(line(row))
