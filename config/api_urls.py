@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from shared_apps.accounts import api as accounts_api
 from shared_apps.families import api as families_api
+from tenant_apps.bookings import everywhere as bookings_everywhere
 
 urlpatterns = [
     path("", include("shared_apps.directory.api_urls")),
@@ -22,6 +23,11 @@ urlpatterns = [
         name="api-password-reset-confirm",
     ),
     path("me", accounts_api.MeView.as_view(), name="api-me"),
+    path(
+        "reservations",
+        bookings_everywhere.ReservationsEverywhereView.as_view(),
+        name="api-reservations-everywhere",
+    ),
     path("me/password", accounts_api.ChangePasswordView.as_view(), name="api-change-password"),
     path("family/children", families_api.ChildrenView.as_view(), name="api-children"),
     path(

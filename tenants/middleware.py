@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
+from django_tenants.utils import get_public_schema_name
 
 from tenants.selectors import commune_for_slug
 
 COMMUNE_PREFIX = "/c/"
+PUBLIC = get_public_schema_name()
 
 
 def slug_from_path(path: str) -> str | None:
@@ -27,18 +29,21 @@ class CommuneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        # Every request starts on the public schema, whatever the previous one left behind.
-        connection.set_schema_to_public()
+        # Every request starts on the public schema, whatever the previous one left behind
+        # (switching only when needed: each switch costs a SET search_path).
+        if connection.schema_name != PUBLIC:
+            connection.set_schema_to_public()
         request.tenant = None
         slug = slug_from_path(request.path_info)
-        if slug is not None:
-            commune = commune_for_slug(slug)
-            if commune is None:
-                from shared_apps.common.views import not_found
+        if slug is None:
+            return self.get_response(request)
+        commune = commune_for_slug(slug)
+        if commune is None:
+            from shared_apps.common.views import not_found
 
-                return not_found(request, unknown_commune=slug)
-            connection.set_tenant(commune)
-            request.tenant = commune
+            return not_found(request, unknown_commune=slug)
+        connection.set_tenant(commune)
+        request.tenant = commune
         try:
             return self.get_response(request)
         finally:

@@ -90,6 +90,52 @@ def create_commune(
     try:
         with transaction.atomic():
             commune.save(verbosity=0)
+            restore_constraint_names(settings.TENANT_BASE_SCHEMA, commune.schema_name)
     except IntegrityError as exc:  # a concurrent create_commune won the race
         raise CommuneAlreadyExists() from exc
     return commune
+
+
+def _named_objects(cursor, schema: str) -> dict[tuple[str, str, str], str]:
+    """(kind, table, definition) → name, for the constraints and indexes of `schema`."""
+    cursor.execute(
+        """
+        SELECT 'constraint', c.relname, pg_get_constraintdef(k.oid), k.conname
+        FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s
+        UNION ALL
+        SELECT 'index', i.tablename, replace(i.indexdef, i.indexname, ''), i.indexname
+        FROM pg_indexes i WHERE i.schemaname = %s AND NOT EXISTS (
+            SELECT 1 FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace
+            WHERE n.nspname = %s AND k.conname = i.indexname)
+        """,
+        [schema, schema, schema],
+    )
+    return {
+        (kind, table, definition.replace(f'"{schema}".', "").replace(f"{schema}.", "")): name
+        for kind, table, definition, name in cursor.fetchall()
+    }
+
+
+def restore_constraint_names(template: str, schema: str) -> int:
+    """Give a cloned schema the template's constraint and index names.
+
+    The clone (CREATE TABLE … LIKE … INCLUDING ALL) invents new names for unique constraints and
+    indexes; later migrations that drop or alter them by name would then fail on every commune.
+    """
+    renamed = 0
+    with connection.cursor() as cursor:
+        wanted = _named_objects(cursor, template)
+        for key, current in _named_objects(cursor, schema).items():
+            target = wanted.get(key)
+            if target and target != current:
+                kind, table, _ = key
+                if kind == "constraint":
+                    cursor.execute(
+                        f'ALTER TABLE "{schema}"."{table}" '
+                        f'RENAME CONSTRAINT "{current}" TO "{target}"'
+                    )
+                else:
+                    cursor.execute(f'ALTER INDEX "{schema}"."{current}" RENAME TO "{target}"')
+                renamed += 1
+    return renamed

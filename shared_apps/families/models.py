@@ -104,3 +104,21 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"Invitation de {self.email} ({self.family})"
+
+
+class FamilyCommune(models.Model):
+    """The communes a family has dealt with: lets cross-commune pages visit only those schemas."""
+
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="communes")
+    commune = models.ForeignKey(
+        "tenants.Commune", on_delete=models.CASCADE, related_name="family_links"
+    )
+    first_seen = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["family", "commune"], name="one_link_per_commune")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.family} ↔ {self.commune}"

@@ -35,3 +35,13 @@ def child_of(user, child_id) -> Child | None:
 
 def guardians_of(family: Family) -> QuerySet[Guardian]:
     return family.guardians.select_related("user").order_by("joined_at")
+
+
+def communes_of_family(family_id: int | None) -> list:
+    from tenants.models import Commune
+
+    if family_id is None:
+        return []
+    return list(
+        Commune.objects.filter(family_links__family_id=family_id, is_active=True).order_by("name")
+    )

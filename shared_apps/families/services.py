@@ -249,3 +249,10 @@ def accept_invitation(*, user, token: str) -> Family:
         invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by"])
     return invitation.family
+
+
+def note_commune(*, family_id: int, commune) -> None:
+    """Remember that this family deals with this commune (idempotent)."""
+    from shared_apps.families.models import FamilyCommune
+
+    FamilyCommune.objects.get_or_create(family_id=family_id, commune=commune)

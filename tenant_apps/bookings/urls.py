@@ -1,1 +1,15 @@
-urlpatterns: list = []
+from django.urls import path
+
+from tenant_apps.bookings import views
+
+urlpatterns = [
+    path("reserver/", views.menu, name="bookings-menu"),
+    path("reserver/<int:product_id>/", views.product_page, name="bookings-product"),
+    path("reserver/<int:product_id>/ajouter/", views.add_days, name="bookings-add"),
+    path("panier/", views.cart, name="bookings-cart"),
+    path("panier/<int:item_id>/retirer/", views.remove_item, name="bookings-remove-item"),
+    path("panier/payer/", views.checkout, name="bookings-checkout"),
+    path("mes-reservations/", views.my_reservations, name="bookings-mine"),
+    path("mes-reservations/<int:reservation_id>/annuler/", views.cancel, name="bookings-cancel"),
+    path("gestion/effectifs/", views.headcount, name="bookings-headcount"),
+]

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import contextlib
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from config.celery import enqueue_on_commit
 from shared_apps.audit.services import record
 from shared_apps.common.validation import FieldErrors
 from shared_apps.families.selectors import children_of, family_id_of
+from shared_apps.families.services import note_commune
 from tenant_apps.catalog.models import DocumentType, Service
 from tenant_apps.enrollments.errors import (
     AlreadyDecided,
@@ -129,6 +130,7 @@ def submit_access_request(*, user, service_id, child_ids, files: dict) -> Access
                 AccessRequestChild(access_request=access_request, child_id=pk) for pk in child_ids
             )
             _store_documents(access_request, checked, user, stored)
+            note_commune(family_id=family_id, commune=connection.tenant)
     except Exception:
         _remove_files(stored)  # the rows are rolled back: the files must go too
         raise

@@ -7,7 +7,7 @@ import datetime
 import pytest
 import time_machine
 
-from shared_apps.families.services import add_child, get_or_create_family
+from shared_apps.families.services import add_child, get_or_create_family, note_commune
 from shared_apps.wallet.services import credit_top_up
 from tenant_apps.catalog.models import DeadlineKind, OpeningPeriod, Product, Service, ServiceKind
 from tenant_apps.enrollments.models import AccessRequest, Enrollment
@@ -68,6 +68,7 @@ def make_family(commune, in_commune, service, *, children=2, funds_cents=0):
         for i in range(children)
     ]
     family = get_or_create_family(parent)
+    note_commune(family_id=family.pk, commune=commune)
     with in_commune(commune):
         request = AccessRequest.objects.create(
             service=service, family_id=family.pk, submitted_by=parent, status="accepted"

@@ -82,3 +82,21 @@ def test_create_commune_command_prints_the_address(capsys):
 def test_duplicate_error_is_a_conflict():
     with pytest.raises(CommuneAlreadyExists):
         create_commune(slug="commune-b", name="Doublon")
+
+
+def _names(schema: str) -> set[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, k.conname FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s "
+            "UNION SELECT tablename, indexname FROM pg_indexes WHERE schemaname = %s",
+            [schema, schema],
+        )
+        return set(cursor.fetchall())
+
+
+def test_a_cloned_commune_keeps_the_templates_constraint_and_index_names():
+    """Later migrations drop or alter constraints by name: a clone must carry the same ones."""
+    create_commune(slug="clonee", name="Clonée")
+    assert _names("c_clonee") == _names(settings.TENANT_BASE_SCHEMA)
+    assert ("catalog_service", "unique_service_name") in _names("c_clonee")

@@ -132,9 +132,9 @@ def test_staff_records_a_counter_payment_earmarked_and_audited(agent, known_fami
     assert response.status_code == 201, response.json()
     wallet = client_for(known_family.parent).get("/api/v1/wallet").json()
     assert wallet["total_cents"] == 2500
-    assert next(p for p in wallet["pockets"] if p["scope"] == "service")[
-        "commune_slug"
-    ] == "commune-a"
+    assert (
+        next(p for p in wallet["pockets"] if p["scope"] == "service")["commune_slug"] == "commune-a"
+    )
     entry = AuditEntry.objects.get(action="wallet.counter_credit")
     assert (entry.actor_id, entry.commune_id, entry.family_id) == (
         agent.pk,

@@ -1,0 +1,79 @@
+"""The family's reservations across every commune it deals with ("Mes réservations").
+
+Visits only the communes the family is linked to, a constant number of queries each.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from shared_apps.families.selectors import communes_of_family, family_id_of
+from tenant_apps.bookings import selectors
+from tenant_apps.bookings.serializers import ReservationSerializer
+
+
+def reservations_everywhere(user, *, since: datetime.date | None = None) -> list[tuple]:
+    """[(commune, [reservation, …]), …] for every commune of the user's family."""
+    result = []
+    for commune in communes_of_family(family_id_of(user)):
+        with tenant_context(commune):
+            queryset = selectors.reservations_of_family(user)
+            if since:
+                queryset = queryset.filter(date__gte=since)
+            result.append((commune, selectors.with_cancellation_terms(list(queryset))))
+    return result
+
+
+@login_required
+def page(request):
+    today = timezone.localdate()
+    groups = [
+        (commune, [r for r in reservations if r.status == "booked"])
+        for commune, reservations in reservations_everywhere(request.user, since=today)
+    ]
+    return render(request, "bookings/everywhere.html", {"groups": groups})
+
+
+class EverywhereReservationSerializer(ReservationSerializer):
+    commune_slug = serializers.CharField()
+    commune_name = serializers.CharField()
+
+
+class ReservationsEverywhereView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("from", datetime.date)],
+        responses=EverywhereReservationSerializer(many=True),
+        tags=["bookings"],
+        description="The family's reservations in every commune, by date.",
+    )
+    def get(self, request):
+        raw = request.query_params.get("from")
+        try:
+            since = datetime.date.fromisoformat(raw) if raw else None
+        except ValueError:
+            from shared_apps.common.validation import InvalidInput
+
+            raise InvalidInput(fields={"from": ["Date attendue au format AAAA-MM-JJ."]}) from None
+        rows = []
+        for commune, reservations in reservations_everywhere(request.user, since=since):
+            for reservation in reservations:
+                reservation.commune_slug, reservation.commune_name = commune.slug, commune.name
+                rows.append(reservation)
+        rows.sort(key=lambda r: (r.date, r.commune_name, r.child_id))
+        return Response(
+            {
+                "count": len(rows),
+                "next": None,
+                "previous": None,
+                "results": EverywhereReservationSerializer(rows, many=True).data,
+            }
+        )

@@ -1,0 +1,303 @@
+"""Booking pages (guide steps 4–5): menu → product → children and days → cart → pay;
+"Mes réservations" with the red cross; the staff headcount."""
+
+from __future__ import annotations
+
+import calendar as pycalendar
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from shared_apps.common.errors import DomainError
+from shared_apps.common.money import format_euros
+from shared_apps.families.selectors import family_id_of
+from tenant_apps.bookings import selectors, services
+from tenant_apps.bookings.forms import PatternForm
+from tenant_apps.bookings.models import PaymentChoice, ReservationStatus
+from tenant_apps.catalog.models import Product, Service
+from tenant_apps.enrollments.models import Enrollment
+from tenants.permissions import staff_required
+from tenants.urls import commune_reverse
+
+MONTHS = [
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+]  # fmt: skip
+
+
+def _url(request, name, *args) -> str:
+    return commune_reverse(request.tenant, name, args=args)
+
+
+@login_required
+def menu(request: HttpRequest) -> HttpResponse:
+    """The commune's services the family's children are enrolled in, with their products."""
+    enrolled = set(
+        Enrollment.objects.filter(family_id=family_id_of(request.user)).values_list(
+            "service_id", flat=True
+        )
+    )
+    services_ = Service.objects.filter(is_active=True).prefetch_related("products").order_by("name")
+    return render(
+        request,
+        "bookings/menu.html",
+        {
+            "services": [s for s in services_ if s.pk in enrolled],
+            "others": [s for s in services_ if s.pk not in enrolled],
+        },
+    )
+
+
+def _month_param(raw: str | None, today: datetime.date) -> datetime.date:
+    try:
+        year, month = (int(part) for part in (raw or "").split("-"))
+        return datetime.date(year, month, 1)
+    except ValueError:
+        return today.replace(day=1)
+
+
+@login_required
+def product_page(request: HttpRequest, product_id: int) -> HttpResponse:
+    product = (
+        Product.objects.filter(pk=product_id, is_active=True).select_related("service").first()
+    )
+    if product is None:
+        raise Http404
+    children = selectors.enrolled_children(request.user, product.service_id)
+    today = timezone.localdate()
+    month = _month_param(request.GET.get("mois"), today)
+    first = month
+    last = month.replace(day=pycalendar.monthrange(month.year, month.month)[1])
+    per_child = {
+        child.pk: {
+            d.date: d
+            for d in selectors.calendar(
+                user=request.user, product=product, child_id=child.pk, start=first, end=last
+            )
+        }
+        for child in children
+    }
+    weeks = []
+    for week in pycalendar.Calendar().monthdatescalendar(month.year, month.month):
+        row = []
+        for day in week[:5]:  # Monday to Friday
+            if day.month != month.month:
+                row.append(None)
+                continue
+            states = {c.pk: per_child[c.pk][day] for c in children}
+            bookable = any(s.status == "bookable" for s in states.values())
+            booked = [c.first_name for c in children if states[c.pk].status == "booked"]
+            in_cart = [c.first_name for c in children if states[c.pk].status == "in_cart"]
+            status = next(iter(states.values())).status if states else "closed"
+            row.append(
+                {
+                    "date": day,
+                    "bookable": bookable,
+                    "booked": booked,
+                    "in_cart": in_cart,
+                    "status": status,
+                }
+            )
+        weeks.append(row)
+    previous = (first - datetime.timedelta(days=1)).replace(day=1)
+    following = last + datetime.timedelta(days=1)
+    return render(
+        request,
+        "bookings/product.html",
+        {
+            "product": product,
+            "children": children,
+            "weeks": weeks,
+            "month_label": f"{MONTHS[month.month - 1]} {month.year}",
+            "previous": previous.strftime("%Y-%m") if previous >= today.replace(day=1) else None,
+            "following": following.strftime("%Y-%m"),
+            "pattern_form": PatternForm(
+                initial={"start": max(today, first), "end": last, "weekdays": product.weekdays}
+            ),
+            "booking_rule": services.rules.DeadlineRule.for_booking(product).describe(),
+            "cancel_rule": services.rules.DeadlineRule.for_cancellation(product).describe(),
+            "price": format_euros(product.price_cents),
+        },
+    )
+
+
+@login_required
+@require_POST
+def add_days(request: HttpRequest, product_id: int) -> HttpResponse:
+    """ "Ajouter au panier" from the calendar (chosen days) or from a weekly rhythm."""
+    product_url = _url(request, "bookings-product", product_id)
+    child_ids = request.POST.getlist("children")
+    if request.POST.get("mode") == "pattern":
+        form = PatternForm(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+            return redirect(product_url)
+        dates, skipped = _expand_pattern(request, product_id, child_ids, form.cleaned_data)
+    else:
+        dates, skipped = request.POST.getlist("dates"), 0
+    try:
+        items = services.add_to_cart(
+            user=request.user,
+            product_id=product_id,
+            child_ids=child_ids,
+            dates=dates,
+            variant_id=request.POST.get("variant") or None,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(product_url)
+    note = (
+        f" ({skipped} jour(s) fermé(s), hors délai ou déjà réservé(s) ignoré(s))" if skipped else ""
+    )
+    messages.success(request, f"{len(items)} réservation(s) ajoutée(s) au panier{note}.")
+    return redirect(_url(request, "bookings-cart"))
+
+
+def _expand_pattern(request, product_id, child_ids, data) -> tuple[list[str], int]:
+    """The rhythm's days that can be booked for every chosen child; the others are skipped."""
+    product = Product.objects.filter(pk=product_id, is_active=True).first()
+    if product is None or not child_ids:
+        return [], 0
+    wanted, statuses = [], {}
+    for child_id in child_ids:
+        try:
+            days = selectors.calendar(
+                user=request.user,
+                product=product,
+                child_id=int(child_id),
+                start=data["start"],
+                end=data["end"],
+            )
+        except (TypeError, ValueError):
+            return [], 0
+        for day in days:
+            statuses.setdefault(day.date, set()).add(day.status)
+    for day, states in sorted(statuses.items()):
+        if day.weekday() in data["weekdays"] and (day.weekday() in product.weekdays):
+            wanted.append((day, states == {"bookable"}))
+    return [d.isoformat() for d, ok in wanted if ok], sum(1 for _, ok in wanted if not ok)
+
+
+@login_required
+def cart(request: HttpRequest) -> HttpResponse:
+    cart_, items = selectors.cart_of(request.user)
+    accepted = None
+    for item in items:
+        methods = set(item.product.service.payment_methods)
+        accepted = methods if accepted is None else accepted & methods
+    choices = [
+        (value, label) for value, label in PaymentChoice.choices if accepted and value in accepted
+    ]
+    return render(
+        request,
+        "bookings/cart.html",
+        {
+            "items": items,
+            "total_cents": sum(i.price_cents for i in items),
+            "expires_at": cart_.expires_at if items else None,
+            "payment_choices": choices,
+        },
+    )
+
+
+@login_required
+@require_POST
+def remove_item(request: HttpRequest, item_id: int) -> HttpResponse:
+    try:
+        services.remove_cart_item(user=request.user, item_id=item_id)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(_url(request, "bookings-cart"))
+
+
+@login_required
+@require_POST
+def checkout(request: HttpRequest) -> HttpResponse:
+    try:
+        result = services.checkout(
+            user=request.user, payment_method=request.POST.get("payment_method", "")
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(_url(request, "bookings-cart"))
+    order = result.order
+    if order.status == "to_invoice":
+        messages.success(
+            request,
+            f"Réservations enregistrées : {format_euros(order.amount_cents)} seront prélevés "
+            "avec la facture du mois.",
+        )
+    else:
+        messages.success(
+            request,
+            f"Réservations payées : {format_euros(order.amount_cents)} débités de votre "
+            "porte-monnaie.",
+        )
+    return redirect(_url(request, "bookings-mine"))
+
+
+@login_required
+def my_reservations(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    reservations = selectors.with_cancellation_terms(selectors.reservations_of_family(request.user))
+    upcoming = [
+        r for r in reservations if r.date >= today and r.status != ReservationStatus.CANCELLED
+    ]
+    past = [r for r in reservations if r.date < today or r.status == ReservationStatus.CANCELLED]
+    return render(request, "bookings/mine.html", {"upcoming": upcoming, "past": past[-60:][::-1]})
+
+
+@login_required
+def cancel(request: HttpRequest, reservation_id: int) -> HttpResponse:
+    """The red cross: a confirmation that states the refund, then "OK"."""
+    reservation = next(
+        iter(
+            selectors.with_cancellation_terms(
+                selectors.reservations_of_family(request.user).filter(pk=reservation_id)
+            )
+        ),
+        None,
+    )
+    if reservation is None:
+        raise Http404
+    if request.method == "POST":
+        try:
+            result = services.cancel_reservation(user=request.user, reservation_id=reservation.pk)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            if result.refund_cents and result.pocket == "service":
+                messages.success(
+                    request,
+                    f"Réservation annulée : {format_euros(result.refund_cents)} recrédités sur "
+                    f"votre porte-monnaie ({reservation.product.service.name}).",
+                )
+            else:
+                messages.success(request, "Réservation annulée.")
+        return redirect(_url(request, "bookings-mine"))
+    return render(request, "bookings/cancel.html", {"reservation": reservation})
+
+
+@staff_required
+def headcount(request: HttpRequest) -> HttpResponse:
+    try:
+        day = datetime.date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        day = timezone.localdate()
+    return render(
+        request,
+        "bookings/headcount.html",
+        {
+            "headcount": selectors.headcount(day),
+            "day": day,
+            "previous": day - datetime.timedelta(days=1),
+            "following": day + datetime.timedelta(days=1),
+        },
+    )
