@@ -430,6 +430,7 @@ def _pay_order_from_wallet(order: Order, items, products, commune, user) -> None
             amount_cents=amount,
             description=f"Réservations {service.name} (commande n° {order.pk})",
             created_by=user,
+            low_balance_threshold_cents=service.low_balance_threshold_cents,
         )
     order.wallet_cents = order.amount_cents
     order.save(update_fields=["wallet_cents"])

@@ -44,6 +44,12 @@ class Service(models.Model):
         verbose_name="moyens de paiement acceptés",
         default=all_payment_methods,
     )
+    low_balance_threshold_cents = models.PositiveIntegerField(
+        "seuil d’alerte du porte-monnaie (centimes)",
+        null=True,
+        blank=True,
+        help_text="Un e-mail prévient la famille quand son crédit pour ce service passe sous ce seuil.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
