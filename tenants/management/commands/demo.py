@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from tenants.demo import DEMO_PASSWORD, load_demo
+from tenants.demo import DEMO_COMMUNES, DEMO_PARENT_EMAIL, DEMO_PASSWORD, load_demo
+from tenants.demo_family import load_family_life
 
 
 class Command(BaseCommand):
@@ -8,6 +9,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         logins = load_demo()
+        load_family_life(DEMO_PARENT_EMAIL, {spec.slug: spec.staff_email for spec in DEMO_COMMUNES})
         self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
         self.stdout.write(f"Identifiants de démonstration (mot de passe : {DEMO_PASSWORD}) :")
         for who, email in logins:

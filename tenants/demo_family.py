@@ -1,0 +1,143 @@
+"""Demo: the Martin family's life in the guide's communes, through the real use cases.
+
+Access requests with documents (accepted by the communes' agents, one still waiting), the
+guide's wallet (40,00 € = 20 € Garderie de Baneins + 15 € Cantine de Saint-Marcel-en-Dombes +
+5 € tous services) and a few upcoming reservations. Idempotent.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from shared_apps.families.selectors import children_of, family_id_of
+from shared_apps.wallet.services import credit_top_up
+from tenant_apps.bookings import selectors as booking_selectors
+from tenant_apps.bookings import services as booking_services
+from tenant_apps.bookings.models import Reservation
+from tenant_apps.catalog.models import Service
+from tenant_apps.enrollments.models import AccessRequest
+from tenant_apps.enrollments.services import decide_access_request, submit_access_request
+from tenants.models import Commune
+
+# (commune slug, service name, children's first names, accepted?)
+REQUESTS = (
+    ("saint-marcel-en-dombes", "Cantine", ("Léa", "Hugo"), True),
+    ("baneins", "Garderie", ("Hugo",), True),
+    ("le-puy-en-velay", "Cantine", ("Léa",), False),
+)
+# The guide's example: (commune slug or None for "tous services", service name, euros)
+WALLET = (("baneins", "Garderie", 20), ("saint-marcel-en-dombes", "Cantine", 15), (None, None, 5))
+
+
+def _demo_pdf() -> bytes:
+    return b"%PDF-1.4\n1 0 obj<< /Type /Catalog >>endobj\ntrailer<< /Root 1 0 R >>\n%%EOF\n"
+
+
+def _demo_png() -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (480, 320), "white")
+    ImageDraw.Draw(image).text((20, 20), "Justificatif de domicile (démo)", fill="black")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _files_for(service: Service) -> dict:
+    files = {}
+    for document_type in service.document_types.all():
+        if "png" in document_type.accepted_formats and "domicile" in document_type.code:
+            files[document_type.code] = SimpleUploadedFile("domicile.png", _demo_png(), "image/png")
+        elif "pdf" in document_type.accepted_formats:
+            files[document_type.code] = SimpleUploadedFile(
+                f"{document_type.code}.pdf", _demo_pdf(), "application/pdf"
+            )
+    return files
+
+
+def _ensure_requests(parent, staff_by_slug: dict) -> None:
+    family_id = family_id_of(parent)
+    kids = {child.first_name: child for child in children_of(parent)}
+    for slug, service_name, names, accept in REQUESTS:
+        commune = Commune.objects.get(slug=slug)
+        with tenant_context(commune):
+            service = Service.objects.filter(name=service_name).first()
+            if (
+                service is None
+                or AccessRequest.objects.filter(family_id=family_id, service=service).exists()
+            ):
+                continue
+            request = submit_access_request(
+                user=parent,
+                service_id=service.pk,
+                child_ids=[kids[name].pk for name in names],
+                files=_files_for(service),
+            )
+            if accept:
+                decide_access_request(
+                    staff_user=staff_by_slug[slug],
+                    commune=commune,
+                    request_id=request.pk,
+                    decision="accept",
+                )
+
+
+def _ensure_wallet(parent) -> None:
+    family_id = family_id_of(parent)
+    for slug, service_name, euros in WALLET:
+        commune, service_id = None, None
+        if slug:
+            commune = Commune.objects.get(slug=slug)
+            with tenant_context(commune):
+                service_id = Service.objects.get(name=service_name).pk
+        credit_top_up(
+            source_key=f"demo:{family_id}:{slug or 'general'}",
+            family_id=family_id,
+            commune=commune,
+            service_id=service_id,
+            amount_cents=euros * 100,
+            description="Rechargement par carte bancaire (démo)",
+        )
+
+
+def _ensure_reservations(parent) -> None:
+    """Léa eats at the canteen of Saint-Marcel on the next bookable days (billed monthly)."""
+    commune = Commune.objects.get(slug="saint-marcel-en-dombes")
+    lea = next(c for c in children_of(parent) if c.first_name == "Léa")
+    with tenant_context(commune):
+        if Reservation.objects.filter(child_id=lea.pk).exists():
+            return
+        service = Service.objects.get(name="Cantine")
+        product = service.products.filter(is_active=True).order_by("pk").first()
+        if product is None or "direct_debit" not in service.payment_methods:
+            return
+        today = timezone.localdate()
+        days = booking_selectors.calendar(
+            user=parent,
+            product=product,
+            child_id=lea.pk,
+            start=today,
+            end=today + datetime.timedelta(days=60),
+        )
+        bookable = [d.date for d in days if d.status == "bookable"][:3]
+        if not bookable:
+            return
+        booking_services.add_to_cart(
+            user=parent, product_id=product.pk, child_ids=[lea.pk], dates=bookable
+        )
+        booking_services.checkout(user=parent, payment_method="direct_debit")
+
+
+def load_family_life(parent_email: str, staff_emails: dict[str, str]) -> None:
+    User = get_user_model()
+    parent = User.objects.get(email=parent_email)
+    staff = {slug: User.objects.get(email=email) for slug, email in staff_emails.items()}
+    _ensure_requests(parent, staff)
+    _ensure_wallet(parent)
+    _ensure_reservations(parent)
