@@ -209,3 +209,31 @@ class HeadcountView(APIView):
     )
     def get(self, request):
         return Response(selectors.headcount(_date_param(request, "date")))
+
+
+class OnBehalfSerializer(serializers.Serializer):
+    child_id = serializers.IntegerField()
+    product_id = serializers.IntegerField()
+    dates = serializers.ListField(child=serializers.CharField(max_length=20), max_length=60)
+    consent_note = serializers.CharField(max_length=500, allow_blank=True)
+
+
+class StaffReservationsView(APIView):
+    permission_classes = [IsCommuneStaff]
+
+    @extend_schema(
+        request=OnBehalfSerializer,
+        responses={201: ReservationSerializer(many=True)},
+        tags=["staff"],
+        description="Book on a family's behalf, with its agreement, paid from its wallet.",
+    )
+    def post(self, request):
+        serializer = OnBehalfSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.book_on_behalf(staff_user=request.user, **serializer.validated_data)
+        reservations = selectors.with_cancellation_terms(
+            result.order.reservations.select_related("product__service", "child")
+        )
+        return Response(
+            ReservationSerializer(reservations, many=True).data, status=status.HTTP_201_CREATED
+        )

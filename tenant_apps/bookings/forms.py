@@ -23,3 +23,42 @@ class PatternForm(forms.Form):
             elif end - start > datetime.timedelta(days=190):
                 self.add_error("end", "Six mois au plus à la fois.")
         return data
+
+
+class OnBehalfForm(forms.Form):
+    child_id = forms.TypedChoiceField(label="Enfant", coerce=int)
+    product_id = forms.TypedChoiceField(label="Prestation", coerce=int)
+    dates = forms.CharField(
+        label="Jour(s)",
+        help_text="Un ou plusieurs jours, séparés par des virgules : 2026-12-07, 2026-12-08.",
+    )
+    consent_note = forms.CharField(
+        label="Accord de la famille",
+        max_length=500,
+        help_text="Qui a donné son accord, quand et comment "
+        "(ex. : Mme Martin, par téléphone, 8 h 10).",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        children, products = choices
+        self.fields["child_id"].choices = [("", "— Choisir —"), *children]
+        self.fields["product_id"].choices = [("", "— Choisir —"), *products]
+
+    def clean_dates(self) -> list[str]:
+        parts = [p.strip() for p in self.cleaned_data["dates"].replace(";", ",").split(",")]
+        parsed = []
+        for part in filter(None, parts):
+            try:
+                parsed.append(datetime.date.fromisoformat(part).isoformat())
+            except ValueError:
+                try:
+                    parsed.append(datetime.datetime.strptime(part, "%d/%m/%Y").date().isoformat())
+                except ValueError:
+                    raise forms.ValidationError(
+                        f"Date invalide : {part} (ex. 07/12/2026)."
+                    ) from None
+        if not parsed:
+            raise forms.ValidationError("Indiquez au moins un jour.")
+        return parsed

@@ -179,3 +179,30 @@ def headcount(day: datetime.date) -> dict:
 
 def schema_name() -> str:
     return connection.schema_name
+
+
+def enrolled_children_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """For staff forms: enrolled children of this commune (with their service) and products."""
+    enrollments = list(
+        Enrollment.objects.select_related("child", "service").order_by(
+            "child__last_name", "child__first_name"
+        )
+    )
+    seen, children = set(), []
+    for enrollment in enrollments:
+        if enrollment.child_id not in seen:
+            seen.add(enrollment.child_id)
+            child = enrollment.child
+            children.append(
+                (
+                    child.pk,
+                    f"{child.last_name} {child.first_name} ({child.school_class or 'classe ?'})",
+                )
+            )
+    products = [
+        (p.pk, f"{p.service.name} — {p.name}")
+        for p in Product.objects.filter(is_active=True, service__is_active=True).select_related(
+            "service"
+        )
+    ]
+    return children, products

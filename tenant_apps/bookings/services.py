@@ -373,45 +373,149 @@ def checkout(*, user, payment_method: str, now: datetime.datetime | None = None)
                     "jours du panier.",
                     fields={"dates": [d.isoformat() for d in late]},
                 )
-        _take_places(items, products)
-        total = sum(item.price_cents for item in items)
-        status = {
-            PaymentChoice.WALLET: OrderStatus.PAID,
-            PaymentChoice.DIRECT_DEBIT: OrderStatus.TO_INVOICE,
-            PaymentChoice.CARD: OrderStatus.AWAITING_PAYMENT,
-        }[payment_method]
-        order = Order.objects.create(
+        result = _place_order(
             family_id=family_id,
-            placed_by=user,
-            status=status,
+            user=user,
+            items=items,
+            products=products,
             payment_method=payment_method,
-            amount_cents=total,
+            commune=commune,
         )
-        try:
-            with transaction.atomic():
-                reservations = Reservation.objects.bulk_create(
-                    Reservation(
-                        order=order,
-                        family_id=family_id,
-                        child_id=item.child_id,
-                        product_id=item.product_id,
-                        variant_id=item.variant_id,
-                        date=item.date,
-                        price_cents=item.price_cents,
-                        paid_by=payment_method,
-                    )
-                    for item in items
-                )
-        except IntegrityError as exc:  # booked meanwhile (another checkout, or staff)
-            raise AlreadyBooked(
-                "Un de ces jours a été réservé entre-temps. Rien n’a été débité."
-            ) from exc
-        if payment_method == PaymentChoice.WALLET:
-            _pay_order_from_wallet(order, items, products, commune, user)
-        elif payment_method == PaymentChoice.CARD:
-            _start_card_payment(order, user)
         cart.items.all().delete()
+    return result
+
+
+def _place_order(
+    *,
+    family_id: int,
+    user,
+    items: list,
+    products: dict[int, Product],
+    payment_method: str,
+    commune,
+    on_behalf: bool = False,
+    consent_note: str = "",
+) -> CheckoutResult:
+    """Take the places, write the order and its reservations, pay: inside the caller's
+    transaction, so any refusal undoes everything."""
+    _take_places(items, products)
+    status = {
+        PaymentChoice.WALLET: OrderStatus.PAID,
+        PaymentChoice.DIRECT_DEBIT: OrderStatus.TO_INVOICE,
+        PaymentChoice.CARD: OrderStatus.AWAITING_PAYMENT,
+    }[payment_method]
+    order = Order.objects.create(
+        family_id=family_id,
+        placed_by=user,
+        status=status,
+        payment_method=payment_method,
+        amount_cents=sum(item.price_cents for item in items),
+        on_behalf=on_behalf,
+        consent_note=consent_note,
+    )
+    try:
+        with transaction.atomic():
+            reservations = Reservation.objects.bulk_create(
+                Reservation(
+                    order=order,
+                    family_id=family_id,
+                    child_id=item.child_id,
+                    product_id=item.product_id,
+                    variant_id=item.variant_id,
+                    date=item.date,
+                    price_cents=item.price_cents,
+                    paid_by=payment_method,
+                )
+                for item in items
+            )
+    except IntegrityError as exc:  # booked meanwhile (another checkout, or staff)
+        raise AlreadyBooked(
+            "Un de ces jours a été réservé entre-temps. Rien n’a été débité."
+        ) from exc
+    if payment_method == PaymentChoice.WALLET:
+        _pay_order_from_wallet(order, items, products, commune, user)
+    elif payment_method == PaymentChoice.CARD:
+        _start_card_payment(order, user)
     return CheckoutResult(order, reservations)
+
+
+@dataclass(frozen=True)
+class _Line:
+    """A place to book that is not in a cart (staff booking on a family's behalf)."""
+
+    child_id: int
+    product_id: int
+    date: datetime.date
+    price_cents: int
+    variant_id: int | None = None
+
+
+def book_on_behalf(
+    *, staff_user, child_id, product_id, dates, consent_note: str, now=None
+) -> CheckoutResult:
+    """The "cagnotte" (guide step 7): an agent books for a family that forgot, with its
+    agreement, paid from its wallet. The booking deadline is waived (that is the point), but
+    not closures, capacity, enrolment or past days. Audited; the family is told by e-mail."""
+    from config.celery import enqueue_on_commit
+    from shared_apps.audit.services import record
+    from tenant_apps.bookings.tasks import send_booked_on_behalf_email_task
+
+    now = now or _now()
+    consent_note = (consent_note or "").strip()
+    if not consent_note or len(consent_note) > 500:
+        raise InvalidBooking(
+            "Notez l’accord de la famille (qui, quand, comment).",
+            fields={"consent_note": ["Obligatoire, 500 caractères au plus."]},
+        )
+    product = _product(product_id)
+    dates = _parse_dates(dates)
+    enrollment = Enrollment.objects.filter(
+        service_id=product.service_id, child_id=_as_int(child_id)
+    ).first()
+    if enrollment is None:
+        raise NotEnrolled(fields={"child_id": [NotEnrolled.message]})
+    family_id = enrollment.family_id
+    today = timezone.localdate(now)
+    past = [d for d in dates if d < today]
+    if past:
+        raise DeadlinePassed(
+            f"Jour passé : {_list_days(past)}.", fields={"dates": [d.isoformat() for d in past]}
+        )
+    context = BookingContext.load(product, family_id, dates)
+    closed = [d for d in dates if not context.is_open(d)]
+    if closed:
+        raise DayClosed(
+            f"Fermé : {_list_days(closed)}.", fields={"dates": [d.isoformat() for d in closed]}
+        )
+    commune = _commune()
+    with transaction.atomic():
+        lines = [_Line(enrollment.child_id, product.pk, day, context.price(1)) for day in dates]
+        result = _place_order(
+            family_id=family_id,
+            user=staff_user,
+            items=lines,
+            products={product.pk: product},
+            payment_method=PaymentChoice.WALLET,
+            commune=commune,
+            on_behalf=True,
+            consent_note=consent_note,
+        )
+        record(
+            actor=staff_user,
+            commune=commune,
+            action="booking.on_behalf",
+            target_type="order",
+            target_id=result.order.pk,
+            family_id=family_id,
+            details={
+                "child_id": enrollment.child_id,
+                "dates": [d.isoformat() for d in dates],
+                "consent_note": consent_note,
+                "amount_cents": result.order.amount_cents,
+            },
+        )
+        enqueue_on_commit(send_booked_on_behalf_email_task, commune.schema_name, result.order.pk)
+    return result
 
 
 def _pay_order_from_wallet(order: Order, items, products, commune, user) -> None:

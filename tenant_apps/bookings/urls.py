@@ -12,4 +12,5 @@ urlpatterns = [
     path("mes-reservations/", views.my_reservations, name="bookings-mine"),
     path("mes-reservations/<int:reservation_id>/annuler/", views.cancel, name="bookings-cancel"),
     path("gestion/effectifs/", views.headcount, name="bookings-headcount"),
+    path("gestion/reserver-pour/", views.book_on_behalf, name="bookings-on-behalf"),
 ]

@@ -301,3 +301,33 @@ def headcount(request: HttpRequest) -> HttpResponse:
             "following": day + datetime.timedelta(days=1),
         },
     )
+
+
+@staff_required
+def book_on_behalf(request: HttpRequest) -> HttpResponse:
+    """The "cagnotte": book for a family that forgot, with its agreement."""
+    from tenant_apps.bookings.forms import OnBehalfForm
+
+    form = OnBehalfForm(request.POST or None, choices=selectors.enrolled_children_choices())
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = services.book_on_behalf(
+                staff_user=request.user,
+                child_id=data["child_id"],
+                product_id=data["product_id"],
+                dates=data["dates"],
+                consent_note=data["consent_note"],
+            )
+        except DomainError as exc:
+            from shared_apps.common.forms import add_domain_error
+
+            add_domain_error(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Réservé et payé avec le porte-monnaie de la famille : "
+                f"{format_euros(result.order.amount_cents)}. La famille est prévenue par e-mail.",
+            )
+            return redirect(request.path)
+    return render(request, "bookings/on_behalf.html", {"form": form})
