@@ -104,3 +104,9 @@ def enrolled_child_ids(service_id: int) -> set[int]:
 
 def status_choices() -> list[tuple[str, str]]:
     return list(RequestStatus.choices)
+
+
+def family_profile(family_id: int):
+    from tenant_apps.enrollments.models import FamilyProfile
+
+    return FamilyProfile.objects.filter(family_id=family_id).first()

@@ -269,3 +269,33 @@ def note_staff_access(*, staff_user, commune, family_id: int, what: str, target_
         target_id=target_id,
         family_id=family_id,
     )
+
+
+def set_quotient_familial(*, staff_user, commune, family_id: int, value) -> None:
+    """Staff record the family's QF read from its CAF certificate; prices follow it."""
+    from tenant_apps.enrollments.models import FamilyProfile
+
+    try:
+        quotient = int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        quotient = -1
+    if quotient is not None and not 0 <= quotient <= 99_999:
+        raise InvalidAccessRequest(
+            "Quotient familial : un nombre entier entre 0 et 99 999 (vide si inconnu).",
+            fields={"quotient_familial": ["Nombre entier entre 0 et 99 999."]},
+        )
+    if not AccessRequest.objects.filter(family_id=family_id).exists():
+        raise RequestNotFound()
+    FamilyProfile.objects.update_or_create(
+        family_id=family_id,
+        defaults={"quotient_familial": quotient, "set_by": staff_user, "set_at": timezone.now()},
+    )
+    record(
+        actor=staff_user,
+        commune=commune,
+        action="family.quotient_familial",
+        target_type="family",
+        target_id=family_id,
+        family_id=family_id,
+        details={"quotient_familial": quotient},
+    )

@@ -153,6 +153,19 @@ def staff_request(request: HttpRequest, request_id: int) -> HttpResponse:
     if access_request is None:
         raise Http404
     document_types = list(access_request.service.document_types.all())
+    if request.method == "POST" and "quotient_familial" in request.POST:
+        try:
+            services.set_quotient_familial(
+                staff_user=request.user,
+                commune=request.tenant,
+                family_id=access_request.family_id,
+                value=request.POST["quotient_familial"].strip(),
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Quotient familial enregistré : les prix suivront ce barème.")
+        return redirect(request.path)
     form = DecisionForm(request.POST or None, document_types=document_types)
     if request.method == "POST" and form.is_valid():
         try:
@@ -182,6 +195,7 @@ def staff_request(request: HttpRequest, request_id: int) -> HttpResponse:
             "access_request": access_request,
             "guardians": selectors.guardians_for(access_request),
             "form": form,
+            "profile": selectors.family_profile(access_request.family_id),
         },
     )
 

@@ -106,3 +106,22 @@ def test_parent_reuploads_after_info_request_through_the_page(
         assert Document.objects.filter(
             original_name="nouveau.pdf", replaced_at__isnull=True
         ).exists()
+
+
+def test_staff_sets_the_quotient_familial_audited(
+    client, submit, agent_a, parent, commune_a, in_commune
+):
+    from tenant_apps.enrollments.models import FamilyProfile
+
+    request_id = submit().json()["id"]
+    client.force_login(agent_a)
+    bad = client.post(
+        f"/c/commune-a/gestion/demandes/{request_id}/",
+        {"quotient_familial": "beaucoup"},
+        follow=True,
+    )
+    assert "Quotient familial : un nombre entier" in bad.content.decode()
+    client.post(f"/c/commune-a/gestion/demandes/{request_id}/", {"quotient_familial": "742"})
+    with in_commune(commune_a):
+        assert FamilyProfile.objects.get().quotient_familial == 742
+    assert AuditEntry.objects.filter(action="family.quotient_familial", actor=agent_a).exists()
