@@ -303,6 +303,8 @@ LOGGING = {
 SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000")
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # reset and verification links expire after 24 hours
 FAMILY_INVITATION_DAYS = 7
+# Where family code finds the communes' bookings (a dotted path: no import of tenant apps).
+FAMILY_BOOKINGS_HOOKS = "tenant_apps.bookings.everywhere"
 
 # Login throttling (django-axes): 5 failures lock the account and the IP address for 15 minutes.
 AXES_FAILURE_LIMIT = 5

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -61,9 +61,16 @@ class ChildDetailView(APIView):
         child = services.update_child(user=request.user, child_id=child_id, data=data)
         return Response(ChildSerializer(child).data)
 
-    @extend_schema(responses={204: None}, tags=["family"])
+    @extend_schema(
+        parameters=[OpenApiParameter("cancel_reservations", bool)],
+        responses={204: None},
+        tags=["family"],
+        description="409 `child_has_future_reservations` unless `cancel_reservations=true`, "
+        "which cancels (and refunds per each commune's rules) what can still be cancelled.",
+    )
     def delete(self, request, child_id: int):
-        services.remove_child(user=request.user, child_id=child_id)
+        confirm = request.query_params.get("cancel_reservations", "").lower() in {"1", "true"}
+        services.remove_child(user=request.user, child_id=child_id, cancel_bookings=confirm)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

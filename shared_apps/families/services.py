@@ -169,11 +169,40 @@ def update_child(*, user, child_id, data: dict) -> Child:
     return child
 
 
-def remove_child(*, user, child_id) -> Child:
-    """Take a child out of the family's list. The row stays for the communes' history."""
+class ChildHasFutureBookings(Conflict):
+    code = "child_has_future_reservations"
+    message = (
+        "Cet enfant a des réservations à venir. Confirmez : celles encore annulables seront "
+        "annulées (et remboursées selon les règles de chaque commune)."
+    )
+
+
+def _booking_hooks():
+    """The communes' booking code, named in settings: public code never imports tenant apps."""
+    from django.utils.module_loading import import_string
+
+    return import_string(settings.FAMILY_BOOKINGS_HOOKS)
+
+
+def upcoming_bookings_of_child(*, user, child) -> list:
+    """[(commune, reservation), …] still to come for this child, in every commune."""
+    return _booking_hooks().upcoming_reservations_of_child(user=user, child_id=child.pk)
+
+
+def remove_child(*, user, child_id, cancel_bookings: bool = False) -> Child:
+    """Take a child out of the family's list; the row stays for the communes' history.
+
+    A child with upcoming reservations is never removed silently: the caller must confirm,
+    and then every reservation that can still be cancelled is (with the usual refund).
+    """
     child = child_of(user, child_id)
     if child is None:
         raise NotFound("Enfant introuvable.")
+    upcoming = upcoming_bookings_of_child(user=user, child=child)
+    if upcoming and not cancel_bookings:
+        raise ChildHasFutureBookings(fields={"reservations": [str(len(upcoming))]})
+    if upcoming:
+        _booking_hooks().cancel_upcoming_reservations_of_child(user=user, child_id=child.pk)
     child.removed_at = timezone.now()
     child.save(update_fields=["removed_at"])
     return child

@@ -68,10 +68,11 @@ def remove_child(request: HttpRequest, child_id: int) -> HttpResponse:
     if child is None:
         raise Http404
     if request.method == "POST":
-        services.remove_child(user=request.user, child_id=child.pk)
+        services.remove_child(user=request.user, child_id=child.pk, cancel_bookings=True)
         messages.success(request, f"{child.first_name} a été retiré·e de votre famille.")
         return redirect("families:children")
-    return render(request, "families/remove_child.html", {"child": child})
+    upcoming = services.upcoming_bookings_of_child(user=request.user, child=child)
+    return render(request, "families/remove_child.html", {"child": child, "upcoming": upcoming})
 
 
 @login_required

@@ -33,6 +33,33 @@ def reservations_everywhere(user, *, since: datetime.date | None = None) -> list
     return result
 
 
+def upcoming_reservations_of_child(*, user, child_id: int) -> list[tuple]:
+    """[(commune, reservation), …] booked from today on for one child, in every commune."""
+    today = timezone.localdate()
+    return [
+        (commune, reservation)
+        for commune, reservations in reservations_everywhere(user, since=today)
+        for reservation in reservations
+        if reservation.child_id == child_id and reservation.status == "booked"
+    ]
+
+
+def cancel_upcoming_reservations_of_child(*, user, child_id: int) -> list[tuple]:
+    """Cancel what can still be cancelled; what cannot stays booked (and billed)."""
+    from tenant_apps.bookings.errors import NotCancellable
+    from tenant_apps.bookings.services import cancel_reservation
+
+    outcome = []
+    for commune, reservation in upcoming_reservations_of_child(user=user, child_id=child_id):
+        with tenant_context(commune):
+            try:
+                result = cancel_reservation(user=user, reservation_id=reservation.pk)
+                outcome.append((commune, reservation, result.refund_cents))
+            except NotCancellable:
+                outcome.append((commune, reservation, None))
+    return outcome
+
+
 @login_required
 def page(request):
     today = timezone.localdate()

@@ -200,3 +200,34 @@ def test_reservations_across_communes(frozen, client, parent, canteen, commune_b
 
     stranger = make_family(commune_b, in_commune, service, children=1)
     assert stranger.api.get("/api/v1/reservations").json()["count"] == 0
+
+
+def test_removing_a_child_with_upcoming_bookings_is_never_silent(
+    frozen, client, parent, canteen, commune_a, in_commune
+):
+    parent.api.post(
+        "/c/commune-a/api/v1/cart/items",
+        {
+            "product_id": canteen.pk,
+            "child_ids": [parent.kids[0].pk],
+            "dates": ["2026-12-07", "2026-12-08"],
+        },
+    )
+    parent.api.post("/c/commune-a/api/v1/cart/checkout", {"payment_method": "wallet"})
+    child_id = parent.kids[0].pk
+
+    refused = parent.api.delete(f"/api/v1/family/children/{child_id}")
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "child_has_future_reservations"
+
+    client.force_login(parent)
+    confirm = text(client.get(f"/famille/enfants/{child_id}/retirer/"))
+    assert "2 réservations à venir" in confirm and "Commune A" in confirm
+
+    # It is Thursday 10:00: both days are still within their cancellation deadline.
+    done = parent.api.delete(f"/api/v1/family/children/{child_id}?cancel_reservations=true")
+    assert done.status_code == 204
+    with in_commune(commune_a):
+        assert set(Reservation.objects.values_list("status", flat=True)) == {"cancelled"}
+    assert sum(p.balance_cents for p in pockets_of(parent.family.pk)) == 10_000
+    assert parent.api.get(f"/api/v1/family/children/{child_id}").status_code == 404
