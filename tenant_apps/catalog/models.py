@@ -48,7 +48,8 @@ class Service(models.Model):
         "seuil d’alerte du porte-monnaie (centimes)",
         null=True,
         blank=True,
-        help_text="Un e-mail prévient la famille quand son crédit pour ce service passe sous ce seuil.",
+        help_text="Un e-mail prévient la famille quand son crédit pour ce service passe sous "
+        "ce seuil.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
