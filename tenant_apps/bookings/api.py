@@ -237,3 +237,32 @@ class StaffReservationsView(APIView):
         return Response(
             ReservationSerializer(reservations, many=True).data, status=status.HTTP_201_CREATED
         )
+
+
+class AttendanceSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    product_id = serializers.IntegerField()
+    present = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    absent = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+
+
+class AttendanceView(APIView):
+    permission_classes = [IsCommuneStaff]
+
+    @extend_schema(
+        request=AttendanceSerializer,
+        responses=inline_serializer("Attendance", {"updated": serializers.IntegerField()}),
+        tags=["staff"],
+    )
+    def post(self, request):
+        serializer = AttendanceSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        updated = services.mark_attendance(
+            staff_user=request.user,
+            day=data["date"],
+            product_id=data["product_id"],
+            present=data["present"],
+            absent=data["absent"],
+        )
+        return Response({"updated": updated})

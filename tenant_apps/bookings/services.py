@@ -597,3 +597,49 @@ def _as_int(value):
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def mark_attendance(*, staff_user, day, product_id, present, absent) -> int:
+    """ "Pointage": who came and who did not, among the children booked that day."""
+    from shared_apps.audit.services import record
+
+    product = _product(product_id)
+    try:
+        day = day if isinstance(day, datetime.date) else datetime.date.fromisoformat(str(day))
+        present, absent = {int(c) for c in present or []}, {int(c) for c in absent or []}
+    except (TypeError, ValueError) as exc:
+        raise InvalidBooking("Jour ou enfants invalides.") from exc
+    if present & absent:
+        raise InvalidBooking("Un enfant ne peut pas être à la fois présent et absent.")
+    if day > timezone.localdate():
+        raise InvalidBooking(
+            "On ne pointe pas un jour à venir.", fields={"date": ["Jour à venir."]}
+        )
+    with transaction.atomic():
+        booked = {
+            r.child_id: r
+            for r in Reservation.objects.select_for_update().filter(
+                product=product, date=day, status__in=LIVE_STATUSES
+            )
+        }
+        unknown = (present | absent) - set(booked)
+        if unknown:
+            raise InvalidBooking(
+                "Ces enfants n’ont pas de réservation ce jour-là.",
+                fields={"children": [str(c) for c in sorted(unknown)]},
+            )
+        for child_id in present:
+            booked[child_id].status = ReservationStatus.ATTENDED
+        for child_id in absent:
+            booked[child_id].status = ReservationStatus.ABSENT
+        changed = [booked[c] for c in present | absent]
+        Reservation.objects.bulk_update(changed, ["status"])
+        record(
+            actor=staff_user,
+            commune=_commune(),
+            action="booking.attendance",
+            target_type="product_day",
+            target_id=f"{product.pk}:{day.isoformat()}",
+            details={"present": sorted(present), "absent": sorted(absent)},
+        )
+    return len(changed)

@@ -115,3 +115,50 @@ def test_on_behalf_page(frozen, client, agent, parent, canteen):
     )
     assert response.status_code == 302
     assert sum(p.balance_cents for p in pockets_of(parent.family.pk)) == 10_000 - 760
+
+
+def test_attendance_marks_booked_children_only(agent, parent, canteen, commune_a, in_commune):
+    import datetime
+
+    import time_machine
+
+    with time_machine.travel(datetime.datetime(2026, 12, 3, 9, tzinfo=datetime.UTC), tick=False):
+        parent.api.post(
+            f"{BASE}/cart/items",
+            {
+                "product_id": canteen.pk,
+                "child_ids": [k.pk for k in parent.kids],
+                "dates": ["2026-12-07"],
+            },
+        )
+        parent.api.post(f"{BASE}/cart/checkout", {"payment_method": "wallet"})
+    staff = client_for(agent)
+    with time_machine.travel(datetime.datetime(2026, 12, 7, 13, tzinfo=datetime.UTC), tick=False):
+        stranger = UserFactory()
+        wrong = staff.post(
+            f"{BASE}/staff/attendance",
+            {"date": "2026-12-07", "product_id": canteen.pk, "present": [stranger.pk + 10_000]},
+        )
+        assert wrong.status_code == 400
+        ok = staff.post(
+            f"{BASE}/staff/attendance",
+            {
+                "date": "2026-12-07",
+                "product_id": canteen.pk,
+                "present": [parent.kids[0].pk],
+                "absent": [parent.kids[1].pk],
+            },
+        )
+        assert ok.json() == {"updated": 2}
+        assert (
+            parent.api.post(
+                f"{BASE}/staff/attendance", {"date": "2026-12-07", "product_id": canteen.pk}
+            ).status_code
+            == 403
+        )
+    with in_commune(commune_a):
+        assert sorted(Reservation.objects.values_list("status", flat=True)) == [
+            "absent",
+            "attended",
+        ]
+    assert AuditEntry.objects.filter(action="booking.attendance", actor=agent).exists()
