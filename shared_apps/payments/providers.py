@@ -1,0 +1,117 @@
+"""The payment-provider interface: what Marelle needs from Stripe today and PayFiP tomorrow.
+
+A provider starts a payment, turns a notification it sent (raw body + headers) into a verified
+`Notification` with a provider-neutral outcome, refunds, and declares what it can do. Services
+only speak this interface; nothing outside `stripe_provider.py` imports `stripe`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class Outcome:
+    """Where a notification moves a payment, in our words (see models.PaymentStatus)."""
+
+    REQUIRES_ACTION = "requires_action"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    card: bool = True
+    # True: the browser confirms with a client secret (Stripe Payment Element).
+    # False: the parent is sent to the provider's page (PayFiP) and comes back.
+    client_side_confirmation: bool = True
+    refunds: bool = True
+    partial_refunds: bool = True
+    # Whether the provider itself deduplicates retried requests (we also guard in our database).
+    idempotency_keys: bool = True
+    currencies: tuple[str, ...] = ("eur",)
+
+
+@dataclass(frozen=True)
+class StartedPayment:
+    provider_ref: str
+    client_secret: str = ""  # client-side confirmation
+    redirect_url: str = ""  # redirect providers
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A verified notification. `outcome` is None for events that move no payment."""
+
+    event_id: str
+    type: str
+    payload: dict
+    payment_ref: str | None = None
+    outcome: str | None = None
+    amount_cents: int | None = None
+    currency: str | None = None
+    failure_code: str = ""
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProviderRefund:
+    provider_ref: str
+    status: str  # "succeeded" | "pending" | "failed"
+
+
+class ProviderError(Exception):
+    """The provider could not be reached or answered with an error we may retry."""
+
+
+class ProviderRefused(ProviderError):
+    """The provider answered, definitively, no (invalid request, already refunded…)."""
+
+
+class InvalidNotification(Exception):
+    """A notification whose signature, timestamp or body cannot be trusted."""
+
+
+class PaymentProvider(Protocol):
+    name: str
+    capabilities: Capabilities
+
+    def is_configured(self) -> bool: ...
+
+    def start_payment(
+        self, *, amount_cents: int, currency: str, metadata: dict[str, str], idempotency_key: str
+    ) -> StartedPayment: ...
+
+    def parse_notification(self, *, raw_body: bytes, headers: Mapping[str, str]) -> Notification:
+        """Verify a notification as received; raise InvalidNotification when it is not genuine."""
+        ...
+
+    def interpret(self, payload: dict) -> Notification:
+        """Read an already verified and stored notification again (for asynchronous work)."""
+        ...
+
+    def refund(
+        self, *, payment_ref: str, amount_cents: int, idempotency_key: str
+    ) -> ProviderRefund: ...
+
+    def client_config(self, *, client_secret: str) -> dict:
+        """What a browser or the mobile app needs to confirm the payment."""
+        ...
+
+
+def _stripe() -> PaymentProvider:
+    from shared_apps.payments.stripe_provider import StripeProvider
+
+    return StripeProvider.from_settings()
+
+
+# name → factory; a factory reads the current settings, so tests may override them.
+PROVIDERS: dict[str, Callable[[], PaymentProvider]] = {"stripe": _stripe}
+DEFAULT_PROVIDER = "stripe"
+
+
+def get_provider(name: str = DEFAULT_PROVIDER) -> PaymentProvider:
+    return PROVIDERS[name]()

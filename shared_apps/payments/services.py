@@ -1,0 +1,428 @@
+"""Card payment use cases: start a top-up, receive and process notifications, refund to the card.
+
+The wallet is credited only here, from a verified provider notification processed asynchronously,
+under a row lock on the payment, once per payment (ledger source key "topup:<payment pk>"), so
+replayed, duplicated or reordered notifications credit at most once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from config.celery import enqueue_on_commit
+from shared_apps.common.errors import DomainError
+from shared_apps.common.money import format_euros
+from shared_apps.common.validation import FieldErrors
+from shared_apps.directory.models import PublishedService
+from shared_apps.families.services import get_or_create_family
+from shared_apps.payments.errors import (
+    GeneralCreditDisabled,
+    InvalidSignature,
+    NotRefundable,
+    PaymentProviderUnavailable,
+    RefundKeyReused,
+    RefundRefused,
+    UnknownService,
+)
+from shared_apps.payments.models import (
+    Payment,
+    PaymentStatus,
+    Purpose,
+    Refund,
+    RefundStatus,
+    Scope,
+    WebhookEvent,
+    can_move,
+)
+from shared_apps.payments.providers import (
+    DEFAULT_PROVIDER,
+    InvalidNotification,
+    Notification,
+    Outcome,
+    ProviderError,
+    ProviderRefused,
+    get_provider,
+)
+from shared_apps.wallet import services as wallet
+from shared_apps.wallet.models import TransactionKind
+from tenants.selectors import commune_for_slug
+
+logger = logging.getLogger(__name__)
+
+DECLINED_MESSAGE = "Paiement refusé par votre banque : aucun montant n’a été crédité."
+AUTHENTICATION_FAILED_MESSAGE = (
+    "L’authentification auprès de votre banque a échoué : aucun montant n’a été crédité."
+)
+CANCELED_MESSAGE = "Paiement annulé : aucun montant n’a été crédité."
+UNAVAILABLE_MESSAGE = "Le paiement n’a pas pu être préparé : aucun montant n’a été débité."
+
+_OUTCOME_STATUS = {
+    Outcome.REQUIRES_ACTION: PaymentStatus.REQUIRES_ACTION,
+    Outcome.PROCESSING: PaymentStatus.PROCESSING,
+    Outcome.SUCCEEDED: PaymentStatus.SUCCEEDED,
+    Outcome.FAILED: PaymentStatus.FAILED,
+    Outcome.CANCELED: PaymentStatus.CANCELED,
+}
+
+
+# --- starting a top-up --------------------------------------------------------------------------
+
+
+def top_up_amount_error(amount_cents) -> str | None:
+    """Why an amount cannot be topped up, in French, or None. Forms and API share this rule."""
+    low, high = settings.WALLET_TOP_UP_MIN_CENTS, settings.WALLET_TOP_UP_MAX_CENTS
+    if (
+        not isinstance(amount_cents, int)
+        or isinstance(amount_cents, bool)
+        or not low <= amount_cents <= high
+    ):
+        return f"Choisissez un montant entre {format_euros(low)} et {format_euros(high)}."
+    return None
+
+
+def _pocket_for(scope, commune_slug, service_id, errors: FieldErrors):
+    """(commune, service_id) of the pocket to credit; (None, None) for the general one."""
+    if scope == Scope.GENERAL:
+        if commune_slug or service_id:
+            errors.add("service_id", "Ne précisez pas de service pour le crédit « tous services ».")
+        return None, None
+    if scope != Scope.SERVICE:
+        errors.add("scope", "Choisissez « general » (tous les services) ou « service ».")
+        return None, None
+    if not commune_slug:
+        errors.add("commune_slug", "Indiquez la commune du service à recharger.")
+    if not isinstance(service_id, int) or isinstance(service_id, bool) or service_id <= 0:
+        errors.add("service_id", "Indiquez le service à recharger.")
+    if errors.errors:
+        return None, None
+    commune = commune_for_slug(str(commune_slug)[:50])
+    listed = (
+        commune is not None
+        and PublishedService.objects.filter(
+            commune=commune, service_id=service_id, is_active=True
+        ).exists()
+    )
+    if not listed:
+        raise UnknownService(fields={"service_id": [UnknownService.message]})
+    return commune, service_id
+
+
+def start_top_up(
+    *,
+    user,
+    amount_cents: int,
+    scope: str,
+    commune_slug: str | None = None,
+    service_id: int | None = None,
+) -> Payment:
+    """Create the Payment and the provider's payment; the wallet is credited later, by webhook.
+
+    Bad input creates nothing. The returned payment carries the client secret the browser (or
+    the app) needs to confirm.
+    """
+    errors = FieldErrors()
+    amount_error = top_up_amount_error(amount_cents)
+    if amount_error:
+        errors.add("amount_cents", amount_error)
+    commune, service_id = _pocket_for(scope, commune_slug, service_id, errors)
+    errors.raise_if_any()
+    if scope == Scope.GENERAL and not settings.WALLET_GENERAL_CREDIT_ENABLED:
+        raise GeneralCreditDisabled()
+    provider = get_provider(DEFAULT_PROVIDER)
+    if not provider.is_configured():
+        raise PaymentProviderUnavailable(
+            "Le paiement par carte n’est pas disponible pour le moment."
+        )
+
+    family = get_or_create_family(user)
+    payment = Payment.objects.create(
+        family=family,
+        created_by=user,
+        purpose=Purpose.TOP_UP,
+        amount_cents=amount_cents,
+        scope=scope,
+        commune=commune,
+        service_id=service_id,
+        provider=provider.name,
+    )
+    # Outside any transaction: the provider is called once our row exists, and its answer saved.
+    try:
+        started = provider.start_payment(
+            amount_cents=amount_cents,
+            currency=payment.currency,
+            metadata={
+                "payment_id": str(payment.pk),
+                "family_id": str(family.pk),
+                "purpose": Purpose.TOP_UP.value,
+            },
+            idempotency_key=f"marelle-payment-{payment.pk}-{payment.created_at:%Y%m%d%H%M%S}",
+        )
+    except ProviderError as exc:
+        logger.warning("payment %s could not be started: %s", payment.pk, exc)
+        payment.status = PaymentStatus.FAILED
+        payment.failure_code = "provider_unavailable"
+        payment.failure_message = UNAVAILABLE_MESSAGE
+        payment.save(update_fields=["status", "failure_code", "failure_message", "updated_at"])
+        raise PaymentProviderUnavailable() from exc
+    payment.provider_ref = started.provider_ref
+    payment.client_secret = started.client_secret
+    payment.save(update_fields=["provider_ref", "client_secret", "updated_at"])
+    return payment
+
+
+def client_config(payment: Payment) -> dict | None:
+    """What the browser or the app needs to confirm the payment, while it can still be paid."""
+    if not payment.can_be_paid:
+        return None
+    return get_provider(payment.provider).client_config(client_secret=payment.client_secret)
+
+
+# --- notifications ------------------------------------------------------------------------------
+
+
+def receive_webhook(
+    *, raw_body: bytes, headers: Mapping[str, str], provider_name: str = DEFAULT_PROVIDER
+) -> tuple[WebhookEvent, bool]:
+    """Verify a notification, store it once per event id, and queue its processing.
+
+    Returns (event, created). A duplicate stores nothing more; it is queued again only if the
+    first delivery has not been processed yet (processing is idempotent).
+    """
+    provider = get_provider(provider_name)
+    try:
+        notification = provider.parse_notification(raw_body=raw_body, headers=headers)
+    except InvalidNotification as exc:
+        logger.warning("refused %s notification: %s", provider_name, exc)
+        raise InvalidSignature() from exc
+    from shared_apps.payments.tasks import process_webhook_event_task
+
+    with transaction.atomic():
+        event, created = WebhookEvent.objects.get_or_create(
+            event_id=notification.event_id,
+            defaults={
+                "provider": provider.name,
+                "type": notification.type[:100],
+                "payload": notification.payload,
+            },
+        )
+        if created or event.processed_at is None:
+            enqueue_on_commit(process_webhook_event_task, event.pk)
+    return event, created
+
+
+def process_webhook_event(*, event_pk: int) -> None:
+    """Apply one stored notification to its payment, forward only, crediting at most once."""
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update().filter(pk=event_pk).first()
+        if event is None or event.processed_at is not None:
+            return
+        notification = get_provider(event.provider).interpret(event.payload)
+        payment = None
+        if notification.payment_ref:
+            payment = (
+                Payment.objects.select_for_update()
+                .filter(provider=event.provider, provider_ref=notification.payment_ref)
+                .first()
+            )
+        if payment is not None and notification.outcome is not None:
+            _apply(payment, notification)
+        event.payment = payment
+        event.processed_at = timezone.now()
+        event.save(update_fields=["payment", "processed_at"])
+
+
+def _apply(payment: Payment, notification: Notification) -> None:
+    """Move a locked payment forward; a succeeded top-up credits its pocket in this transaction."""
+    new_status = _OUTCOME_STATUS[notification.outcome]
+    if not can_move(payment.status, new_status):
+        logger.info("payment %s stays %s (late %s)", payment.pk, payment.status, notification.type)
+        return
+    if new_status == PaymentStatus.SUCCEEDED:
+        if (notification.amount_cents, (notification.currency or "").lower()) != (
+            payment.amount_cents,
+            payment.currency,
+        ):
+            logger.error(
+                "payment %s: provider reports %s %s, expected %s %s; not credited",
+                payment.pk,
+                notification.amount_cents,
+                notification.currency,
+                payment.amount_cents,
+                payment.currency,
+            )
+            return
+        if payment.purpose == Purpose.TOP_UP:
+            ledger_transaction, _ = wallet.credit_top_up(
+                source_key=f"topup:{payment.pk}",
+                family_id=payment.family_id,
+                amount_cents=payment.amount_cents,
+                commune=payment.commune,
+                service_id=payment.service_id,
+            )
+            payment.ledger_transaction = ledger_transaction
+        payment.succeeded_at = timezone.now()
+        payment.failure_code = ""
+        payment.failure_message = ""
+    elif new_status == PaymentStatus.FAILED:
+        payment.failure_code = notification.failure_code[:100]
+        payment.failure_message = (
+            AUTHENTICATION_FAILED_MESSAGE
+            if notification.failure_code == "payment_intent_authentication_failure"
+            else DECLINED_MESSAGE
+        )
+    elif new_status == PaymentStatus.CANCELED and not payment.failure_message:
+        payment.failure_message = CANCELED_MESSAGE
+    payment.status = new_status
+    payment.save()
+
+
+# --- refunds to the card ------------------------------------------------------------------------
+
+
+def _pocket_of(payment: Payment):
+    wallet_ = wallet.wallet_of_family(payment.family_id)
+    if payment.scope == Scope.SERVICE:
+        return wallet_, wallet.service_pocket(wallet_, payment.commune, payment.service_id)
+    return wallet_, wallet.general_pocket(wallet_)
+
+
+def refund_to_card(
+    *, payment: Payment, amount_cents: int, refund_key: str, created_by=None
+) -> Refund:
+    """Give back part or all of a top-up to the card, taking it back from the pocket it credited.
+
+    Idempotent per `refund_key` (also sent to the provider as its idempotency key): the same key
+    refunds once. The pocket is debited first, under lock (refused if it lacks the money), so the
+    credit cannot be both spent and refunded; a definitive refusal by the provider puts it back.
+    """
+    if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents <= 0:
+        raise NotRefundable("Le montant à rembourser doit être positif.")
+    refund_key = (refund_key or "").strip()
+    if not refund_key or len(refund_key) > 200:
+        raise NotRefundable("Clé de remboursement invalide.")
+
+    refund = Refund.objects.filter(idempotency_key=refund_key).first()
+    if refund is None:
+        refund = _reserve_refund(payment, amount_cents, refund_key, created_by)
+    elif refund.payment_id != payment.pk or refund.amount_cents != amount_cents:
+        raise RefundKeyReused()
+    if refund.status != RefundStatus.PENDING or refund.provider_ref:
+        return refund  # done, or accepted by the provider and awaiting its confirmation
+    return _send_refund(refund)
+
+
+def _reserve_refund(payment: Payment, amount_cents: int, refund_key: str, created_by) -> Refund:
+    """Create the pending refund and debit the pocket, in one transaction."""
+    try:
+        with transaction.atomic():
+            locked = Payment.objects.select_for_update().get(pk=payment.pk)
+            if locked.purpose != Purpose.TOP_UP or locked.status != PaymentStatus.SUCCEEDED:
+                raise NotRefundable("Seul un rechargement réussi peut être remboursé sur la carte.")
+            already = (
+                locked.refunds.exclude(status=RefundStatus.FAILED).aggregate(s=Sum("amount_cents"))[
+                    "s"
+                ]
+                or 0
+            )
+            if already + amount_cents > locked.amount_cents:
+                raise NotRefundable(
+                    "Le remboursement dépasserait le montant payé "
+                    f"({format_euros(locked.amount_cents - already)} remboursables au plus)."
+                )
+            refund = Refund.objects.create(
+                payment=locked,
+                amount_cents=amount_cents,
+                idempotency_key=refund_key,
+                created_by=created_by,
+            )
+            wallet_, pocket = _pocket_of(locked)
+            ledger_transaction, _ = wallet.post_transaction(
+                source_key=f"cardrefund:{refund_key}",
+                kind=TransactionKind.CARD_REFUND,
+                lines=[(pocket, -amount_cents), (wallet.card_clearing_account(), amount_cents)],
+                description="Remboursement sur la carte bancaire",
+                wallet=wallet_,
+                commune=locked.commune,
+                service_id=locked.service_id,
+                created_by=created_by,
+                metadata={"payment_id": locked.pk, "refund_key": refund_key},
+            )  # raises InsufficientBalance (409) when the credit was already spent
+            refund.ledger_transaction = ledger_transaction
+            refund.save(update_fields=["ledger_transaction", "updated_at"])
+    except IntegrityError:  # the same key, concurrently
+        refund = Refund.objects.filter(idempotency_key=refund_key).first()
+        if refund is None:
+            raise
+        if refund.payment_id != payment.pk or refund.amount_cents != amount_cents:
+            raise RefundKeyReused() from None
+    return refund
+
+
+def _send_refund(refund: Refund) -> Refund:
+    """Ask the provider, holding the refund's row lock so that one caller only ever asks.
+
+    The provider's idempotency key covers retries across processes; the lock covers concurrent
+    callers with the same key, and providers (localstripe) that ignore idempotency keys.
+    """
+    error: DomainError | None = None
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund.pk)
+        if refund.status != RefundStatus.PENDING or refund.provider_ref:
+            return refund
+        payment = refund.payment
+        try:
+            answer = get_provider(payment.provider).refund(
+                payment_ref=payment.provider_ref,
+                amount_cents=refund.amount_cents,
+                idempotency_key=refund.idempotency_key,
+            )
+        except ProviderRefused as exc:
+            logger.warning("refund %s refused: %s", refund.idempotency_key, exc)
+            _fail_refund(refund)
+            error = RefundRefused()
+        except ProviderError as exc:
+            # Unknown outcome: the money stays out of the pocket; the same key may be retried.
+            logger.warning("refund %s not confirmed yet: %s", refund.idempotency_key, exc)
+            error = PaymentProviderUnavailable(
+                "Le remboursement n’a pas pu être confirmé. Réessayez plus tard avec la même clé."
+            )
+        else:
+            if answer.status == "failed":
+                _fail_refund(refund)
+                error = RefundRefused()
+            else:
+                refund.provider_ref = answer.provider_ref
+                if answer.status == "succeeded":
+                    refund.status = RefundStatus.SUCCEEDED
+                refund.save(update_fields=["provider_ref", "status", "updated_at"])
+    if error is not None:
+        raise error
+    return refund
+
+
+def _fail_refund(refund: Refund) -> None:
+    """The provider said no (the refund's row is locked): put the money back in the pocket."""
+    payment = refund.payment
+    wallet_, pocket = _pocket_of(payment)
+    wallet.post_transaction(
+        source_key=f"cardrefund-reversal:{refund.idempotency_key}",
+        kind=TransactionKind.CARD_REFUND,
+        lines=[
+            (pocket, refund.amount_cents),
+            (wallet.card_clearing_account(), -refund.amount_cents),
+        ],
+        description="Remboursement sur carte refusé : crédit rétabli",
+        wallet=wallet_,
+        commune=payment.commune,
+        service_id=payment.service_id,
+        metadata={"payment_id": payment.pk, "refund_key": refund.idempotency_key},
+    )
+    refund.status = RefundStatus.FAILED
+    refund.failure_message = "Remboursement refusé par le prestataire de paiement."
+    refund.save(update_fields=["status", "failure_message", "updated_at"])

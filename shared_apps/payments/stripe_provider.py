@@ -1,0 +1,160 @@
+"""Stripe (cards via PaymentIntents and the Payment Element), through `stripe.StripeClient` only.
+
+Never the global `stripe.api_key`: every call goes through a client built from the settings, whose
+API base may point at localstripe (tests, offline demo).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+import stripe
+from django.conf import settings
+
+from shared_apps.payments.providers import (
+    Capabilities,
+    InvalidNotification,
+    Notification,
+    Outcome,
+    ProviderError,
+    ProviderRefund,
+    ProviderRefused,
+    StartedPayment,
+)
+
+# Stripe event type → our outcome; other events are stored and move nothing.
+EVENT_OUTCOMES = {
+    "payment_intent.requires_action": Outcome.REQUIRES_ACTION,
+    "payment_intent.processing": Outcome.PROCESSING,
+    "payment_intent.succeeded": Outcome.SUCCEEDED,
+    "payment_intent.payment_failed": Outcome.FAILED,
+    "payment_intent.canceled": Outcome.CANCELED,
+}
+
+# Connection problems and Stripe's own 5xx/429 may be retried; anything else is a refusal.
+_TRANSIENT = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
+
+
+class StripeProvider:
+    name = "stripe"
+    capabilities = Capabilities()
+
+    def __init__(
+        self,
+        *,
+        secret_key: str,
+        publishable_key: str,
+        webhook_secret: str,
+        api_base: str = "",
+        js_url: str = "",
+        http_client: stripe.HTTPClient | None = None,
+    ) -> None:
+        self.secret_key = secret_key
+        self.publishable_key = publishable_key
+        self.webhook_secret = webhook_secret
+        self.api_base = api_base
+        self.js_url = js_url
+        self._http_client = http_client
+
+    @classmethod
+    def from_settings(cls) -> StripeProvider:
+        return cls(
+            secret_key=settings.STRIPE_SECRET_KEY,
+            publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
+            webhook_secret=settings.STRIPE_WEBHOOK_SECRET,
+            api_base=settings.STRIPE_API_BASE,
+            js_url=settings.STRIPE_JS_URL,
+        )
+
+    def is_configured(self) -> bool:
+        return bool(self.secret_key and self.publishable_key and self.webhook_secret)
+
+    def client(self) -> stripe.StripeClient:
+        return stripe.StripeClient(
+            self.secret_key,
+            base_addresses={"api": self.api_base} if self.api_base else None,
+            http_client=self._http_client,
+            max_network_retries=2,  # retried POSTs carry the same idempotency key
+        )
+
+    # --- payments -------------------------------------------------------------------------------
+
+    def start_payment(
+        self, *, amount_cents: int, currency: str, metadata: dict[str, str], idempotency_key: str
+    ) -> StartedPayment:
+        try:
+            intent = self.client().v1.payment_intents.create(
+                params={
+                    "amount": amount_cents,
+                    "currency": currency,
+                    "payment_method_types": ["card"],
+                    "metadata": metadata,
+                },
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            raise ProviderError(str(exc)) from exc
+        return StartedPayment(provider_ref=intent.id, client_secret=intent.client_secret)
+
+    def client_config(self, *, client_secret: str) -> dict:
+        return {
+            "provider": self.name,
+            "client_secret": client_secret,
+            "publishable_key": self.publishable_key,
+            "js_url": self.js_url,
+        }
+
+    # --- notifications --------------------------------------------------------------------------
+
+    def parse_notification(self, *, raw_body: bytes, headers: Mapping[str, str]) -> Notification:
+        signature = headers.get("Stripe-Signature") or headers.get("stripe-signature")
+        if not self.webhook_secret:
+            raise InvalidNotification("STRIPE_WEBHOOK_SECRET is not set")
+        try:
+            # Default tolerance (300 s): a replayed old notification is refused.
+            self.client().construct_event(raw_body, signature, self.webhook_secret)
+            payload = json.loads(raw_body)
+        except (stripe.SignatureVerificationError, ValueError) as exc:
+            raise InvalidNotification(str(exc)) from exc
+        if not isinstance(payload, dict) or not isinstance(payload.get("id"), str):
+            raise InvalidNotification("not an event")
+        return self.interpret(payload)
+
+    def interpret(self, payload: dict) -> Notification:
+        event_type = str(payload.get("type") or "")
+        obj = (payload.get("data") or {}).get("object") or {}
+        is_intent = isinstance(obj, dict) and obj.get("object") == "payment_intent"
+        if not is_intent:
+            return Notification(event_id=payload["id"], type=event_type, payload=payload)
+        error = obj.get("last_payment_error") or {}
+        return Notification(
+            event_id=payload["id"],
+            type=event_type,
+            payload=payload,
+            payment_ref=obj.get("id"),
+            outcome=EVENT_OUTCOMES.get(event_type),
+            amount_cents=obj.get("amount"),
+            currency=obj.get("currency"),
+            failure_code=str(error.get("decline_code") or error.get("code") or ""),
+            metadata=dict(obj.get("metadata") or {}),
+        )
+
+    # --- refunds --------------------------------------------------------------------------------
+
+    def refund(
+        self, *, payment_ref: str, amount_cents: int, idempotency_key: str
+    ) -> ProviderRefund:
+        try:
+            refund = self.client().v1.refunds.create(
+                params={"payment_intent": payment_ref, "amount": amount_cents},
+                options={"idempotency_key": idempotency_key},
+            )
+        except _TRANSIENT as exc:
+            raise ProviderError(str(exc)) from exc
+        except stripe.StripeError as exc:
+            raise ProviderRefused(str(exc)) from exc
+        status = {"succeeded": "succeeded", "failed": "failed", "canceled": "failed"}.get(
+            refund.status, "pending"
+        )
+        return ProviderRefund(provider_ref=refund.id, status=status)
