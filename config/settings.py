@@ -233,12 +233,22 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "release-unpaid-card-orders": {
+        "task": "tenant_apps.bookings.tasks.release_unpaid_orders_everywhere",
+        "schedule": 300.0,
+    },
+}
 
 # --- Wallet -------------------------------------------------------------------------------------
 # Operators may switch off the "all services" pocket where public accounting rules require it.
 WALLET_GENERAL_CREDIT_ENABLED = env_bool("WALLET_GENERAL_CREDIT_ENABLED", True)
 WALLET_TOP_UP_MIN_CENTS = 500
 WALLET_TOP_UP_MAX_CENTS = 50_000
+
+# Card payments for something else than a top-up are fulfilled by the code that sold it.
+PAYMENT_FULFILMENT_HOOKS = {"checkout": "tenant_apps.bookings.card.fulfil_checkout"}
+UNPAID_ORDER_MINUTES = 30
 
 # --- Stripe -------------------------------------------------------------------------------------
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")

@@ -151,15 +151,43 @@ def start_top_up(
         service_id=service_id,
         provider=provider.name,
     )
+    return _start_with_provider(payment, provider)
+
+
+def start_checkout_payment(
+    *, user, family_id: int, amount_cents: int, commune, metadata: dict
+) -> Payment:
+    """A card payment for a commune order; the order is fulfilled when the webhook confirms
+    (settings.PAYMENT_FULFILMENT_HOOKS["checkout"])."""
+    provider = get_provider(DEFAULT_PROVIDER)
+    if not provider.is_configured():
+        raise PaymentProviderUnavailable(
+            "Le paiement par carte n’est pas disponible pour le moment : choisissez le "
+            "porte-monnaie ou le prélèvement."
+        )
+    payment = Payment.objects.create(
+        family_id=family_id,
+        created_by=user,
+        purpose=Purpose.CHECKOUT,
+        amount_cents=amount_cents,
+        scope=Scope.SERVICE,
+        commune=commune,
+        metadata=metadata,
+        provider=provider.name,
+    )
+    return _start_with_provider(payment, provider)
+
+
+def _start_with_provider(payment: Payment, provider) -> Payment:
     # Outside any transaction: the provider is called once our row exists, and its answer saved.
     try:
         started = provider.start_payment(
-            amount_cents=amount_cents,
+            amount_cents=payment.amount_cents,
             currency=payment.currency,
             metadata={
                 "payment_id": str(payment.pk),
-                "family_id": str(family.pk),
-                "purpose": Purpose.TOP_UP.value,
+                "family_id": str(payment.family_id),
+                "purpose": payment.purpose,
             },
             idempotency_key=f"marelle-payment-{payment.pk}-{payment.created_at:%Y%m%d%H%M%S}",
         )
@@ -266,6 +294,13 @@ def _apply(payment: Payment, notification: Notification) -> None:
                 service_id=payment.service_id,
             )
             payment.ledger_transaction = ledger_transaction
+        else:
+            # The commune's code fulfils what was paid for, in this same transaction; it is
+            # named in settings because public code never imports tenant apps.
+            from django.utils.module_loading import import_string
+
+            fulfil = import_string(settings.PAYMENT_FULFILMENT_HOOKS[payment.purpose])
+            payment.ledger_transaction = fulfil(payment)
         payment.succeeded_at = timezone.now()
         payment.failure_code = ""
         payment.failure_message = ""

@@ -136,6 +136,7 @@ class CheckoutView(APIView):
                 "wallet_cents": serializers.IntegerField(),
                 "card_cents": serializers.IntegerField(),
                 "reservations": ReservationSerializer(many=True),
+                "payment": serializers.DictField(required=False),
             },
         ),
         tags=["bookings"],
@@ -148,17 +149,19 @@ class CheckoutView(APIView):
         reservations = selectors.with_cancellation_terms(
             selectors.reservations_of_family(request.user).filter(order=order)
         )
-        return Response(
-            {
-                "order_id": order.pk,
-                "status": order.status,
-                "amount_cents": order.amount_cents,
-                "wallet_cents": order.wallet_cents,
-                "card_cents": order.card_cents,
-                "reservations": ReservationSerializer(reservations, many=True).data,
-            },
-            status=status.HTTP_201_CREATED,
-        )
+        body = {
+            "order_id": order.pk,
+            "status": order.status,
+            "amount_cents": order.amount_cents,
+            "wallet_cents": order.wallet_cents,
+            "card_cents": order.card_cents,
+            "reservations": ReservationSerializer(reservations, many=True).data,
+        }
+        if result.payment is not None:
+            from shared_apps.payments.services import client_config
+
+            body["payment"] = {"id": result.payment.pk, **(client_config(result.payment) or {})}
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class ReservationsView(GenericAPIView):

@@ -53,6 +53,7 @@ BOOKING_HORIZON_DAYS = 400
 class CheckoutResult:
     order: Order
     reservations: list[Reservation]
+    payment: object | None = None  # the card payment to confirm, for payment_method "card"
 
 
 @dataclass(frozen=True)
@@ -382,7 +383,34 @@ def checkout(*, user, payment_method: str, now: datetime.datetime | None = None)
             commune=commune,
         )
         cart.items.all().delete()
+    if payment_method == PaymentChoice.CARD:
+        result = _start_card_payment(result, user, commune)
     return result
+
+
+def _start_card_payment(result: CheckoutResult, user, commune) -> CheckoutResult:
+    """After the order holds its places (committed), ask the provider for a card payment. If
+    it cannot start, the order is released at once: nothing stays held, nothing is charged."""
+    from shared_apps.common.errors import DomainError
+    from shared_apps.payments.services import start_checkout_payment
+    from tenant_apps.bookings.card import release_order
+
+    order = result.order
+    try:
+        payment = start_checkout_payment(
+            user=user,
+            family_id=order.family_id,
+            amount_cents=order.amount_cents,
+            commune=commune,
+            metadata={"schema": commune.schema_name, "order_id": order.pk},
+        )
+    except DomainError:
+        with transaction.atomic():
+            release_order(Order.objects.select_for_update().get(pk=order.pk), now=_now())
+        raise
+    Order.objects.filter(pk=order.pk).update(payment_id=payment.pk, card_cents=order.amount_cents)
+    order.payment_id, order.card_cents = payment.pk, order.amount_cents
+    return CheckoutResult(order, result.reservations, payment)
 
 
 def _place_order(
@@ -434,8 +462,6 @@ def _place_order(
         ) from exc
     if payment_method == PaymentChoice.WALLET:
         _pay_order_from_wallet(order, items, products, commune, user)
-    elif payment_method == PaymentChoice.CARD:
-        _start_card_payment(order, user)
     return CheckoutResult(order, reservations)
 
 
@@ -538,12 +564,6 @@ def _pay_order_from_wallet(order: Order, items, products, commune, user) -> None
         )
     order.wallet_cents = order.amount_cents
     order.save(update_fields=["wallet_cents"])
-
-
-def _start_card_payment(order: Order, user) -> None:
-    raise PaymentMethodRefused(
-        "Le paiement par carte à la réservation arrive bientôt : payez avec le porte-monnaie."
-    )
 
 
 def cancel_reservation(

@@ -33,3 +33,19 @@ def send_booked_on_behalf_email_task(schema_name: str, order_id: int) -> None:
                 "link": link,
             },
         )
+
+
+@app.task(base=TenantTask)
+def release_unpaid_orders_task(schema_name: str) -> int:
+    from tenant_apps.bookings.card import release_unpaid_orders
+
+    return release_unpaid_orders()
+
+
+@app.task
+def release_unpaid_orders_everywhere() -> None:
+    """Beat fan-out: one task per active commune, each in its own schema."""
+    from tenants.models import Commune
+
+    for schema_name in Commune.objects.filter(is_active=True).values_list("schema_name", flat=True):
+        release_unpaid_orders_task.delay(schema_name)

@@ -228,6 +228,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect(_url(request, "bookings-cart"))
     order = result.order
+    if result.payment is not None:
+        return redirect(_url(request, "bookings-card-pay", order.pk))
     if order.status == "to_invoice":
         messages.success(
             request,
@@ -331,3 +333,41 @@ def book_on_behalf(request: HttpRequest) -> HttpResponse:
             )
             return redirect(request.path)
     return render(request, "bookings/on_behalf.html", {"form": form})
+
+
+def _own_order(request, order_id):
+    from tenant_apps.bookings.models import Order
+
+    order = Order.objects.filter(pk=order_id, family_id=family_id_of(request.user)).first()
+    if order is None:
+        raise Http404
+    return order
+
+
+@login_required
+def card_pay(request: HttpRequest, order_id: int) -> HttpResponse:
+    """The card, in the provider's Payment Element; the order is paid when the webhook says so."""
+    from shared_apps.payments.models import Payment
+    from shared_apps.payments.services import client_config
+
+    order = _own_order(request, order_id)
+    payment = Payment.objects.filter(pk=order.payment_id, family_id=order.family_id).first()
+    config = client_config(payment) if payment else None
+    status_url = _url(request, "bookings-order", order.pk)
+    if config is None or order.status != "awaiting_payment":
+        return redirect(status_url)
+    return render(
+        request,
+        "bookings/card_pay.html",
+        {"order": order, "config": config, "return_url": request.build_absolute_uri(status_url)},
+    )
+
+
+@login_required
+def order_status(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Where the card page sends the parent back: the order as our database knows it."""
+    from shared_apps.payments.models import Payment
+
+    order = _own_order(request, order_id)
+    payment = Payment.objects.filter(pk=order.payment_id).first() if order.payment_id else None
+    return render(request, "bookings/order_status.html", {"order": order, "payment": payment})

@@ -1,0 +1,121 @@
+"""Paying a booking cart by card: places held, paid only when the signed webhook confirms."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from shared_apps.payments.models import Payment
+from shared_apps.wallet.models import LedgerTransaction
+from shared_apps.wallet.selectors import pockets_of
+from tenant_apps.bookings import selectors as booking_selectors
+from tenant_apps.bookings.card import release_unpaid_orders
+from tenant_apps.bookings.models import DayCount, Order, Reservation
+from tests.bookings.conftest import canteen, parent  # noqa: F401  (fixtures)
+from tests.payments.conftest import CARD_DECLINED, CARD_OK
+
+pytestmark = pytest.mark.django_db
+
+BASE = "/c/commune-a/api/v1"
+
+
+@pytest.fixture
+def bookable_days(parent, canteen, commune_a, in_commune):  # noqa: F811
+    """The next two days that can really be booked now (time is not frozen: webhooks are
+    signed with the real clock)."""
+    today = timezone.localdate()
+    with in_commune(commune_a):
+        days = booking_selectors.calendar(
+            user=parent,
+            product=canteen,
+            child_id=parent.kids[0].pk,
+            start=today,
+            end=today + datetime.timedelta(days=45),
+        )
+    return [d.date.isoformat() for d in days if d.status == "bookable"][:2]
+
+
+def _checkout_by_card(parent, canteen, days):  # noqa: F811
+    parent.api.post(
+        f"{BASE}/cart/items",
+        {"product_id": canteen.pk, "child_ids": [parent.kids[0].pk], "dates": days},
+    )
+    response = parent.api.post(f"{BASE}/cart/checkout", {"payment_method": "card"})
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def test_card_checkout_is_paid_when_the_webhook_confirms(
+    stripe_offline, browser, deliver, parent, canteen, bookable_days, commune_a, in_commune
+):  # noqa: F811
+    body = _checkout_by_card(parent, canteen, bookable_days)
+    assert body["status"] == "awaiting_payment" and body["card_cents"] == 760
+    assert body["payment"]["client_secret"] and body["payment"]["publishable_key"]
+    payment = Payment.objects.get(pk=body["payment"]["id"])
+    with in_commune(commune_a):
+        assert Reservation.objects.filter(status="booked").count() == 2  # places are held
+
+    browser.pay(payment.provider_ref, CARD_OK)
+    deliver("payment_intent.succeeded", payment.provider_ref)
+
+    with in_commune(commune_a):
+        order = Order.objects.get(pk=body["order_id"])
+        assert order.status == "paid"
+    assert sum(p.balance_cents for p in pockets_of(parent.family.pk)) == 10_000  # wallet untouched
+    assert (
+        LedgerTransaction.objects.filter(source_key__startswith=f"cardpay:{payment.pk}").count()
+        == 1
+    )
+
+    # Cancelling a card-paid day in time refunds the service's pocket.
+    reservation_id = body["reservations"][0]["id"]
+    assert (
+        parent.api.post(f"{BASE}/reservations/{reservation_id}/cancel").json()["refund_cents"]
+        == 380
+    )
+
+
+def test_declined_card_leaves_the_order_unpaid_then_released(
+    stripe_offline, browser, deliver, parent, canteen, bookable_days, commune_a, in_commune
+):  # noqa: F811
+    body = _checkout_by_card(parent, canteen, bookable_days)
+    payment = Payment.objects.get(pk=body["payment"]["id"])
+    browser.pay(payment.provider_ref, CARD_DECLINED)
+    deliver("payment_intent.payment_failed", payment.provider_ref)
+    with in_commune(commune_a):
+        assert Order.objects.get(pk=body["order_id"]).status == "awaiting_payment"
+        later = timezone.now() + datetime.timedelta(minutes=31)
+        assert release_unpaid_orders(now=later) == 1
+        assert Order.objects.get(pk=body["order_id"]).status == "failed"
+        assert not Reservation.objects.filter(status="booked").exists()
+        assert set(DayCount.objects.values_list("booked", flat=True)) == {0}
+    assert not LedgerTransaction.objects.filter(source_key__startswith="cardpay").exists()
+
+
+def test_a_card_payment_arriving_after_release_is_credited_not_lost(
+    stripe_offline, browser, deliver, parent, canteen, bookable_days, commune_a, in_commune
+):  # noqa: F811
+    body = _checkout_by_card(parent, canteen, bookable_days)
+    payment = Payment.objects.get(pk=body["payment"]["id"])
+    with in_commune(commune_a):
+        release_unpaid_orders(now=timezone.now() + datetime.timedelta(minutes=31))
+    browser.pay(payment.provider_ref, CARD_OK)
+    deliver("payment_intent.succeeded", payment.provider_ref)
+    pockets = {p.label: p.balance_cents for p in pockets_of(parent.family.pk)}
+    assert sum(pockets.values()) == 10_000 + 760
+
+
+def test_card_checkout_without_a_provider_releases_everything(
+    settings, parent, canteen, bookable_days, commune_a, in_commune
+):  # noqa: F811
+    settings.STRIPE_SECRET_KEY = ""
+    parent.api.post(
+        f"{BASE}/cart/items",
+        {"product_id": canteen.pk, "child_ids": [parent.kids[0].pk], "dates": bookable_days},
+    )
+    response = parent.api.post(f"{BASE}/cart/checkout", {"payment_method": "card"})
+    assert response.status_code == 503
+    with in_commune(commune_a):
+        assert not Reservation.objects.filter(status="booked").exists()
