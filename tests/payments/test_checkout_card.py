@@ -22,7 +22,7 @@ BASE = "/c/commune-a/api/v1"
 
 
 @pytest.fixture
-def bookable_days(parent, canteen, commune_a, in_commune):  # noqa: F811
+def bookable_days(parent, canteen, commune_a, in_commune):
     """The next two days that can really be booked now (time is not frozen: webhooks are
     signed with the real clock)."""
     today = timezone.localdate()
@@ -37,7 +37,7 @@ def bookable_days(parent, canteen, commune_a, in_commune):  # noqa: F811
     return [d.date.isoformat() for d in days if d.status == "bookable"][:2]
 
 
-def _checkout_by_card(parent, canteen, days):  # noqa: F811
+def _checkout_by_card(parent, canteen, days):
     parent.api.post(
         f"{BASE}/cart/items",
         {"product_id": canteen.pk, "child_ids": [parent.kids[0].pk], "dates": days},
@@ -49,7 +49,7 @@ def _checkout_by_card(parent, canteen, days):  # noqa: F811
 
 def test_card_checkout_is_paid_when_the_webhook_confirms(
     stripe_offline, browser, deliver, parent, canteen, bookable_days, commune_a, in_commune
-):  # noqa: F811
+):
     body = _checkout_by_card(parent, canteen, bookable_days)
     assert body["status"] == "awaiting_payment" and body["card_cents"] == 760
     assert body["payment"]["client_secret"] and body["payment"]["publishable_key"]
@@ -79,7 +79,7 @@ def test_card_checkout_is_paid_when_the_webhook_confirms(
 
 def test_declined_card_leaves_the_order_unpaid_then_released(
     stripe_offline, browser, deliver, parent, canteen, bookable_days, commune_a, in_commune
-):  # noqa: F811
+):
     body = _checkout_by_card(parent, canteen, bookable_days)
     payment = Payment.objects.get(pk=body["payment"]["id"])
     browser.pay(payment.provider_ref, CARD_DECLINED)
@@ -96,7 +96,7 @@ def test_declined_card_leaves_the_order_unpaid_then_released(
 
 def test_a_card_payment_arriving_after_release_is_credited_not_lost(
     stripe_offline, browser, deliver, parent, canteen, bookable_days, commune_a, in_commune
-):  # noqa: F811
+):
     body = _checkout_by_card(parent, canteen, bookable_days)
     payment = Payment.objects.get(pk=body["payment"]["id"])
     with in_commune(commune_a):
@@ -109,7 +109,7 @@ def test_a_card_payment_arriving_after_release_is_credited_not_lost(
 
 def test_card_checkout_without_a_provider_releases_everything(
     settings, parent, canteen, bookable_days, commune_a, in_commune
-):  # noqa: F811
+):
     settings.STRIPE_SECRET_KEY = ""
     parent.api.post(
         f"{BASE}/cart/items",
