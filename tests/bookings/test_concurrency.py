@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime
-import threading
+from contextlib import ExitStack
 
 import pytest
 import time_machine
-from django.db import connection
 from django_tenants.utils import tenant_context
 
 from shared_apps.wallet.models import LedgerTransaction
@@ -17,6 +16,7 @@ from tenant_apps.bookings.errors import DayFull
 from tenant_apps.bookings.models import DayCount, Reservation
 from tenant_apps.catalog.models import Product
 from tests.bookings.conftest import NOW, make_family
+from tests.parallel import run_in_parallel
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,25 +24,13 @@ DAY = datetime.date(2026, 12, 7)
 
 
 def _in_parallel(commune, jobs):
-    barrier = threading.Barrier(len(jobs))
-    results: list = [None] * len(jobs)
+    def context():
+        stack = ExitStack()
+        stack.enter_context(time_machine.travel(NOW, tick=False))
+        stack.enter_context(tenant_context(commune))
+        return stack
 
-    def worker(index, job):
-        try:
-            with time_machine.travel(NOW, tick=False), tenant_context(commune):
-                barrier.wait(timeout=30)
-                results[index] = job()
-        except Exception as exc:  # the test inspects every outcome
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
+    return run_in_parallel(jobs, context=context)
 
 
 def test_thirty_families_race_for_the_last_five_places(commune_a, in_commune, canteen):

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 from django.test import Client
 
 from shared_apps.families.services import get_or_create_family
@@ -14,31 +11,10 @@ from shared_apps.payments.services import refund_to_card, start_top_up
 from shared_apps.wallet.models import LedgerTransaction
 from shared_apps.wallet.selectors import pockets_of
 from tests.factories import UserFactory
+from tests.parallel import run_in_parallel
 from tests.payments.conftest import CARD_OK, event_for, sign
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _run_in_parallel(jobs):
-    """Start every job at the same instant, each on its own thread and database connection."""
-    barrier = threading.Barrier(len(jobs))
-    results: list = [None] * len(jobs)
-
-    def worker(index, job):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = job()
-        except Exception as exc:  # collected and asserted by the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 @pytest.fixture
@@ -70,7 +46,7 @@ def test_simultaneous_deliveries_of_success_credit_once(paid_intent, browser):
             .status_code
         )
 
-    results = _run_in_parallel([deliver(body) for body in events])
+    results = run_in_parallel([deliver(body) for body in events])
 
     assert results == [200] * 9
     assert WebhookEvent.objects.count() == 3
@@ -91,7 +67,7 @@ def test_simultaneous_refunds_with_one_key_refund_once(paid_intent, browser):
     payment = Payment.objects.get(pk=paid_intent.pk)
     assert payment.status == "succeeded"
 
-    results = _run_in_parallel(
+    results = run_in_parallel(
         [
             lambda: refund_to_card(payment=payment, amount_cents=1000, refund_key="same").pk
             for _ in range(6)

@@ -2,41 +2,17 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from shared_apps.families.services import get_or_create_family
 from shared_apps.wallet.errors import InsufficientBalance
 from shared_apps.wallet.models import Account, LedgerTransaction
 from shared_apps.wallet.services import credit_top_up, pay_from_wallet, refund_to_service_pocket
 from tests.factories import UserFactory
+from tests.parallel import run_in_parallel
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _run_in_parallel(jobs):
-    """Start every job at the same instant, each on its own thread and database connection."""
-    barrier = threading.Barrier(len(jobs))
-    results: list = [None] * len(jobs)
-
-    def worker(index, job):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = job()
-        except Exception as exc:  # collected and asserted by the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def test_fifty_simultaneous_spends_and_refunds_never_overdraw(commune_a, commune_b):
@@ -69,7 +45,7 @@ def test_fifty_simultaneous_spends_and_refunds_never_overdraw(commune_a, commune
     jobs = [spend(i, commune_a if i % 2 else commune_b) for i in range(35)] + [
         refund(i) for i in range(15)
     ]
-    results = _run_in_parallel(jobs)
+    results = run_in_parallel(jobs)
 
     unexpected = [
         r for r in results if isinstance(r, Exception) and not isinstance(r, InsufficientBalance)
@@ -100,7 +76,7 @@ def test_the_same_payment_posted_concurrently_debits_once(commune_a):
         )
         for _ in range(10)
     ]
-    results = _run_in_parallel(jobs)
+    results = run_in_parallel(jobs)
     assert not [r for r in results if isinstance(r, Exception)]
     assert len({r.transaction.pk for r in results}) == 1
     assert Account.objects.get(wallet__family=family, kind="general_pocket").balance_cents == 620
