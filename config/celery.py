@@ -16,8 +16,9 @@ app.autodiscover_tasks()
 class TenantTask(Task):
     """A task that runs in one commune's schema, named explicitly by its first argument.
 
-    The schema is set on entry and the public schema restored on exit, even on failure, so a
-    task never runs in the wrong schema or leaks one to the next task of the worker.
+    The schema is set on entry and the caller's restored on exit, even on failure: a worker goes
+    back to the public schema, and a task run eagerly (demo, tests) inside a request hands the
+    request its commune back.
     """
 
     abstract = True
@@ -28,13 +29,13 @@ class TenantTask(Task):
 
         from tenants.models import Commune
 
-        connection.set_schema_to_public()
-        commune = Commune.objects.get(schema_name=schema_name)  # never "whatever was set"
+        previous = connection.tenant
         try:
+            commune = Commune.objects.get(schema_name=schema_name)  # never "whatever was set"
             with tenant_context(commune):
                 return super().__call__(schema_name, *args, **kwargs)
         finally:
-            connection.set_schema_to_public()
+            connection.set_tenant(previous)
 
 
 def enqueue_on_commit(task, *args, **kwargs) -> None:

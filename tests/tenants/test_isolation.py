@@ -170,3 +170,15 @@ def test_public_urls_expose_no_commune_data(db):
     public_patterns = [p for p in _all_patterns() if not p.startswith("c/")]
     for pattern in public_patterns:
         assert "commune_slug" not in pattern
+
+
+def test_a_task_run_eagerly_inside_a_commune_hands_its_schema_back(
+    commune_a, commune_b, in_commune
+):
+    """In the demo tasks run in-process right after commit, often in the middle of a request."""
+    with in_commune(commune_a):
+        assert _count_services_in.delay(commune_b.schema_name).get()[0] == commune_b.schema_name
+        assert connection.schema_name == commune_a.schema_name
+        with pytest.raises(ValueError):
+            _count_services_in.delay(commune_b.schema_name, fail=True).get()
+        assert connection.schema_name == commune_a.schema_name
