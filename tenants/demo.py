@@ -17,8 +17,18 @@ from shared_apps.directory.selectors import published_service
 from shared_apps.families.models import Relation
 from shared_apps.families.selectors import children_of
 from shared_apps.families.services import add_child
+from tenant_apps.bookings import rules as booking_rules
 from tenant_apps.catalog import services as catalog
-from tenant_apps.catalog.models import DocumentType, PaymentMethod, Product, Service, ServiceKind
+from tenant_apps.catalog.models import (
+    Closure,
+    DeadlineKind,
+    DocumentType,
+    OpeningPeriod,
+    PaymentMethod,
+    Product,
+    Service,
+    ServiceKind,
+)
 from tenants.models import Commune, Role
 from tenants.services import create_commune
 from tenants.staff import add_staff_member
@@ -27,11 +37,63 @@ DEMO_PASSWORD = "marelle-demo-2026"
 
 
 @dataclass(frozen=True)
+class DemoDeadline:
+    kind: str
+    days: int = 0
+    weekday: int = 3
+    time: datetime.time = datetime.time(12, 0)
+
+
+@dataclass(frozen=True)
+class DemoRules:
+    """A product's booking rules, as a manager would set them on "Règles de réservation"."""
+
+    booking: DemoDeadline
+    cancel: DemoDeadline
+    late_refund_percent: int | None  # None: no longer cancellable after the deadline
+    weekdays: tuple[int, ...] = (0, 1, 3, 4)  # Monday, Tuesday, Thursday, Friday
+    opening_period: str = OpeningPeriod.SCHOOL_DAYS
+    daily_capacity: int | None = None
+    qf_brackets: tuple[tuple[int, int], ...] = ()  # (max QF, price in cents), ascending
+    sibling_reduction_percent: int = 0
+
+    def as_data(self) -> dict:
+        """What catalog.save_booking_rules takes, and what a product holds once saved."""
+        data = {
+            "weekdays": list(self.weekdays),
+            "opening_period": self.opening_period,
+            "late_cancellation_refund_percent": self.late_refund_percent,
+            "daily_capacity": self.daily_capacity,
+            "qf_brackets": [{"max_qf": q, "price_cents": p} for q, p in self.qf_brackets],
+            "sibling_reduction_percent": self.sibling_reduction_percent,
+        }
+        for prefix, deadline in (("booking", self.booking), ("cancel", self.cancel)):
+            data[f"{prefix}_deadline_kind"] = deadline.kind
+            data[f"{prefix}_deadline_time"] = deadline.time
+            # Only the part the kind uses: the others are not saved, so not compared either.
+            if deadline.kind == DeadlineKind.WORKING_DAYS_BEFORE:
+                data[f"{prefix}_deadline_days"] = deadline.days
+            elif deadline.kind == DeadlineKind.WEEKDAY_BEFORE:
+                data[f"{prefix}_deadline_weekday"] = deadline.weekday
+        return data
+
+
+@dataclass(frozen=True)
 class DemoProduct:
     name: str
     price_cents: int
     description: str = ""
     variants: tuple[str, ...] = ()
+    rules: DemoRules | None = None
+
+
+@dataclass(frozen=True)
+class DemoClosure:
+    """An exceptional closing day, placed on the first open day at least `weeks_ahead` weeks
+    from the day the demo runs (so it is always in the future, and on a day that matters)."""
+
+    reason: str
+    weeks_ahead: int
 
 
 @dataclass(frozen=True)
@@ -50,6 +112,8 @@ class DemoService:
     payment_methods: tuple[str, ...]
     products: tuple[DemoProduct, ...]
     documents: tuple[DemoDocument, ...]
+    low_balance_threshold_cents: int | None = None
+    closures: tuple[DemoClosure, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,6 +139,39 @@ INSURANCE = DemoDocument(
     "Attestation d’assurance",
     "Responsabilité civile et individuelle accident de l’enfant pour l’année scolaire.",
 )
+WORKING_DAYS_BEFORE = DeadlineKind.WORKING_DAYS_BEFORE
+NOON, NINE, SEVEN, SIX_PM = (datetime.time(h, 0) for h in (12, 9, 7, 18))
+
+# Saint-Marcel: book the whole next week by Thursday noon; cancel up to 2 working days before,
+# 9:00; a late cancellation is accepted but not refunded.
+SAINT_MARCEL_MEALS = DemoRules(
+    booking=DemoDeadline(DeadlineKind.WEEKDAY_BEFORE, weekday=3, time=NOON),
+    cancel=DemoDeadline(WORKING_DAYS_BEFORE, days=2, time=NINE),
+    late_refund_percent=0,
+    qf_brackets=((600, 120), (1000, 260)),
+    sibling_reduction_percent=10,
+)
+
+
+def _same_day_childcare(deadline: datetime.time) -> DemoRules:
+    """Baneins: book or cancel up to the morning (or noon) of the day; 20 places."""
+    same_day = DemoDeadline(DeadlineKind.SAME_DAY, time=deadline)
+    return DemoRules(booking=same_day, cancel=same_day, late_refund_percent=None, daily_capacity=20)
+
+
+LE_PUY_MEALS = DemoRules(
+    booking=DemoDeadline(WORKING_DAYS_BEFORE, days=2, time=NOON),
+    cancel=DemoDeadline(WORKING_DAYS_BEFORE, days=2, time=NOON),
+    late_refund_percent=0,
+    daily_capacity=150,
+)
+LE_PUY_CHILDCARE = DemoRules(
+    booking=DemoDeadline(WORKING_DAYS_BEFORE, days=1, time=SIX_PM),
+    cancel=DemoDeadline(WORKING_DAYS_BEFORE, days=1, time=SIX_PM),
+    late_refund_percent=50,
+)
+TEACHERS_TRAINING_DAY = DemoClosure("Journée pédagogique : l’école est fermée.", weeks_ahead=5)
+
 QUOTIENT_FAMILIAL = DemoDocument(
     "quotient-familial",
     "Attestation de quotient familial CAF",
@@ -101,9 +198,12 @@ DEMO_COMMUNES = (
                         380,
                         "Le repas du midi au restaurant scolaire.",
                         MEAL_VARIANTS,
+                        SAINT_MARCEL_MEALS,
                     ),
                 ),
                 documents=(PROOF_OF_ADDRESS, INSURANCE, QUOTIENT_FAMILIAL),
+                low_balance_threshold_cents=1000,
+                closures=(TEACHERS_TRAINING_DAY,),
             ),
         ),
         staff_email="agent@saint-marcel-en-dombes.demo.marelle.fr",
@@ -121,10 +221,21 @@ DEMO_COMMUNES = (
                 description="Accueil du matin et du soir à l’école.",
                 payment_methods=(CARD, WALLET),
                 products=(
-                    DemoProduct("Garderie matin", 150, "De 7 h 30 au début de la classe."),
-                    DemoProduct("Garderie soir", 200, "De la fin de la classe à 18 h 30."),
+                    DemoProduct(
+                        "Garderie matin",
+                        150,
+                        "De 7 h 30 au début de la classe.",
+                        rules=_same_day_childcare(SEVEN),
+                    ),
+                    DemoProduct(
+                        "Garderie soir",
+                        200,
+                        "De la fin de la classe à 18 h 30.",
+                        rules=_same_day_childcare(NOON),
+                    ),
                 ),
                 documents=(PROOF_OF_ADDRESS, INSURANCE),
+                closures=(DemoClosure("Formation des animateurs.", weeks_ahead=6),),
             ),
         ),
         staff_email="agent@baneins.demo.marelle.fr",
@@ -147,9 +258,13 @@ DEMO_COMMUNES = (
                         410,
                         "Le repas du midi au restaurant scolaire.",
                         MEAL_VARIANTS,
+                        LE_PUY_MEALS,
                     ),
                 ),
                 documents=(PROOF_OF_ADDRESS, INSURANCE, QUOTIENT_FAMILIAL),
+                closures=(
+                    DemoClosure("Travaux dans la cuisine centrale : pas de repas.", weeks_ahead=7),
+                ),
             ),
             DemoService(
                 kind=ServiceKind.PERISCOLAIRE,
@@ -157,10 +272,21 @@ DEMO_COMMUNES = (
                 description="Accueil avant et après la classe.",
                 payment_methods=(CARD, WALLET, DIRECT_DEBIT),
                 products=(
-                    DemoProduct("Accueil du matin", 120, "De 7 h 30 au début de la classe."),
-                    DemoProduct("Accueil du soir", 180, "De la fin de la classe à 18 h 30."),
+                    DemoProduct(
+                        "Accueil du matin",
+                        120,
+                        "De 7 h 30 au début de la classe.",
+                        rules=LE_PUY_CHILDCARE,
+                    ),
+                    DemoProduct(
+                        "Accueil du soir",
+                        180,
+                        "De la fin de la classe à 18 h 30.",
+                        rules=LE_PUY_CHILDCARE,
+                    ),
                 ),
                 documents=(PROOF_OF_ADDRESS, INSURANCE, QUOTIENT_FAMILIAL),
+                closures=(TEACHERS_TRAINING_DAY,),
             ),
         ),
         staff_email="agent@le-puy-en-velay.demo.marelle.fr",
@@ -198,6 +324,7 @@ def ensure_demo_service(spec: DemoService) -> Service:
         "name": spec.name,
         "description": spec.description,
         "payment_methods": list(spec.payment_methods),
+        "low_balance_threshold_cents": spec.low_balance_threshold_cents,
     }
     if (
         service is None
@@ -205,14 +332,15 @@ def ensure_demo_service(spec: DemoService) -> Service:
         or published_service(connection.tenant, service.pk) is None
     ):
         service = catalog.save_service(service=service, data=wanted)
-    for product_spec in spec.products:
-        _ensure_demo_product(service, product_spec)
+    products = [_ensure_demo_product(service, product_spec) for product_spec in spec.products]
     for document_spec in spec.documents:
         _ensure_demo_document(service, document_spec)
+    for closure_spec in spec.closures:
+        _ensure_demo_closure(service, products, closure_spec)
     return service
 
 
-def _ensure_demo_product(service: Service, spec: DemoProduct) -> None:
+def _ensure_demo_product(service: Service, spec: DemoProduct) -> Product:
     product = Product.objects.filter(service=service, name=spec.name).first()
     variants = list(spec.variants)
     if (
@@ -221,7 +349,7 @@ def _ensure_demo_product(service: Service, spec: DemoProduct) -> None:
         or product.description != spec.description
         or sorted(product.variants.values_list("name", flat=True)) != sorted(variants)
     ):
-        catalog.save_product(
+        product = catalog.save_product(
             service=service,
             product=product,
             data={
@@ -231,6 +359,35 @@ def _ensure_demo_product(service: Service, spec: DemoProduct) -> None:
                 "variants": variants,
             },
         )
+    if spec.rules is not None:
+        wanted = spec.rules.as_data()
+        if any(getattr(product, field) != value for field, value in wanted.items()):
+            catalog.save_booking_rules(product=product, data=wanted)
+    return product
+
+
+def _ensure_demo_closure(service: Service, products: list[Product], spec: DemoClosure) -> None:
+    """One upcoming closure with this reason; a later run adds none while it is still ahead."""
+    today = timezone.localdate()
+    if Closure.objects.filter(service=service, reason=spec.reason, date__gte=today).exists():
+        return
+    closed = set(Closure.objects.filter(service=service).values_list("date", flat=True))
+    zone = getattr(connection.tenant, "holiday_zone", "")
+    day = today + datetime.timedelta(weeks=spec.weeks_ahead)
+    for _ in range(120):  # past the longest school holidays
+        if any(
+            booking_rules.is_open(
+                day,
+                weekdays=product.weekdays,
+                opening_period=product.opening_period,
+                zone=zone,
+                closures=closed,
+            )
+            for product in products
+        ):
+            catalog.add_closure(service=service, data={"date": day, "reason": spec.reason})
+            return
+        day += datetime.timedelta(days=1)
 
 
 def _ensure_demo_document(service: Service, spec: DemoDocument) -> None:

@@ -6,9 +6,22 @@ the number of services, products or variants.
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, QuerySet
+import datetime
+from dataclasses import dataclass
 
-from tenant_apps.catalog.models import DocumentType, MealVariant, Product, Service
+from django.db.models import Count, Prefetch, QuerySet
+from django.utils import timezone
+
+from shared_apps.common.money import format_euros
+from tenant_apps.bookings.rules import WEEKDAY_NAMES, DeadlineRule
+from tenant_apps.catalog.models import (
+    Closure,
+    DocumentType,
+    MealVariant,
+    OpeningPeriod,
+    Product,
+    Service,
+)
 
 # Ids come from URLs; PostgreSQL refuses a bigint beyond this, so such an id is simply unknown.
 _MAX_ID = 2**63 - 1
@@ -66,7 +79,8 @@ def service_by_id(service_id: int) -> Service | None:
 
 
 def service_with_details(service_id: int) -> Service | None:
-    """One service with `.product_list` (all, with variants) and `.document_list`."""
+    """One service with `.product_list` (all, with variants), `.document_list` and
+    `.upcoming_closures` (from today on)."""
     if not _valid_id(service_id):
         return None
     products = Product.objects.order_by("-is_active", "name", "pk").prefetch_related(_variants())
@@ -75,6 +89,7 @@ def service_with_details(service_id: int) -> Service | None:
         .prefetch_related(
             Prefetch("products", queryset=products, to_attr="product_list"),
             _document_types("document_list"),
+            Prefetch("closures", queryset=_closures_to_come(), to_attr="upcoming_closures"),
         )
         .first()
     )
@@ -92,3 +107,86 @@ def document_type_of(service: Service, document_type_id: int) -> DocumentType | 
     if not _valid_id(document_type_id):
         return None
     return DocumentType.objects.filter(service=service, pk=document_type_id).first()
+
+
+def _closures_to_come() -> QuerySet[Closure]:
+    # "Today" is the commune's day (Europe/Paris), and a closure today is still to come.
+    return Closure.objects.filter(date__gte=timezone.localdate()).order_by("date", "pk")
+
+
+def upcoming_closures(service: Service) -> QuerySet[Closure]:
+    """The service's closures from today on, soonest first."""
+    return _closures_to_come().filter(service=service)
+
+
+def closure_of(service: Service, closure_id: int) -> Closure | None:
+    if not _valid_id(closure_id):
+        return None
+    return Closure.objects.filter(service=service, pk=closure_id).first()
+
+
+def reservations_on(service: Service, day: datetime.date) -> int:
+    """How many places are booked on `day` in this service (closing it does not cancel them)."""
+    from tenant_apps.bookings.models import Reservation, ReservationStatus
+
+    return Reservation.objects.filter(
+        product__service=service, date=day, status=ReservationStatus.BOOKED
+    ).count()
+
+
+# --- Booking rules in plain French ----------------------------------------------------------
+
+_PERIODS = {
+    OpeningPeriod.SCHOOL_DAYS: "jours d’école (hors vacances scolaires)",
+    OpeningPeriod.HOLIDAYS: "vacances scolaires uniquement",
+    OpeningPeriod.ALL: "toute l’année",
+}
+
+
+@dataclass(frozen=True)
+class BookingRulesSummary:
+    """A product's rules as staff and families read them: one sentence per rule."""
+
+    opening: str
+    booking_deadline: str
+    cancel_deadline: str
+    late_cancellation: str
+    capacity: str
+    prices: list[str]
+    sibling_reduction: str
+
+
+def booking_rules_summary(product: Product) -> BookingRulesSummary:
+    days = ", ".join(WEEKDAY_NAMES[day] for day in sorted(product.weekdays)) or "aucun jour"
+    late = product.late_cancellation_refund_percent
+    if late is None:
+        late_text = "plus annulable"
+    elif late == 0:
+        late_text = "annulable sans remboursement"
+    elif late == 100:
+        late_text = "annulable, remboursé en entier"
+    else:
+        late_text = f"annulable, remboursé à {late} %"
+    brackets = sorted(product.qf_brackets or [], key=lambda bracket: bracket["max_qf"])
+    prices = [
+        f"quotient familial jusqu’à {b['max_qf']} : {format_euros(b['price_cents'])}"
+        for b in brackets
+    ]
+    if prices:
+        prices.append(f"au-delà, ou sans quotient familial : {format_euros(product.price_cents)}")
+    else:
+        prices.append(f"{format_euros(product.price_cents)} pour tous")
+    capacity = product.daily_capacity
+    return BookingRulesSummary(
+        opening=f"{days} — {_PERIODS.get(product.opening_period, product.opening_period)}",
+        booking_deadline=DeadlineRule.for_booking(product).describe(),
+        cancel_deadline=DeadlineRule.for_cancellation(product).describe(),
+        late_cancellation=late_text,
+        capacity="illimitées" if capacity is None else f"{capacity} par jour",
+        prices=prices,
+        sibling_reduction=(
+            f"{product.sibling_reduction_percent} % à partir du 2e enfant"
+            if product.sibling_reduction_percent
+            else "aucune"
+        ),
+    )

@@ -14,6 +14,17 @@ urlpatterns = [
     path(SERVICE, views.service_detail, name="catalog-service"),
     path(SERVICE + "produits/nouveau/", views.product_create, name="catalog-product-new"),
     path(SERVICE + "produits/<int:product_id>/", views.product_edit, name="catalog-product"),
+    path(
+        SERVICE + "produits/<int:product_id>/regles/",
+        views.product_rules,
+        name="catalog-product-rules",
+    ),
+    path(SERVICE + "fermetures/", views.closures, name="catalog-closures"),
+    path(
+        SERVICE + "fermetures/<int:closure_id>/supprimer/",
+        views.closure_delete,
+        name="catalog-closure-delete",
+    ),
     path(SERVICE + "pieces/nouvelle/", views.document_type_create, name="catalog-document-new"),
     path(
         SERVICE + "pieces/<int:document_type_id>/",

@@ -1,5 +1,6 @@
 """Commune pages of the catalogue: the families' home page of a commune, and the managers'
-back-office screens to configure services, products and supporting documents.
+back-office screens to configure services, products (and their booking rules), supporting
+documents and closures.
 
 Views stay thin: a form reads the input, one service function applies the rules, and a domain
 error is shown on the form in French.
@@ -10,12 +11,19 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from shared_apps.common.errors import DomainError
 from shared_apps.common.forms import add_domain_error
 from shared_apps.directory.selectors import access_request_url
 from tenant_apps.catalog import selectors, services
-from tenant_apps.catalog.forms import DocumentTypeForm, ProductForm, ServiceForm
+from tenant_apps.catalog.forms import (
+    BookingRulesForm,
+    ClosureForm,
+    DocumentTypeForm,
+    ProductForm,
+    ServiceForm,
+)
 from tenant_apps.catalog.models import DocumentType, Product, Service
 from tenants.models import Role
 from tenants.permissions import staff_required, staff_role
@@ -101,6 +109,7 @@ def service_detail(request: HttpRequest, service_id: int) -> HttpResponse:
         "name": service.name,
         "description": service.description,
         "payment_methods": service.payment_methods,
+        "low_balance_threshold_cents": service.low_balance_threshold_cents,
         "is_active": service.is_active,
     }
     form = ServiceForm(request.POST or None, initial=initial)
@@ -112,6 +121,8 @@ def service_detail(request: HttpRequest, service_id: int) -> HttpResponse:
         else:
             messages.success(request, "Le service est enregistré.")
             return redirect(_service_url(request, service))
+    for product in service.product_list:
+        product.rules = selectors.booking_rules_summary(product)
     return _render_staff(
         request, "catalog/service_detail.html", {"service": service, "title": title, "form": form}
     )
@@ -148,13 +159,46 @@ def product_create(request: HttpRequest, service_id: int) -> HttpResponse:
     return _product_page(request, _service_or_404(service_id), None)
 
 
-@manager_required
-def product_edit(request: HttpRequest, service_id: int, product_id: int) -> HttpResponse:
-    service = _service_or_404(service_id)
+def _product_or_404(service: Service, product_id: int) -> Product:
     product = selectors.product_of(service, product_id)
     if product is None:
         raise Http404("Produit introuvable.")
-    return _product_page(request, service, product)
+    return product
+
+
+@manager_required
+def product_edit(request: HttpRequest, service_id: int, product_id: int) -> HttpResponse:
+    service = _service_or_404(service_id)
+    return _product_page(request, service, _product_or_404(service, product_id))
+
+
+@manager_required
+def product_rules(request: HttpRequest, service_id: int, product_id: int) -> HttpResponse:
+    """ "Règles de réservation" of one product: days, deadlines, late cancellation, places,
+    prices by quotient familial, sibling reduction."""
+    service = _service_or_404(service_id)
+    product = _product_or_404(service, product_id)
+    form = BookingRulesForm(request.POST or None, initial=BookingRulesForm.initial_for(product))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_booking_rules(product=product, data=form.booking_rules())
+        except DomainError as exc:
+            form.add_service_error(exc)  # nothing was saved: the summary shows the saved rules
+        else:
+            messages.success(
+                request, f"Les règles de réservation de « {product.name} » sont enregistrées."
+            )
+            return redirect(_service_url(request, service) + f"#produit-{product.pk}")
+    return _render_staff(
+        request,
+        "catalog/product_rules.html",
+        {
+            "service": service,
+            "product": product,
+            "form": form,
+            "rules": selectors.booking_rules_summary(product),
+        },
+    )
 
 
 def _document_type_page(
@@ -224,3 +268,56 @@ def document_type_delete(request: HttpRequest, service_id: int, document_type_id
         {"service": service, "document_type": document_type, "error": error},
         status=409 if error else 200,
     )
+
+
+# --- Closures -------------------------------------------------------------------------------
+
+
+def _closures_url(request: HttpRequest, service: Service) -> str:
+    return commune_reverse(request.tenant, "catalog-closures", args=[service.pk])
+
+
+@manager_required
+def closures(request: HttpRequest, service_id: int) -> HttpResponse:
+    """A service's days closed to come, and the form to close one more."""
+    service = _service_or_404(service_id)
+    form = ClosureForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            closure = services.add_closure(service=service, data=form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, f"« {service.name} » sera fermé le {closure.date:%d/%m/%Y}.")
+            booked = selectors.reservations_on(service, closure.date)
+            if booked:
+                messages.warning(
+                    request,
+                    f"{booked} place{'s' if booked > 1 else ''} déjà réservée"
+                    f"{'s' if booked > 1 else ''} ce jour-là : la fermeture ne les annule pas. "
+                    "Prévenez les familles.",
+                )
+            return redirect(_closures_url(request, service))
+    return _render_staff(
+        request,
+        "catalog/closures.html",
+        {"service": service, "closures": selectors.upcoming_closures(service), "form": form},
+    )
+
+
+@manager_required
+@require_POST
+def closure_delete(request: HttpRequest, service_id: int, closure_id: int) -> HttpResponse:
+    service = _service_or_404(service_id)
+    closure = selectors.closure_of(service, closure_id)
+    if closure is None:
+        raise Http404("Fermeture introuvable.")
+    try:
+        services.delete_closure(closure=closure)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, f"La fermeture du {closure.date:%d/%m/%Y} est supprimée : le jour est rouvert."
+        )
+    return redirect(_closures_url(request, service))

@@ -98,6 +98,15 @@ def test_the_staff_home_page_links_managers_to_the_services(manager_client):
     assert f'href="{BASE}/services/"' in page
 
 
+@pytest.mark.parametrize("who", ["agent_a", "manager_a"])
+def test_the_staff_home_page_links_every_staff_member_to_the_days_headcount(client, request, who):
+    client.force_login(request.getfixturevalue(who))
+    page = client.get(f"{BASE}/").content.decode()
+    assert f'<a href="{BASE}/effectifs/">Effectifs du jour</a>' in page
+    assert f'<a href="{BASE}/demandes/">Demandes d’accès</a>' in page
+    assert client.get(f"{BASE}/effectifs/").status_code == 200
+
+
 # --- Services -------------------------------------------------------------------------------
 
 
@@ -184,6 +193,50 @@ def test_a_manager_edits_a_service(manager_client, cantine_a, commune_a, in_comm
     assert service.is_active is False
     listing = PublishedService.objects.get(commune=commune_a)
     assert (listing.name, listing.is_active) == ("Restaurant scolaire", False)
+
+
+@pytest.mark.parametrize(
+    ("typed", "cents"), [("10", 1000), ("7,50 €", 750), ("", None), ("0", None)]
+)
+def test_a_manager_sets_the_low_balance_threshold_in_euros(
+    manager_client, cantine_a, commune_a, in_commune, typed, cents
+):
+    url = f"{BASE}/services/{cantine_a.pk}/"
+    response = manager_client.post(url, {**SERVICE_FORM, "low_balance_threshold_cents": typed})
+
+    assert response.status_code == 302
+    (service,) = _services_in(commune_a, in_commune)
+    assert service.low_balance_threshold_cents == cents
+    page = manager_client.get(url).content.decode()
+    if cents:
+        assert f"alerte porte-monnaie : sous {format_euros(cents)}" in page
+        assert (
+            f'name="low_balance_threshold_cents" value="{cents // 100},{cents % 100:02d}"' in page
+        )
+    else:
+        assert "alerte porte-monnaie : aucune" in page
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("dix", "Montant invalide : indiquez un montant en euros, par exemple 10."),
+        ("-5", "Le seuil ne peut pas être négatif."),
+        ("1000,01", f"Le seuil doit être compris entre {format_euros(1)} et"),
+    ],
+)
+def test_a_bad_low_balance_threshold_is_refused_in_french(
+    manager_client, cantine_a, commune_a, in_commune, typed, message
+):
+    response = manager_client.post(
+        f"{BASE}/services/{cantine_a.pk}/",
+        {**SERVICE_FORM, "name": "Autre nom", "low_balance_threshold_cents": typed},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert message in page and 'href="#id_low_balance_threshold_cents"' in page
+    (service,) = _services_in(commune_a, in_commune)
+    assert (service.name, service.low_balance_threshold_cents) == ("Cantine", None)
 
 
 def test_a_bad_edit_changes_nothing_and_keeps_the_saved_name_as_title(
