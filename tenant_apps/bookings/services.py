@@ -663,3 +663,37 @@ def mark_attendance(*, staff_user, day, product_id, present, absent) -> int:
             details={"present": sorted(present), "absent": sorted(absent)},
         )
     return len(changed)
+
+
+def cancel_day_for_closure(*, service_id: int, day: datetime.date, reason: str) -> int:
+    """The commune closes a day: cancel its reservations, refunding in full whatever the
+    deadlines (to the service's pocket; direct-debit ones are simply not billed)."""
+    commune = _commune()
+    reservations = list(
+        Reservation.objects.select_for_update()
+        .filter(product__service_id=service_id, date=day, status=ReservationStatus.BOOKED)
+        .select_related("product")
+        .order_by("pk")
+    )
+    now = _now()
+    for reservation in reservations:
+        reservation.status = ReservationStatus.CANCELLED
+        reservation.cancelled_at = now
+        reservation.refund_cents = reservation.price_cents
+        if reservation.price_cents and reservation.paid_by in (
+            PaymentChoice.WALLET,
+            PaymentChoice.CARD,
+        ):
+            refund_to_service_pocket(
+                source_key=f"cancel:{commune.schema_name}:{reservation.pk}",
+                family_id=reservation.family_id,
+                commune=commune,
+                service_id=service_id,
+                amount_cents=reservation.price_cents,
+                description=(
+                    f"Fermeture du {day:%d/%m/%Y} ({reason[:80]}) : {reservation.product.name}"
+                ),
+            )
+    Reservation.objects.bulk_update(reservations, ["status", "cancelled_at", "refund_cents"])
+    DayCount.objects.filter(product__service_id=service_id, date=day).update(booked=0)
+    return len(reservations)

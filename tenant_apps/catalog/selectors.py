@@ -6,9 +6,6 @@ the number of services, products or variants.
 
 from __future__ import annotations
 
-import datetime
-from dataclasses import dataclass
-
 from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
@@ -18,7 +15,6 @@ from tenant_apps.catalog.models import (
     Closure,
     DocumentType,
     MealVariant,
-    OpeningPeriod,
     Product,
     Service,
 )
@@ -123,37 +119,6 @@ def closure_of(service: Service, closure_id: int) -> Closure | None:
     if not _valid_id(closure_id):
         return None
     return Closure.objects.filter(service=service, pk=closure_id).first()
-
-
-def reservations_on(service: Service, day: datetime.date) -> int:
-    """How many places are booked on `day` in this service (closing it does not cancel them)."""
-    from tenant_apps.bookings.models import Reservation, ReservationStatus
-
-    return Reservation.objects.filter(
-        product__service=service, date=day, status=ReservationStatus.BOOKED
-    ).count()
-
-
-# --- Booking rules in plain French ----------------------------------------------------------
-
-_PERIODS = {
-    OpeningPeriod.SCHOOL_DAYS: "jours d’école (hors vacances scolaires)",
-    OpeningPeriod.HOLIDAYS: "vacances scolaires uniquement",
-    OpeningPeriod.ALL: "toute l’année",
-}
-
-
-@dataclass(frozen=True)
-class BookingRulesSummary:
-    """A product's rules as staff and families read them: one sentence per rule."""
-
-    opening: str
-    booking_deadline: str
-    cancel_deadline: str
-    late_cancellation: str
-    capacity: str
-    prices: list[str]
-    sibling_reduction: str
 
 
 def booking_rules_summary(product: Product) -> BookingRulesSummary:

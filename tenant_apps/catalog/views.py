@@ -289,13 +289,13 @@ def closures(request: HttpRequest, service_id: int) -> HttpResponse:
             add_domain_error(form, exc)
         else:
             messages.success(request, f"« {service.name} » sera fermé le {closure.date:%d/%m/%Y}.")
-            booked = selectors.reservations_on(service, closure.date)
-            if booked:
+            cancelled = closure.cancelled_reservations
+            if cancelled:
+                plural = "s" if cancelled > 1 else ""
                 messages.warning(
                     request,
-                    f"{booked} place{'s' if booked > 1 else ''} déjà réservée"
-                    f"{'s' if booked > 1 else ''} ce jour-là : la fermeture ne les annule pas. "
-                    "Prévenez les familles.",
+                    f"{cancelled} réservation{plural} de ce jour annulée{plural} et "
+                    f"remboursée{plural} en totalité sur le porte-monnaie des familles.",
                 )
             return redirect(_closures_url(request, service))
     return _render_staff(

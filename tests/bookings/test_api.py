@@ -338,3 +338,16 @@ def test_headcount_lists_the_days_children_for_staff_only(
     assert client_for(outsider).get(f"{BASE}/staff/headcount", {"date": MON}).status_code == 403
     assert parent.api.get(f"{BASE}/staff/headcount", {"date": MON}).status_code == 403
     assert client_for(agent).get(f"{BASE}/staff/headcount", {"date": "demain"}).status_code == 400
+
+
+def test_closing_a_booked_day_cancels_and_refunds_in_full(
+    frozen, parent, canteen, commune_a, in_commune
+):
+    from tenant_apps.catalog.services import add_closure
+
+    add(parent, canteen, [MON])
+    parent.api.post(f"{BASE}/cart/checkout", {"payment_method": "wallet"})
+    with in_commune(commune_a):
+        add_closure(service=canteen.service, data={"date": MON, "reason": "Grève"})
+        assert set(Reservation.objects.values_list("status", flat=True)) == {"cancelled"}
+    assert balance(parent) == 10_000

@@ -152,17 +152,25 @@ def test_the_same_day_can_be_closed_in_two_services(
     assert len(_closures(commune_a, in_commune)) == 2
 
 
-def test_closing_a_day_with_bookings_warns_that_they_are_not_cancelled(
+def test_closing_a_day_with_bookings_cancels_and_refunds_them(
     manager_client, cantine_a, meal_a, user, commune_a, in_commune
 ):
+    from shared_apps.families.services import get_or_create_family
+    from shared_apps.wallet.selectors import pockets_of
+
+    family = get_or_create_family(user)
     with in_commune(commune_a):
         order = Order.objects.create(
-            family_id=1, placed_by=user, status="paid", payment_method="wallet", amount_cents=760
+            family_id=family.pk,
+            placed_by=user,
+            status="paid",
+            payment_method="wallet",
+            amount_cents=760,
         )
         for child_id in (1, 2):
             Reservation.objects.create(
                 order=order,
-                family_id=1,
+                family_id=family.pk,
                 child_id=child_id,
                 product=meal_a,
                 date=TRAINING_DAY,
@@ -175,7 +183,10 @@ def test_closing_a_day_with_bookings_warns_that_they_are_not_cancelled(
     )
 
     page = response.content.decode()
-    assert "2 places déjà réservées ce jour-là : la fermeture ne les annule pas." in page
+    assert "2 réservations de ce jour annulées et remboursées en totalité" in page
+    with in_commune(commune_a):
+        assert set(Reservation.objects.values_list("status", flat=True)) == {"cancelled"}
+    assert sum(p.balance_cents for p in pockets_of(family.pk)) == 760
 
 
 def test_a_manager_reopens_a_day(manager_client, cantine_a, training_day_a, commune_a, in_commune):

@@ -245,22 +245,57 @@ def test_verify_ledger_fails_on_a_tampered_posting(family):
     Posting.objects.filter(pk=tampered_pk).update(amount_cents=-100)
 
 
-def test_low_balance_email_when_a_payment_crosses_the_communes_threshold(family, commune_a, send_mail_now):
+def test_low_balance_email_when_a_payment_crosses_the_communes_threshold(
+    family, commune_a, send_mail_now
+):
     from django.core import mail
 
     from shared_apps.directory.services import publish_service
 
-    publish_service(commune=commune_a, service_id=1, kind="cantine", name="Cantine", description="", is_active=True)
-    credit_top_up(source_key="t", family_id=family.pk, amount_cents=1200, commune=commune_a, service_id=1)
+    publish_service(
+        commune=commune_a,
+        service_id=1,
+        kind="cantine",
+        name="Cantine",
+        description="",
+        is_active=True,
+    )
+    credit_top_up(
+        source_key="t", family_id=family.pk, amount_cents=1200, commune=commune_a, service_id=1
+    )
     with send_mail_now():
-        pay_from_wallet(source_key="a", family_id=family.pk, commune=commune_a, service_id=1, amount_cents=100, description="x", low_balance_threshold_cents=1000)
+        pay_from_wallet(
+            source_key="a",
+            family_id=family.pk,
+            commune=commune_a,
+            service_id=1,
+            amount_cents=100,
+            description="x",
+            low_balance_threshold_cents=1000,
+        )
     assert mail.outbox == []  # 11 € left: above the 10 € threshold
     with send_mail_now():
-        pay_from_wallet(source_key="b", family_id=family.pk, commune=commune_a, service_id=1, amount_cents=380, description="x", low_balance_threshold_cents=1000)
+        pay_from_wallet(
+            source_key="b",
+            family_id=family.pk,
+            commune=commune_a,
+            service_id=1,
+            amount_cents=380,
+            description="x",
+            low_balance_threshold_cents=1000,
+        )
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [family.parent.email]
     assert "Cantine de Commune A" in mail.outbox[0].subject
     assert "7,20" in mail.outbox[0].body
     with send_mail_now():
-        pay_from_wallet(source_key="c", family_id=family.pk, commune=commune_a, service_id=1, amount_cents=100, description="x", low_balance_threshold_cents=1000)
+        pay_from_wallet(
+            source_key="c",
+            family_id=family.pk,
+            commune=commune_a,
+            service_id=1,
+            amount_cents=100,
+            description="x",
+            low_balance_threshold_cents=1000,
+        )
     assert len(mail.outbox) == 1  # told once when crossing, not at every meal
