@@ -6,6 +6,8 @@ the number of services, products or variants.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
@@ -15,6 +17,7 @@ from tenant_apps.catalog.models import (
     Closure,
     DocumentType,
     MealVariant,
+    OpeningPeriod,
     Product,
     Service,
 )
@@ -119,6 +122,28 @@ def closure_of(service: Service, closure_id: int) -> Closure | None:
     if not _valid_id(closure_id):
         return None
     return Closure.objects.filter(service=service, pk=closure_id).first()
+
+
+# --- Booking rules in plain French ----------------------------------------------------------
+
+_PERIODS = {
+    OpeningPeriod.SCHOOL_DAYS: "jours d’école (hors vacances scolaires)",
+    OpeningPeriod.HOLIDAYS: "vacances scolaires uniquement",
+    OpeningPeriod.ALL: "toute l’année",
+}
+
+
+@dataclass(frozen=True)
+class BookingRulesSummary:
+    """A product's rules as staff and families read them: one sentence per rule."""
+
+    opening: str
+    booking_deadline: str
+    cancel_deadline: str
+    late_cancellation: str
+    capacity: str
+    prices: list[str]
+    sibling_reduction: str
 
 
 def booking_rules_summary(product: Product) -> BookingRulesSummary:
