@@ -40,3 +40,4 @@ stop-db: $(STAMP)
 bench: $(STAMP)
 	MARELLE_ENV=demo $(BIN)/python benchmarks/tenant_creation.py
 	MARELLE_ENV=demo $(BIN)/python benchmarks/tenant_resolution.py
+	MARELLE_ENV=demo $(BIN)/python benchmarks/booking_throughput.py
