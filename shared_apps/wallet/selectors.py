@@ -64,14 +64,29 @@ def pockets_of(family_id: int | None) -> list[PocketView]:
                     account.commune.slug,
                     account.commune.name,
                     account.service_id,
-                    labels.get(
-                        (account.commune_id, account.service_id),
-                        f"Service de {account.commune.name}",
-                    ),
+                    pocket_label(account, labels),
                     account.balance_cents,
                 )
             )
     return [general, *pockets]
+
+
+def pocket_label(account: Account, labels: dict[tuple[int, int], str]) -> str:
+    """The pocket's name as the wallet page shows it ("Cantine de …" or "Tous les services")."""
+    if not account.service_id:
+        return GENERAL_LABEL
+    return labels.get(
+        (account.commune_id, account.service_id), f"Service de {account.commune.name}"
+    )
+
+
+def with_pocket_labels(postings) -> list[Posting]:
+    """A page of history, each posting given `pocket_label`: one query for the whole page."""
+    postings = list(postings)
+    labels = _labels([p.account for p in postings])
+    for posting in postings:
+        posting.pocket_label = pocket_label(posting.account, labels)
+    return postings
 
 
 def history_of(family_id: int | None) -> QuerySet[Posting]:

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from shared_apps.families.selectors import family_id_of
-from shared_apps.wallet.selectors import history_of, pockets_of
+from shared_apps.wallet.selectors import history_of, pockets_of, with_pocket_labels
 
 
 @login_required
@@ -14,6 +14,7 @@ def home(request: HttpRequest) -> HttpResponse:
     family_id = family_id_of(request.user)
     pockets = pockets_of(family_id)
     page = Paginator(history_of(family_id), 25).get_page(request.GET.get("page"))
+    page.object_list = with_pocket_labels(page.object_list)
     return render(
         request,
         "wallet/home.html",
@@ -21,5 +22,14 @@ def home(request: HttpRequest) -> HttpResponse:
             "pockets": pockets,
             "total_cents": sum(p.balance_cents for p in pockets),
             "history": page,
+            "card_top_up": _card_payments_available(),
         },
     )
+
+
+def _card_payments_available() -> bool:
+    """Same test as the top-up page: without the payment provider's keys (the demo), no
+    "Recharger mon crédit" button leading to "paiement par carte indisponible"."""
+    from shared_apps.payments.providers import get_provider
+
+    return get_provider().is_configured()

@@ -11,8 +11,13 @@ class PatternForm(forms.Form):
     weekdays = forms.TypedMultipleChoiceField(
         label="Les jours", choices=WEEKDAY_CHOICES, coerce=int, widget=forms.CheckboxSelectMultiple
     )
-    start = forms.DateField(label="Du", widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label="Au", widget=forms.DateInput(attrs={"type": "date"}))
+    # <input type="date"> only shows an ISO value: never the locale's "27/11/2026".
+    start = forms.DateField(
+        label="Du", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    end = forms.DateField(
+        label="Au", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
     def clean(self):
         data = super().clean()

@@ -8,6 +8,7 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,7 +19,12 @@ from shared_apps.common.money import format_euros
 from shared_apps.families.selectors import family_id_of
 from tenant_apps.bookings import selectors, services
 from tenant_apps.bookings.forms import PatternForm
-from tenant_apps.bookings.models import PaymentChoice, ReservationStatus
+from tenant_apps.bookings.models import (
+    LIVE_STATUSES,
+    PaymentChoice,
+    Reservation,
+    ReservationStatus,
+)
 from tenant_apps.catalog.models import Product, Service
 from tenant_apps.enrollments.models import Enrollment
 from tenants.permissions import staff_required
@@ -61,6 +67,61 @@ def _month_param(raw: str | None, today: datetime.date) -> datetime.date:
         return today.replace(day=1)
 
 
+# Without ?mois, the calendar opens on the first month (this one or up to 3 ahead) with a day
+# still bookable: late in a month, or before the holidays, the current month is all "Passé".
+LOOK_AHEAD_MONTHS = 3
+
+
+def _next_month(month: datetime.date) -> datetime.date:
+    return (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+
+
+def _month_states(request, product, children, month: datetime.date) -> dict[int, dict]:
+    """Each child's calendar for the month: {child id: {date: CalendarDay}}."""
+    last = month.replace(day=pycalendar.monthrange(month.year, month.month)[1])
+    return {
+        child.pk: {
+            d.date: d
+            for d in selectors.calendar(
+                user=request.user, product=product, child_id=child.pk, start=month, end=last
+            )
+        }
+        for child in children
+    }
+
+
+def _has_bookable(per_child: dict[int, dict]) -> bool:
+    return any(day.status == "bookable" for days in per_child.values() for day in days.values())
+
+
+def _day_cell(day: datetime.date, children, per_child, today: datetime.date) -> dict:
+    """One day of the calendar, for all the chosen children at once."""
+    states = {c.pk: per_child[c.pk][day] for c in children}
+    bookable_for = [c.first_name for c in children if states[c.pk].status == "bookable"]
+    booked = [c.first_name for c in children if states[c.pk].status == "booked"]
+    in_cart = [c.first_name for c in children if states[c.pk].status == "in_cart"]
+    if bookable_for and (booked or in_cart):
+        status = "partial"  # "Réservé : Léa — cocher pour Hugo"
+    elif bookable_for:
+        status = "bookable"
+    elif booked:
+        status = "booked"
+    elif in_cart:
+        status = "in_cart"
+    elif day < today:
+        status = "past"
+    else:
+        status = next(iter(states.values())).status if states else "closed"
+    return {
+        "date": day,
+        "bookable": bool(bookable_for),
+        "bookable_for": bookable_for,
+        "booked": booked,
+        "in_cart": in_cart,
+        "status": status,
+    }
+
+
 @login_required
 def product_page(request: HttpRequest, product_id: int) -> HttpResponse:
     product = (
@@ -70,40 +131,35 @@ def product_page(request: HttpRequest, product_id: int) -> HttpResponse:
         raise Http404
     children = selectors.enrolled_children(request.user, product.service_id)
     today = timezone.localdate()
-    month = _month_param(request.GET.get("mois"), today)
+    asked = request.GET.get("mois")
+    month = _month_param(asked, today)
+    per_child = _month_states(request, product, children, month)
+    if not asked and children and not _has_bookable(per_child):
+        candidate = month
+        for _ in range(LOOK_AHEAD_MONTHS):
+            candidate = _next_month(candidate)
+            states = _month_states(request, product, children, candidate)
+            if _has_bookable(states):
+                month, per_child = candidate, states
+                break
     first = month
     last = month.replace(day=pycalendar.monthrange(month.year, month.month)[1])
-    per_child = {
-        child.pk: {
-            d.date: d
-            for d in selectors.calendar(
-                user=request.user, product=product, child_id=child.pk, start=first, end=last
-            )
-        }
-        for child in children
-    }
     weeks = []
     for week in pycalendar.Calendar().monthdatescalendar(month.year, month.month):
-        row = []
-        for day in week[:5]:  # Monday to Friday
-            if day.month != month.month:
-                row.append(None)
-                continue
-            states = {c.pk: per_child[c.pk][day] for c in children}
-            bookable = any(s.status == "bookable" for s in states.values())
-            booked = [c.first_name for c in children if states[c.pk].status == "booked"]
-            in_cart = [c.first_name for c in children if states[c.pk].status == "in_cart"]
-            status = next(iter(states.values())).status if states else "closed"
-            row.append(
-                {
-                    "date": day,
-                    "bookable": bookable,
-                    "booked": booked,
-                    "in_cart": in_cart,
-                    "status": status,
-                }
-            )
-        weeks.append(row)
+        in_month = [day for day in week[:5] if day.month == month.month]  # Monday to Friday
+        if not in_month:
+            continue  # a week whose weekdays all belong to the next or previous month
+        days = [
+            _day_cell(day, children, per_child, today) if day.month == month.month else None
+            for day in week[:5]
+        ]
+        weeks.append(
+            {
+                "days": days,
+                "first": in_month[0],
+                "selectable": any(d and d["bookable"] for d in days),
+            }
+        )
     previous = (first - datetime.timedelta(days=1)).replace(day=1)
     following = last + datetime.timedelta(days=1)
     return render(
@@ -117,7 +173,8 @@ def product_page(request: HttpRequest, product_id: int) -> HttpResponse:
             "previous": previous.strftime("%Y-%m") if previous >= today.replace(day=1) else None,
             "following": following.strftime("%Y-%m"),
             "pattern_form": PatternForm(
-                initial={"start": max(today, first), "end": last, "weekdays": product.weekdays}
+                initial={"start": max(today, first), "end": last, "weekdays": product.weekdays},
+                auto_id="rythme_%s",
             ),
             "booking_rule": services.rules.DeadlineRule.for_booking(product).describe(),
             "cancel_rule": services.rules.DeadlineRule.for_cancellation(product).describe(),
@@ -140,24 +197,68 @@ def add_days(request: HttpRequest, product_id: int) -> HttpResponse:
                     messages.error(request, error)
             return redirect(product_url)
         dates, skipped = _expand_pattern(request, product_id, child_ids, form.cleaned_data)
+        groups = [(child_ids, dates)]
+        note = " jour(s) fermé(s), hors délai ou déjà réservé(s) ignoré(s)"
     else:
-        dates, skipped = request.POST.getlist("dates"), 0
-    try:
-        items = services.add_to_cart(
-            user=request.user,
-            product_id=product_id,
-            child_ids=child_ids,
-            dates=dates,
-            variant_id=request.POST.get("variant") or None,
+        groups, skipped = _without_booked(
+            request, product_id, child_ids, request.POST.getlist("dates")
         )
+        note = " jour(s) déjà réservé(s) pour un enfant ignoré(s)"
+        if not groups:
+            messages.error(request, "Ces jours sont déjà réservés pour les enfants choisis.")
+            return redirect(product_url)
+    try:
+        with transaction.atomic():  # all the groups, or none
+            items = [
+                item
+                for ids, dates in groups
+                for item in services.add_to_cart(
+                    user=request.user,
+                    product_id=product_id,
+                    child_ids=ids,
+                    dates=dates,
+                    variant_id=request.POST.get("variant") or None,
+                )
+            ]
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect(product_url)
-    note = (
-        f" ({skipped} jour(s) fermé(s), hors délai ou déjà réservé(s) ignoré(s))" if skipped else ""
-    )
-    messages.success(request, f"{len(items)} réservation(s) ajoutée(s) au panier{note}.")
+    suffix = f" ({skipped}{note})" if skipped else ""
+    messages.success(request, f"{len(items)} réservation(s) ajoutée(s) au panier{suffix}.")
     return redirect(_url(request, "bookings-cart"))
+
+
+def _without_booked(request, product_id, child_ids, raw_dates) -> tuple[list, int]:
+    """The calendar's days, grouped by the chosen children they are not yet booked for.
+
+    A day booked for Léa but not for Hugo ("Réservé : Léa — cocher pour Hugo") is added for
+    Hugo only; anything else wrong is left to the booking service, which refuses it in French.
+    Returns ([(child ids, dates)…], number of (child, day) pairs skipped).
+    """
+    try:
+        ids = sorted({int(c) for c in child_ids})
+        days = sorted({datetime.date.fromisoformat(d) for d in raw_dates})
+    except (TypeError, ValueError):
+        return [(child_ids, raw_dates)], 0
+    if not ids or not days:
+        return [(child_ids, raw_dates)], 0
+    booked = set(
+        Reservation.objects.filter(
+            family_id=family_id_of(request.user),
+            product_id=product_id,
+            child_id__in=ids,
+            date__in=days,
+            status__in=LIVE_STATUSES,
+        ).values_list("child_id", "date")
+    )
+    groups: dict[tuple[int, ...], list[str]] = {}
+    skipped = 0
+    for day in days:
+        free = tuple(c for c in ids if (c, day) not in booked)
+        skipped += len(ids) - len(free)
+        if free:
+            groups.setdefault(free, []).append(day.isoformat())
+    return [(list(free), dates) for free, dates in groups.items()], skipped
 
 
 def _expand_pattern(request, product_id, child_ids, data) -> tuple[list[str], int]:
