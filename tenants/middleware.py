@@ -39,9 +39,10 @@ class CommuneMiddleware:
             return self.get_response(request)
         commune = commune_for_slug(slug)
         if commune is None:
-            from shared_apps.common.views import not_found
-
-            return not_found(request, unknown_commune=slug)
+            # Answered in process_view, once the session has told us who is asking, so the
+            # French 404 page shows the right header; no commune schema is ever set.
+            request.unknown_commune = slug
+            return self.get_response(request)
         connection.set_tenant(commune)
         request.tenant = commune
         try:
@@ -50,6 +51,10 @@ class CommuneMiddleware:
             connection.set_schema_to_public()
 
     def process_view(self, request, view_func, view_args, view_kwargs):
+        if getattr(request, "unknown_commune", None):
+            from shared_apps.common.views import not_found
+
+            return not_found(request, unknown_commune=request.unknown_commune)
         # Views under /c/<slug>/ read the commune from request.tenant, not from their kwargs.
         view_kwargs.pop("commune_slug", None)
         return None
