@@ -284,6 +284,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/(c/[^/]+/)?api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "AccessRequestStatusEnum": "tenant_apps.enrollments.models.RequestStatus",
+        "PaymentStatusEnum": "shared_apps.payments.models.PaymentStatus",
+    },
 }
 
 # --- Security -----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -128,7 +129,7 @@ class CheckoutView(APIView):
     @extend_schema(
         request=CheckoutSerializer,
         responses=inline_serializer(
-            "Checkout",
+            "CheckoutResult",
             {
                 "order_id": serializers.IntegerField(),
                 "status": serializers.CharField(),
@@ -208,7 +209,10 @@ class HeadcountView(APIView):
     permission_classes = [IsCommuneStaff]
 
     @extend_schema(
-        parameters=[OpenApiParameter("date", datetime.date, required=True)], tags=["staff"]
+        parameters=[OpenApiParameter("date", datetime.date, required=True)],
+        responses=OpenApiTypes.OBJECT,
+        tags=["staff"],
+        description="Counts per product, class and meal variant, with the children's names.",
     )
     def get(self, request):
         return Response(selectors.headcount(_date_param(request, "date")))
@@ -254,7 +258,7 @@ class AttendanceView(APIView):
 
     @extend_schema(
         request=AttendanceSerializer,
-        responses=inline_serializer("Attendance", {"updated": serializers.IntegerField()}),
+        responses=inline_serializer("AttendanceResult", {"updated": serializers.IntegerField()}),
         tags=["staff"],
     )
     def post(self, request):

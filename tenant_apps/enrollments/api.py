@@ -32,7 +32,7 @@ class AccessRequestsView(GenericAPIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     serializer_class = AccessRequestSerializer
 
-    @extend_schema(tags=["access requests"])
+    @extend_schema(tags=["access requests"], operation_id="access_requests_list")
     def get(self, request):
         page = self.paginate_queryset(selectors.requests_of_family(request.user))
         return self.get_paginated_response(AccessRequestSerializer(page, many=True).data)
@@ -96,6 +96,7 @@ class StaffQueueView(GenericAPIView):
     @extend_schema(
         parameters=[OpenApiParameter("status", enum=RequestStatus.values, required=False)],
         tags=["staff"],
+        operation_id="staff_access_requests_list",
     )
     def get(self, request):
         wanted = request.query_params.get("status") or None
