@@ -215,7 +215,7 @@ class HeadcountView(APIView):
         description="Counts per product, class and meal variant, with the children's names.",
     )
     def get(self, request):
-        return Response(selectors.headcount(_date_param(request, "date")))
+        return Response(selectors.headcount(_date_param(request, "date"), viewed_by=request.user))
 
 
 class OnBehalfSerializer(serializers.Serializer):

@@ -133,7 +133,7 @@ class HeadcountLine:
     children: list[Child]
 
 
-def headcount(day: datetime.date) -> dict:
+def headcount(day: datetime.date, *, viewed_by=None) -> dict:
     """Who is booked on `day`: counts per product, class and meal variant, with names."""
     reservations = list(
         Reservation.objects.filter(date=day, status__in=LIVE_STATUSES)
@@ -173,6 +173,18 @@ def headcount(day: datetime.date) -> dict:
                     for r in group
                 ],
             }
+        )
+    if viewed_by is not None:
+        # Children's names, classes and notes (allergies, PAI) are family data: audited.
+        from shared_apps.audit.services import record
+
+        record(
+            actor=viewed_by,
+            commune=connection.tenant,
+            action="headcount.view",
+            target_type="day",
+            target_id=day.isoformat(),
+            details={"children": len(reservations)},
         )
     return {"date": day, "total": len(reservations), "products": list(products.values())}
 

@@ -398,7 +398,7 @@ def headcount(request: HttpRequest) -> HttpResponse:
         request,
         "bookings/headcount.html",
         {
-            "headcount": selectors.headcount(day),
+            "headcount": selectors.headcount(day, viewed_by=request.user),
             "day": day,
             "previous": day - datetime.timedelta(days=1),
             "following": day + datetime.timedelta(days=1),

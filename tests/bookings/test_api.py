@@ -351,3 +351,14 @@ def test_closing_a_booked_day_cancels_and_refunds_in_full(
         add_closure(service=canteen.service, data={"date": MON, "reason": "Grève"})
         assert set(Reservation.objects.values_list("status", flat=True)) == {"cancelled"}
     assert balance(parent) == 10_000
+
+
+def test_viewing_the_headcount_is_audited(frozen, parent, canteen, commune_a):
+    from shared_apps.audit.models import AuditEntry
+    from tenants.models import Membership
+
+    agent = UserFactory()
+    Membership.objects.create(user=agent, commune=commune_a, role="agent")
+    client_for(agent).get(f"{BASE}/staff/headcount", {"date": MON})
+    entry = AuditEntry.objects.get(action="headcount.view")
+    assert (entry.actor_id, entry.commune_id, entry.target_id) == (agent.pk, commune_a.pk, MON)
