@@ -24,6 +24,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 import stripe
@@ -41,28 +42,8 @@ CARD_OK = "4242424242424242"
 CARD_DECLINED = "4000000000000341"
 CARD_3DS = "4000000000003220"
 
-# The wrapper: bind first (port 0 → a free port, no race), then serve localstripe's app there.
-_WRAPPER = r"""
-import pickle, socket, sys
-from aiohttp import web
-import localstripe.resources as resources
-import localstripe.server as server
-
-state_file = sys.argv[1]
-
-def dump_to_disk(self):
-    with open(state_file, "wb") as f:
-        pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL)
-
-resources.Store.dump_to_disk = dump_to_disk
-resources.Store.try_load_from_disk = lambda self: None  # always from scratch
-
-sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-sock.bind(("127.0.0.1", 0))
-print(sock.getsockname()[1], flush=True)
-web.run_app(server.app, sock=sock, print=None, access_log=None)
-"""
+# The launcher binds 127.0.0.1 on a free port (port 0, no race) and prints it.
+LAUNCHER = Path(__file__).resolve().parents[2] / "scripts" / "localstripe_server.py"
 
 
 def _request(method: str, url: str, data: dict | None = None, *, key: str | None = SECRET_KEY):
@@ -87,7 +68,7 @@ def localstripe_url():
     workdir = tempfile.mkdtemp(prefix="marelle-localstripe-")
     log = open(os.path.join(workdir, "localstripe.log"), "wb")  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-c", _WRAPPER, os.path.join(workdir, "state.pickle")],
+        [sys.executable, str(LAUNCHER), os.path.join(workdir, "state.pickle")],
         stdout=subprocess.PIPE,
         stderr=log,
     )
