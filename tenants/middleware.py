@@ -8,7 +8,7 @@ finds the commune (cached), sets the schema, and leaves URL resolution to one UR
 from __future__ import annotations
 
 from django.db import connection
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django_tenants.utils import get_public_schema_name
 
 from tenants.selectors import commune_for_slug
@@ -24,6 +24,12 @@ def slug_from_path(path: str) -> str | None:
     return slug or None
 
 
+def _looks_like_a_slug(slug: str) -> bool:
+    from tenants.services import SLUG_RE
+
+    return len(slug) <= 50 and bool(SLUG_RE.match(slug))
+
+
 class CommuneMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -34,10 +40,16 @@ class CommuneMiddleware:
         if connection.schema_name != PUBLIC:
             connection.set_schema_to_public()
         request.tenant = None
+        if "\x00" in request.path_info or "%00" in request.META.get("QUERY_STRING", ""):
+            # PostgreSQL refuses NUL in text: such an address is never a real one.
+            return HttpResponseBadRequest(
+                "Adresse invalide.", content_type="text/plain; charset=utf-8"
+            )
         slug = slug_from_path(request.path_info)
         if slug is None:
             return self.get_response(request)
-        commune = commune_for_slug(slug)
+        # Anything that cannot be a slug is unknown without asking the database (or its cache).
+        commune = commune_for_slug(slug) if _looks_like_a_slug(slug) else None
         if commune is None:
             # Answered in process_view, once the session has told us who is asking, so the
             # French 404 page shows the right header; no commune schema is ever set.

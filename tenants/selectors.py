@@ -21,7 +21,8 @@ def commune_for_slug(slug: str) -> Commune | None:
     if cached and now - cached[0] < _CACHE_TTL_SECONDS:
         return cached[1]
     commune = Commune.objects.filter(slug=slug, is_active=True).first()
-    _commune_cache[slug] = (now, commune)
+    if commune is not None:  # misses are not kept: any path could fill the cache with them
+        _commune_cache[slug] = (now, commune)
     return commune
 
 

@@ -104,8 +104,12 @@ class MeView(APIView):
 
 class ChangePasswordView(APIView):
     @extend_schema(
-        request=ChangePasswordSerializer, responses={200: DetailSerializer}, tags=["account"]
+        request=ChangePasswordSerializer,
+        responses={200: TokenSerializer},
+        tags=["account"],
+        description="Every token is revoked; the answer carries this app's new token.",
     )
     def post(self, request):
         services.change_password(user=request.user, **_valid(ChangePasswordSerializer, request))
-        return Response({"detail": "Mot de passe changé."})
+        token = Token.objects.create(user=request.user)
+        return Response({"detail": "Mot de passe changé.", "token": token.key})

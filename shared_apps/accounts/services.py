@@ -136,10 +136,13 @@ def verify_email(*, token: str) -> User:
 
 def request_password_reset(*, email: str) -> None:
     """Send a reset link if the account exists; say nothing either way."""
+    from django.core.cache import cache
+
     from shared_apps.accounts.tasks import send_password_reset_email_task
 
     user = User.objects.filter(email=normalize_email(email), is_active=True).first()
-    if user is not None:
+    # One e-mail per account every 5 minutes, however often the form is sent.
+    if user is not None and cache.add(f"password-reset-mail:{user.pk}", 1, timeout=300):
         enqueue_on_commit(send_password_reset_email_task, user.pk)
 
 
@@ -154,7 +157,15 @@ def reset_password(*, token: str, password: str) -> User:
     # A reset proves the mailbox is theirs.
     user.email_verified_at = user.email_verified_at or timezone.now()
     user.save(update_fields=["password", "email_verified_at"])
+    revoke_api_tokens(user)
     return user
+
+
+def revoke_api_tokens(user: User) -> None:
+    """A new password cuts off every app signed in with the old one (sessions: Django does)."""
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user=user).delete()
 
 
 def change_password(*, user: User, current_password: str, new_password: str) -> None:
@@ -165,6 +176,7 @@ def change_password(*, user: User, current_password: str, new_password: str) -> 
     errors.raise_if_any()
     user.set_password(new_password)
     user.save(update_fields=["password"])
+    revoke_api_tokens(user)
 
 
 def update_profile(*, user: User, data: dict) -> User:

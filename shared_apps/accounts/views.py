@@ -27,6 +27,7 @@ from shared_apps.accounts.models import User
 from shared_apps.common.api import error_body
 from shared_apps.common.errors import DomainError
 from shared_apps.common.forms import add_domain_error
+from shared_apps.common.ratelimit import client_address, too_many
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -45,8 +46,24 @@ def _with_next(url: str, request: HttpRequest, **params) -> str:
     return f"{url}?{urlencode(params)}" if params else url
 
 
+def _throttled(request: HttpRequest) -> HttpResponse | None:
+    """Account forms answer at most 30 posts a minute per address (like the API's "auth")."""
+    if request.method == "POST" and too_many(
+        "account-pages", client_address(request), limit=30, window_seconds=60
+    ):
+        return render(
+            request,
+            "accounts/locked_out.html",
+            {"message": "Trop de demandes depuis votre connexion. Réessayez dans une minute."},
+            status=429,
+        )
+    return None
+
+
 def start(request: HttpRequest) -> HttpResponse:
     """Step 1 of the guide: the e-mail decides between sign-up and password."""
+    if throttled := _throttled(request):
+        return throttled
     if request.user.is_authenticated:
         return redirect(_next_url(request))
     form = EmailStepForm(request.POST or None)
@@ -91,6 +108,8 @@ def password_step(request: HttpRequest) -> HttpResponse:
 
 
 def register(request: HttpRequest) -> HttpResponse:
+    if throttled := _throttled(request):
+        return throttled
     if request.user.is_authenticated:
         return redirect("accounts:profile")
     form = RegisterForm(request.POST or None, initial={"email": request.GET.get("email", "")})
@@ -135,6 +154,8 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
 
 
 def forgot_password(request: HttpRequest) -> HttpResponse:
+    if throttled := _throttled(request):
+        return throttled
     form = ForgotPasswordForm(request.POST or None, initial={"email": request.GET.get("email", "")})
     if request.method == "POST" and form.is_valid():
         services.request_password_reset(email=form.cleaned_data["email"])

@@ -254,6 +254,19 @@ def invitation_for_token(token: str) -> Invitation | None:
     return invitation
 
 
+def _family_has_no_history(family: Family) -> bool:
+    from django.apps import apps
+
+    Wallet = apps.get_model("wallet", "Wallet")
+    Payment = apps.get_model("payments", "Payment")
+    return not (
+        family.children.exists()
+        or family.communes.exists()
+        or Wallet.objects.filter(family=family).exists()
+        or Payment.objects.filter(family=family).exists()
+    )
+
+
 def accept_invitation(*, user, token: str) -> Family:
     """Join the inviting family. Only the invited e-mail's account can accept, once."""
     with transaction.atomic():
@@ -271,7 +284,10 @@ def accept_invitation(*, user, token: str) -> Family:
             if own.children.filter(removed_at__isnull=True).exists() or own.guardians.count() > 1:
                 raise AlreadyInAFamily()
             current.delete()
-            own.delete()  # an empty family of their own: nothing to keep
+            if _family_has_no_history(own):
+                own.delete()  # never used: nothing to keep
+            # Otherwise the old family stays, guardian-less, for the communes' history and its
+            # ledger (removed children, requests, wallet): only this person moves.
         if not current or current.family_id != invitation.family_id:
             Guardian.objects.create(user=user, family=invitation.family)
         invitation.accepted_at = timezone.now()

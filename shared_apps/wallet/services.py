@@ -197,9 +197,11 @@ def pay_from_wallet(
     revenue = _account(AccountKind.REVENUE, commune=commune, service_id=service_id)
     with transaction.atomic():
         # Lock both pockets before reading balances, so the split is decided on fresh numbers.
+        # The revenue account is locked in the same ascending order too, as post_transaction
+        # and refunds do, so a payment and a refund of one family can never deadlock.
         balances = dict(
             Account.objects.select_for_update()
-            .filter(pk__in=[own.pk, general.pk])
+            .filter(pk__in=[own.pk, general.pk, revenue.pk])
             .order_by("pk")
             .values_list("pk", "balance_cents")
         )
@@ -296,7 +298,8 @@ def record_counter_payment(
     errors.raise_if_any()
     wallet = wallet_of_family(family_id)
     ledger_transaction, created = post_transaction(
-        source_key=f"counter:{commune.pk}:{method}:{reference.lower()}",
+        # Cheque numbers repeat across chequebooks: a reference is unique per family.
+        source_key=f"counter:{commune.pk}:{family_id}:{method}:{reference.lower()}",
         kind=TransactionKind.COUNTER_CREDIT,
         lines=[
             (service_pocket(wallet, commune, service_id), amount_cents),

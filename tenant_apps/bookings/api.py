@@ -34,9 +34,12 @@ def _date_param(request, name: str, *, required: bool = True) -> datetime.date |
             raise InvalidInput(fields={name: ["Paramètre obligatoire (AAAA-MM-JJ)."]})
         return None
     try:
-        return datetime.date.fromisoformat(raw)
+        value = datetime.date.fromisoformat(raw)
     except ValueError as exc:
         raise InvalidInput(fields={name: ["Date attendue au format AAAA-MM-JJ."]}) from exc
+    if not 2000 <= value.year <= 2100:
+        raise InvalidInput(fields={name: ["Date hors calendrier (années 2000 à 2100)."]})
+    return value
 
 
 def _int_param(request, name: str) -> int:

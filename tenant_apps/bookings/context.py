@@ -68,8 +68,10 @@ def refund_if_cancelled(reservation: Reservation, *, now: datetime.datetime) -> 
     if reservation.status != ReservationStatus.BOOKED:
         return None
     product = reservation.product
-    if now >= rules.at_paris_time(reservation.date + datetime.timedelta(days=1), datetime.time(0)):
-        return None  # the day is over
+    if reservation.date >= datetime.date.max or now >= rules.at_paris_time(
+        reservation.date + datetime.timedelta(days=1), datetime.time(0)
+    ):
+        return None  # the day is over (or beyond any calendar)
     deadline = rules.deadline_for(reservation.date, rules.DeadlineRule.for_cancellation(product))
     return rules.refund_for(
         price_cents=reservation.price_cents,

@@ -41,7 +41,7 @@ from tenant_apps.bookings.models import (
     Reservation,
     ReservationStatus,
 )
-from tenant_apps.catalog.models import MealVariant, Product
+from tenant_apps.catalog.models import Closure, MealVariant, Product
 from tenant_apps.enrollments.models import Enrollment
 
 CART_LIFETIME = datetime.timedelta(minutes=30)
@@ -82,6 +82,7 @@ def _parse_dates(raw_dates) -> list[datetime.date]:
             fields={"dates": ["Trop de jours."]},
         )
     dates = []
+    this_year = timezone.localdate().year
     for raw in raw_dates:
         try:
             dates.append(
@@ -92,6 +93,10 @@ def _parse_dates(raw_dates) -> list[datetime.date]:
                 f"Date invalide : {raw!s:.20}. Format attendu : AAAA-MM-JJ.",
                 fields={"dates": [f"Date invalide : {raw!s:.20}"]},
             ) from exc
+        if abs(dates[-1].year - this_year) > 5:
+            raise InvalidBooking(
+                f"Date hors calendrier : {raw!s:.20}.", fields={"dates": ["Date hors calendrier."]}
+            )
     return sorted(set(dates))
 
 
@@ -199,7 +204,11 @@ def _list_days(days: list[datetime.date]) -> str:
 
 
 def _sibling_ranks(
-    product: Product, family_id: int, child_ids: list[int], dates: list[datetime.date], cart: Cart
+    product: Product,
+    family_id: int,
+    child_ids: list[int],
+    dates: list[datetime.date],
+    cart: Cart | None,
 ) -> dict[tuple[int, datetime.date], int]:
     """Rank of each new (child, day) among the family's children holding that day (1 = first)."""
     holding: Counter = Counter()
@@ -207,7 +216,10 @@ def _sibling_ranks(
         product=product, family_id=family_id, date__in=dates, status__in=LIVE_STATUSES
     ).values_list("date", flat=True):
         holding[day] += 1
-    for day in cart.items.filter(product=product, date__in=dates).values_list("date", flat=True):
+    in_cart = (
+        cart.items.filter(product=product, date__in=dates) if cart else CartItem.objects.none()
+    )
+    for day in in_cart.values_list("date", flat=True):
         holding[day] += 1
     ranks = {}
     for day in dates:
@@ -293,16 +305,7 @@ def _take_places(items: list[CartItem], products: dict[int, Product]) -> None:
     """
     wanted = Counter((item.product_id, item.date) for item in items)
     keys = sorted(wanted)
-    DayCount.objects.bulk_create(
-        [DayCount(product_id=p, date=d) for p, d in keys], ignore_conflicts=True
-    )
-    product_ids = sorted({p for p, _ in keys})
-    locked = {
-        (c.product_id, c.date): c
-        for c in DayCount.objects.select_for_update()
-        .filter(product_id__in=product_ids, date__in=sorted({d for _, d in keys}))
-        .order_by("product_id", "date")
-    }
+    locked = _lock_counters(keys)
     full = [
         (p, d)
         for p, d in keys
@@ -318,13 +321,31 @@ def _take_places(items: list[CartItem], products: dict[int, Product]) -> None:
     _add_to_counts([(p, d, wanted[(p, d)]) for p, d in keys])
 
 
+def _lock_counters(keys: list[tuple[int, datetime.date]]) -> dict:
+    """Lock the (product, day) counters, creating missing ones, always in (product, day) order:
+    every path that books, cancels or closes takes these first, so none can deadlock another."""
+    keys = sorted(set(keys))
+    if not keys:
+        return {}
+    DayCount.objects.bulk_create(
+        [DayCount(product_id=p, date=d) for p, d in keys], ignore_conflicts=True
+    )
+    return {
+        (c.product_id, c.date): c
+        for c in DayCount.objects.select_for_update()
+        .filter(product_id__in=sorted({p for p, _ in keys}), date__in=sorted({d for _, d in keys}))
+        .order_by("product_id", "date")
+    }
+
+
 def _add_to_counts(changes: list[tuple[int, datetime.date, int]]) -> None:
     """One UPDATE for many (product, day, delta) rows."""
     values = ", ".join(["(%s, %s::date, %s)"] * len(changes))
     params = [value for change in changes for value in change]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE bookings_daycount AS c SET booked = c.booked + v.delta "
+            # Never below zero, even for rows written outside these paths (imports, fixtures).
+            f"UPDATE bookings_daycount AS c SET booked = GREATEST(c.booked + v.delta, 0) "
             f"FROM (VALUES {values}) AS v(product_id, date, delta) "
             "WHERE c.product_id = v.product_id AND c.date = v.date",
             params,
@@ -427,6 +448,21 @@ def _place_order(
     """Take the places, write the order and its reservations, pay: inside the caller's
     transaction, so any refusal undoes everything."""
     _take_places(items, products)
+    # A closure decided since "Ajouter au panier" wins (it locks the same counters first).
+    closed = sorted(
+        Closure.objects.filter(
+            service_id__in={p.service_id for p in products.values()},
+            date__in={item.date for item in items},
+        ).values_list("service_id", "date")
+    )
+    closed_days = [
+        item.date for item in items if (products[item.product_id].service_id, item.date) in closed
+    ]
+    if closed_days:
+        raise DayClosed(
+            f"Le service a fermé ce jour-là depuis l’ajout au panier : {_list_days(closed_days)}.",
+            fields={"dates": sorted({d.isoformat() for d in closed_days})},
+        )
     status = {
         PaymentChoice.WALLET: OrderStatus.PAID,
         PaymentChoice.DIRECT_DEBIT: OrderStatus.TO_INVOICE,
@@ -503,6 +539,11 @@ def book_on_behalf(
     family_id = enrollment.family_id
     today = timezone.localdate(now)
     past = [d for d in dates if d < today]
+    far = [d for d in dates if d > today + datetime.timedelta(days=BOOKING_HORIZON_DAYS)]
+    if far:
+        raise DayClosed(
+            f"Hors calendrier : {_list_days(far)}.", fields={"dates": [d.isoformat() for d in far]}
+        )
     if past:
         raise DeadlinePassed(
             f"Jour passé : {_list_days(past)}.", fields={"dates": [d.isoformat() for d in past]}
@@ -515,7 +556,16 @@ def book_on_behalf(
         )
     commune = _commune()
     with transaction.atomic():
-        lines = [_Line(enrollment.child_id, product.pk, day, context.price(1)) for day in dates]
+        ranks = _sibling_ranks(product, family_id, [enrollment.child_id], dates, cart=None)
+        lines = [
+            _Line(
+                enrollment.child_id,
+                product.pk,
+                day,
+                context.price(ranks[(enrollment.child_id, day)]),
+            )
+            for day in dates
+        ]
         result = _place_order(
             family_id=family_id,
             user=staff_user,
@@ -572,18 +622,29 @@ def cancel_reservation(
     """ "Mes réservations" → the red cross → "OK": within the deadline the price goes back to the
     service's pocket; after it, the late rule applies (or it can no longer be cancelled)."""
     now = now or _now()
-    query = Reservation.objects.select_for_update().select_related("product__service")
+    query = Reservation.objects.all()
     if not staff:
         query = query.filter(family_id=family_id_of(user))
+    found = query.filter(pk=_as_int(reservation_id)).values("product_id", "date").first()
+    if found is None:
+        raise ReservationNotFound()
     with transaction.atomic():
-        reservation = query.filter(pk=_as_int(reservation_id)).first()
-        if reservation is None:
-            raise ReservationNotFound()
+        # Locks in the order every booking path uses: the day's counter, the reservation, then
+        # (inside the wallet) the accounts. `of` keeps the product and service rows unlocked.
+        _lock_counters([(found["product_id"], found["date"])])
+        reservation = (
+            Reservation.objects.select_for_update(of=("self",))
+            .select_related("product__service", "order")
+            .get(pk=_as_int(reservation_id))
+        )
         if reservation.status != ReservationStatus.BOOKED:
             raise NotCancellable("Cette réservation n’est plus active.")
         refund = refund_if_cancelled(reservation, now=now)
         if refund is None:
             raise NotCancellable()
+        unpaid = reservation.order.status == OrderStatus.AWAITING_PAYMENT
+        if unpaid:
+            refund = 0  # nothing was paid yet: if the card money arrives, it goes to the pocket
         reservation.status = ReservationStatus.CANCELLED
         reservation.cancelled_at = now
         reservation.cancelled_by = user
@@ -667,20 +728,26 @@ def mark_attendance(*, staff_user, day, product_id, present, absent) -> int:
 
 def cancel_day_for_closure(*, service_id: int, day: datetime.date, reason: str) -> int:
     """The commune closes a day: cancel its reservations, refunding in full whatever the
-    deadlines (to the service's pocket; direct-debit ones are simply not billed)."""
+    deadlines (to the service's pocket; direct-debit ones are simply not billed; unpaid card
+    ones get their money in the pocket if it ever arrives)."""
     commune = _commune()
+    product_ids = list(
+        Product.objects.filter(service_id=service_id).order_by("pk").values_list("pk", flat=True)
+    )
+    _lock_counters([(product_id, day) for product_id in product_ids])
     reservations = list(
-        Reservation.objects.select_for_update()
+        Reservation.objects.select_for_update(of=("self",))
         .filter(product__service_id=service_id, date=day, status=ReservationStatus.BOOKED)
-        .select_related("product")
+        .select_related("product", "order")
         .order_by("pk")
     )
     now = _now()
     for reservation in reservations:
+        paid = reservation.order.status == OrderStatus.PAID
         reservation.status = ReservationStatus.CANCELLED
         reservation.cancelled_at = now
-        reservation.refund_cents = reservation.price_cents
-        if reservation.price_cents and reservation.paid_by in (
+        reservation.refund_cents = reservation.price_cents if paid else 0
+        if reservation.refund_cents and reservation.paid_by in (
             PaymentChoice.WALLET,
             PaymentChoice.CARD,
         ):
@@ -695,5 +762,7 @@ def cancel_day_for_closure(*, service_id: int, day: datetime.date, reason: str) 
                 ),
             )
     Reservation.objects.bulk_update(reservations, ["status", "cancelled_at", "refund_cents"])
-    DayCount.objects.filter(product__service_id=service_id, date=day).update(booked=0)
+    freed = Counter(r.product_id for r in reservations)
+    if freed:
+        _add_to_counts([(product_id, day, -count) for product_id, count in sorted(freed.items())])
     return len(reservations)

@@ -59,9 +59,15 @@ def menu(request: HttpRequest) -> HttpResponse:
     )
 
 
+# Pages only move within a few years of today: beyond, dates are typos (or probes).
+YEARS_AROUND = 5
+
+
 def _month_param(raw: str | None, today: datetime.date) -> datetime.date:
     try:
         year, month = (int(part) for part in (raw or "").split("-"))
+        if abs(year - today.year) > YEARS_AROUND:
+            raise ValueError
         return datetime.date(year, month, 1)
     except ValueError:
         return today.replace(day=1)
@@ -390,10 +396,13 @@ def cancel(request: HttpRequest, reservation_id: int) -> HttpResponse:
 
 @staff_required
 def headcount(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
     try:
         day = datetime.date.fromisoformat(request.GET.get("date", ""))
+        if abs(day.year - today.year) > YEARS_AROUND:
+            raise ValueError
     except ValueError:
-        day = timezone.localdate()
+        day = today
     return render(
         request,
         "bookings/headcount.html",

@@ -475,8 +475,10 @@ def add_closure(*, service: Service, data: dict, today: datetime.date | None = N
                 service_id=service.pk, day=day, reason=reason
             )
             return closure
-    except IntegrityError as exc:  # added meanwhile by someone else
-        raise duplicate from exc
+    except IntegrityError as exc:
+        if Closure.objects.filter(service=service, date=day).exists():  # added meanwhile
+            raise duplicate from exc
+        raise
 
 
 def delete_closure(*, closure: Closure, today: datetime.date | None = None) -> None:

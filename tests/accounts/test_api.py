@@ -254,3 +254,24 @@ def test_malformed_json_is_a_400(api):
     response = api.post("/api/v1/auth/token", "{pas du json", content_type="application/json")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "parse_error"
+
+
+def test_a_new_password_revokes_every_api_token(api, user):
+    old = api.post("/api/v1/auth/token", {"email": user.email, "password": PASSWORD}).json()[
+        "token"
+    ]
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {old}")
+    changed = api.post(
+        "/api/v1/me/password", {"current_password": PASSWORD, "new_password": "tout-neuf-2026"}
+    )
+    assert changed.status_code == 200 and changed.json()["token"] != old
+    assert api.get("/api/v1/me").status_code == 401
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {changed.json()['token']}")
+    assert api.get("/api/v1/me").status_code == 200
+
+
+def test_reset_emails_are_sent_at_most_every_five_minutes(api, user, send_mail_now):
+    with send_mail_now():
+        for _ in range(3):
+            assert api.post("/api/v1/auth/password-reset", {"email": user.email}).status_code == 202
+    assert len(mail.outbox) == 1

@@ -230,3 +230,11 @@ def test_open_redirect_is_refused(client, user):
         {"email": user.email, "password": PASSWORD, "next": "https://evil.example/"},
     )
     assert response.status_code == 302 and response.url == "/compte/"
+
+
+def test_account_forms_are_rate_limited_per_address(client):
+    statuses = [
+        client.post("/compte/acces/", {"email": f"p{i}@exemple.fr"}).status_code for i in range(32)
+    ]
+    assert statuses[:30] == [302] * 30
+    assert statuses[-1] == 429

@@ -362,3 +362,17 @@ def test_viewing_the_headcount_is_audited(frozen, parent, canteen, commune_a):
     client_for(agent).get(f"{BASE}/staff/headcount", {"date": MON})
     entry = AuditEntry.objects.get(action="headcount.view")
     assert (entry.actor_id, entry.commune_id, entry.target_id) == (agent.pk, commune_a.pk, MON)
+
+
+def test_a_day_closed_after_it_went_into_the_cart_is_refused_at_checkout(
+    frozen, parent, canteen, commune_a, in_commune
+):
+    add(parent, canteen, [MON, TUE])
+    with in_commune(commune_a):
+        Closure.objects.create(
+            service=canteen.service, date=datetime.date(2026, 12, 8), reason="Grève"
+        )
+    response = parent.api.post(f"{BASE}/cart/checkout", {"payment_method": "wallet"})
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "day_closed"
+    assert balance(parent) == 10_000

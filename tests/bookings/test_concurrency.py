@@ -77,3 +77,35 @@ def test_two_checkouts_of_the_same_cart_debit_once(commune_a, in_commune, cantee
     assert LedgerTransaction.objects.filter(kind="spend").count() == 1
     with in_commune(commune_a):
         assert Reservation.objects.count() == 2
+
+
+def test_cancellations_and_checkouts_of_the_same_day_never_deadlock(commune_a, in_commune, canteen):
+    booked = [
+        make_family(commune_a, in_commune, canteen.service, children=1, funds_cents=1000)
+        for _ in range(6)
+    ]
+    buyers = [
+        make_family(commune_a, in_commune, canteen.service, children=1, funds_cents=1000)
+        for _ in range(6)
+    ]
+    with time_machine.travel(NOW, tick=False), in_commune(commune_a):
+        for parent in booked + buyers:
+            services.add_to_cart(
+                user=parent, product_id=canteen.pk, child_ids=[parent.kids[0].pk], dates=[DAY]
+            )
+        reservations = {
+            p.pk: services.checkout(user=p, payment_method="wallet").reservations[0].pk
+            for p in booked
+        }
+
+    jobs = [
+        lambda p=p: services.cancel_reservation(user=p, reservation_id=reservations[p.pk])
+        for p in booked
+    ]
+    jobs += [lambda p=p: services.checkout(user=p, payment_method="wallet") for p in buyers]
+    results = _in_parallel(commune_a, jobs)
+
+    assert [r for r in results if isinstance(r, Exception)] == []
+    with in_commune(commune_a):
+        assert Reservation.objects.filter(date=DAY, status="booked").count() == 6
+        assert DayCount.objects.get(product=canteen, date=DAY).booked == 6

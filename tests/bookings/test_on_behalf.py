@@ -162,3 +162,44 @@ def test_attendance_marks_booked_children_only(agent, parent, canteen, commune_a
             "attended",
         ]
     assert AuditEntry.objects.filter(action="booking.attendance", actor=agent).exists()
+
+
+def test_staff_cannot_book_beyond_the_calendar(
+    frozen, agent, parent, canteen, commune_a, in_commune
+):
+    response = client_for(agent).post(
+        f"{BASE}/staff/reservations",
+        {
+            "child_id": parent.kids[0].pk,
+            "product_id": canteen.pk,
+            "dates": ["9999-12-31"],
+            "consent_note": "x",
+        },
+    )
+    assert response.status_code == 400
+    far = client_for(agent).post(
+        f"{BASE}/staff/reservations",
+        {
+            "child_id": parent.kids[0].pk,
+            "product_id": canteen.pk,
+            "dates": ["2028-06-01"],
+            "consent_note": "x",
+        },
+    )
+    assert far.status_code == 409
+    assert far.json()["error"]["code"] == "day_closed"
+    with in_commune(commune_a):
+        assert not Reservation.objects.exists()
+
+
+@pytest.mark.parametrize("query", ["?mois=9999-12", "?mois=0001-01", "?mois=1-1"])
+def test_calendar_page_survives_absurd_months(frozen, client, parent, canteen, query):
+    client.force_login(parent)
+    assert client.get(f"/c/commune-a/reserver/{canteen.pk}/{query}").status_code == 200
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_headcount_page_and_api_survive_absurd_dates(frozen, client, agent, day):
+    client.force_login(agent)
+    assert client.get(f"/c/commune-a/gestion/effectifs/?date={day}").status_code == 200
+    assert client_for(agent).get(f"{BASE}/staff/headcount", {"date": day}).status_code == 400

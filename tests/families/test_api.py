@@ -211,3 +211,21 @@ def test_inviting_yourself_is_refused(auth_api):
     response = auth_api.post("/api/v1/family/invitations", {"email": auth_api.user.email})
     assert response.status_code == 400
     assert not Invitation.objects.exists()
+
+
+def test_joining_a_family_keeps_the_history_of_ones_own(auth_api, send_mail_now):
+    token = _invite(auth_api, "invitee@exemple.fr", send_mail_now)
+    invitee_user = UserFactory(email="invitee@exemple.fr")
+    invitee = _client_for(invitee_user)
+    removed_id = invitee.post("/api/v1/family/children", {**LEA, "first_name": "Ancien"}).json()[
+        "id"
+    ]
+    invitee.delete(f"/api/v1/family/children/{removed_id}")
+
+    assert invitee.post("/api/v1/family/invitations/accept", {"token": token}).status_code == 200
+
+    assert Child.objects.filter(pk=removed_id).exists()  # kept for the communes' history
+    assert (
+        invitee.get("/api/v1/me").json()["family_id"]
+        == auth_api.get("/api/v1/me").json()["family_id"]
+    )

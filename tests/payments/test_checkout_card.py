@@ -119,3 +119,20 @@ def test_card_checkout_without_a_provider_releases_everything(
     assert response.status_code == 503
     with in_commune(commune_a):
         assert not Reservation.objects.filter(status="booked").exists()
+
+
+def test_cancelling_an_unpaid_card_booking_refunds_nothing_until_the_money_arrives(
+    stripe_offline, browser, deliver, parent, canteen, bookable_days
+):
+    body = _checkout_by_card(parent, canteen, bookable_days)
+    payment = Payment.objects.get(pk=body["payment"]["id"])
+    cancelled = parent.api.post(
+        f"{BASE}/reservations/{body['reservations'][0]['id']}/cancel"
+    ).json()
+    assert cancelled["refund_cents"] == 0
+    assert sum(p.balance_cents for p in pockets_of(parent.family.pk)) == 10_000
+
+    browser.pay(payment.provider_ref, CARD_OK)
+    deliver("payment_intent.succeeded", payment.provider_ref)
+    # Paid for two days, one of them cancelled meanwhile: that day's price is in the pocket.
+    assert sum(p.balance_cents for p in pockets_of(parent.family.pk)) == 10_000 + 380

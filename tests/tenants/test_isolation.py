@@ -182,3 +182,10 @@ def test_a_task_run_eagerly_inside_a_commune_hands_its_schema_back(
         with pytest.raises(ValueError):
             _count_services_in.delay(commune_b.schema_name, fail=True).get()
         assert connection.schema_name == commune_a.schema_name
+
+
+@pytest.mark.parametrize(
+    "path", ["/c/%00/", "/c/baneins%00/", "/services/?commune=%00", "/c/UPPER/", "/c/a..b/"]
+)
+def test_addresses_that_cannot_be_real_are_refused_without_a_500(client, db, path):
+    assert client.get(path).status_code in (400, 404)
