@@ -136,3 +136,14 @@ def test_cancelling_an_unpaid_card_booking_refunds_nothing_until_the_money_arriv
     deliver("payment_intent.succeeded", payment.provider_ref)
     # Paid for two days, one of them cancelled meanwhile: that day's price is in the pocket.
     assert sum(p.balance_cents for p in pockets_of(parent.family.pk)) == 10_000 + 380
+
+
+def test_another_familys_card_order_pages_are_404(
+    stripe_offline, client, parent, canteen, bookable_days
+):
+    from tests.factories import UserFactory
+
+    body = _checkout_by_card(parent, canteen, bookable_days)
+    client.force_login(UserFactory())
+    assert client.get(f"/c/commune-a/panier/commande/{body['order_id']}/").status_code == 404
+    assert client.get(f"/c/commune-a/panier/commande/{body['order_id']}/carte/").status_code == 404

@@ -189,3 +189,28 @@ def test_a_task_run_eagerly_inside_a_commune_hands_its_schema_back(
 )
 def test_addresses_that_cannot_be_real_are_refused_without_a_500(client, db, path):
     assert client.get(path).status_code in (400, 404)
+
+
+def test_every_staff_page_and_endpoint_of_a_refuses_staff_of_b(client, commune_a, commune_b):
+    """Enumerated from the resolver: a new staff URL is covered without anyone adding it here."""
+    from rest_framework.authtoken.models import Token
+
+    from tenants.models import Membership, Role
+    from tests.factories import UserFactory
+
+    staff_b = UserFactory()
+    Membership.objects.create(user=staff_b, commune=commune_b, role=Role.MANAGER)
+    token = Token.objects.create(user=staff_b)
+    staff_patterns = [
+        p
+        for p in _all_patterns()
+        if p.startswith("c/<slug:commune_slug>/") and ("gestion/" in p or "api/v1/staff/" in p)
+    ]
+    assert len(staff_patterns) >= 15
+    client.force_login(staff_b)
+    for pattern in staff_patterns:
+        path = _example_path(pattern, "commune-a")
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {token.key}"} if "/api/" in path else {}
+        for method in (client.get, client.post):
+            status = method(path, **headers).status_code
+            assert status in (403, 405), f"{method.__name__.upper()} {path} → {status}"
