@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 
 from config.celery import enqueue_on_commit
@@ -236,6 +236,20 @@ def pay_from_wallet(
 
                 enqueue_on_commit(send_low_balance_email_task, own.pk, low_balance_threshold_cents)
     return WalletPayment(ledger_transaction, from_service, from_general)
+
+
+def available_for(family_id: int, commune, service_id: int) -> int:
+    """What the wallet can pay for this service now: its pocket, plus "tous services" if allowed."""
+    wallet = Wallet.objects.filter(family_id=family_id).first()
+    if wallet is None:
+        return 0
+    kinds = [AccountKind.SERVICE_POCKET]
+    if general_credit_allowed(commune):
+        kinds.append(AccountKind.GENERAL_POCKET)
+    accounts = Account.objects.filter(wallet=wallet, kind__in=kinds).filter(
+        models.Q(kind=AccountKind.GENERAL_POCKET) | models.Q(commune=commune, service_id=service_id)
+    )
+    return sum(accounts.values_list("balance_cents", flat=True))
 
 
 def _split_of(

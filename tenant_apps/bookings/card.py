@@ -7,7 +7,7 @@ import datetime
 from collections import Counter
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django_tenants.utils import tenant_context
@@ -17,41 +17,24 @@ from shared_apps.wallet.models import TransactionKind
 from tenant_apps.bookings.models import DayCount, Order, OrderStatus, Reservation, ReservationStatus
 
 
-def _per_service(order: Order, *, booked: bool) -> Counter:
-    """Amounts per service of the order's reservations still booked (or of the others)."""
+def _shares(order: Order) -> Counter:
+    """Each service's share of the order (every reservation it created)."""
     amounts: Counter = Counter()
-    reservations = order.reservations.all()
-    reservations = (
-        reservations.filter(status=ReservationStatus.BOOKED)
-        if booked
-        else reservations.exclude(status=ReservationStatus.BOOKED)
-    )
-    for service_id, price in reservations.values_list("product__service_id", "price_cents"):
+    for service_id, price in order.reservations.values_list("product__service_id", "price_cents"):
         amounts[service_id] += price
     return amounts
 
 
-def _credit_pockets(payment, commune, amounts: Counter, why: str):
-    last = None
-    for service_id, amount in sorted(amounts.items()):
-        if amount:
-            last, _ = wallet.credit_top_up(
-                source_key=f"cardpay-credit:{payment.pk}:{service_id}",
-                family_id=payment.family_id,
-                amount_cents=amount,
-                commune=commune,
-                service_id=service_id,
-                description=why,
-            )
-    return last
+def _card_parts(order: Order) -> Counter:
+    return Counter({int(sid): cents for sid, cents in (order.card_by_service or {}).items()})
 
 
 def fulfil_checkout(payment):
     """Called by the payments app, inside its transaction, when a checkout payment succeeded.
 
-    The card money becomes the services' revenue and the order is paid. If the order was
-    released meanwhile (paid too late), the money is not lost: it goes to the family's pocket
-    for those services.
+    The card part becomes the services' revenue and the order is paid; days cancelled while the
+    payment was pending are refunded to the pocket now. If the order was released meanwhile
+    (paid too late), the card money is not lost: it goes to the family's pockets.
     """
     commune = payment.commune
     with tenant_context(commune):
@@ -66,17 +49,23 @@ def fulfil_checkout(payment):
                 description="Paiement par carte sans commande : crédité",
             )
             return ledger_transaction
-        if order.status != OrderStatus.AWAITING_PAYMENT:
-            # Released (paid too late): every day was cancelled, the money goes to the pockets.
-            return _credit_pockets(
-                payment,
-                commune,
-                _per_service(order, booked=False),
-                "Paiement par carte arrivé après l’expiration de la commande : crédité",
-            )
-        clearing = wallet.card_clearing_account()
+        card_parts = _card_parts(order) or Counter({sid: c for sid, c in _shares(order).items()})
         last = None
-        for service_id, amount in sorted(_per_service(order, booked=True).items()):
+        if order.status != OrderStatus.AWAITING_PAYMENT:
+            # Released: its days were freed and the wallet part given back; the card part too.
+            for service_id, amount in sorted(card_parts.items()):
+                last, _ = wallet.credit_top_up(
+                    source_key=f"cardpay-late:{payment.pk}:{service_id}",
+                    family_id=payment.family_id,
+                    amount_cents=amount,
+                    commune=commune,
+                    service_id=service_id,
+                    description="Paiement par carte arrivé après l’expiration de la commande : "
+                    "crédité",
+                )
+            return last
+        clearing = wallet.card_clearing_account()
+        for service_id, amount in sorted(card_parts.items()):
             last, _ = wallet.post_transaction(
                 source_key=f"cardpay:{payment.pk}:{service_id}",
                 kind=TransactionKind.SPEND,
@@ -85,20 +74,21 @@ def fulfil_checkout(payment):
                 commune=commune,
                 service_id=service_id,
             )
-        # Days cancelled while the payment was pending were not refunded: their share goes to
-        # the pocket now that it is paid.
-        last = (
-            _credit_pockets(
-                payment,
-                commune,
-                _per_service(order, booked=False),
-                "Jours annulés avant la confirmation du paiement par carte : crédités",
+        # Days cancelled while the payment was pending were not refunded then: now they are.
+        for reservation in order.reservations.exclude(
+            status=ReservationStatus.BOOKED
+        ).select_related("product"):
+            last, _ = wallet.refund_to_service_pocket(
+                source_key=f"cancel:{commune.schema_name}:{reservation.pk}",
+                family_id=order.family_id,
+                commune=commune,
+                service_id=reservation.product.service_id,
+                amount_cents=reservation.price_cents,
+                description=f"Annulation {reservation.product.name} du "
+                f"{reservation.date:%d/%m/%Y} (payée par carte)",
             )
-            or last
-        )
         order.status = OrderStatus.PAID
-        order.card_cents = payment.amount_cents
-        order.save(update_fields=["status", "card_cents"])
+        order.save(update_fields=["status"])
         return last
 
 
@@ -142,5 +132,20 @@ def release_order(order: Order, *, now: datetime.datetime) -> None:
         Counter((r.product_id, r.date) for r in reservations).items()
     ):
         DayCount.objects.filter(product_id=product_id, date=day).update(booked=F("booked") - count)
+    # The wallet part of an order never paid by card goes back to the pockets.
+    commune = connection.tenant
+    card_parts = _card_parts(order)
+    for service_id, share in sorted(_shares(order).items()):
+        from_wallet = share - card_parts.get(service_id, 0)
+        if from_wallet > 0:
+            wallet.refund_to_service_pocket(
+                source_key=f"release:{commune.schema_name}:{order.pk}:{service_id}",
+                family_id=order.family_id,
+                commune=commune,
+                service_id=service_id,
+                amount_cents=from_wallet,
+                description=f"Commande n° {order.pk} non payée par carte : part du "
+                "porte-monnaie rendue",
+            )
     order.status = OrderStatus.FAILED
     order.save(update_fields=["status"])

@@ -75,6 +75,8 @@ class Order(models.Model):
     wallet_cents = models.PositiveIntegerField(default=0)
     card_cents = models.PositiveIntegerField(default=0)
     payment_id = models.BigIntegerField(null=True, blank=True)  # public payments.Payment
+    # {service_id: cents} paid by card, the rest of each service's share coming from the wallet.
+    card_by_service = models.JSONField(default=dict, blank=True)
     on_behalf = models.BooleanField(default=False)
     consent_note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

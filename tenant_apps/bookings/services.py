@@ -417,11 +417,13 @@ def _start_card_payment(result: CheckoutResult, user, commune) -> CheckoutResult
     from tenant_apps.bookings.card import release_order
 
     order = result.order
+    if not order.card_cents:
+        return result  # the wallet paid everything
     try:
         payment = start_checkout_payment(
             user=user,
             family_id=order.family_id,
-            amount_cents=order.amount_cents,
+            amount_cents=order.card_cents,
             commune=commune,
             metadata={"schema": commune.schema_name, "order_id": order.pk},
         )
@@ -429,8 +431,8 @@ def _start_card_payment(result: CheckoutResult, user, commune) -> CheckoutResult
         with transaction.atomic():
             release_order(Order.objects.select_for_update().get(pk=order.pk), now=_now())
         raise
-    Order.objects.filter(pk=order.pk).update(payment_id=payment.pk, card_cents=order.amount_cents)
-    order.payment_id, order.card_cents = payment.pk, order.amount_cents
+    Order.objects.filter(pk=order.pk).update(payment_id=payment.pk)
+    order.payment_id = payment.pk
     return CheckoutResult(order, result.reservations, payment)
 
 
@@ -498,6 +500,8 @@ def _place_order(
         ) from exc
     if payment_method == PaymentChoice.WALLET:
         _pay_order_from_wallet(order, items, products, commune, user)
+    elif payment_method == PaymentChoice.CARD:
+        _pay_order_from_wallet(order, items, products, commune, user, rest_by_card=True)
     return CheckoutResult(order, reservations)
 
 
@@ -594,12 +598,27 @@ def book_on_behalf(
     return result
 
 
-def _pay_order_from_wallet(order: Order, items, products, commune, user) -> None:
+def _pay_order_from_wallet(
+    order: Order, items, products, commune, user, *, rest_by_card: bool = False
+) -> None:
+    """Pay each service's share from the wallet (its pocket, then "tous services"). With
+    `rest_by_card`, what the wallet cannot pay is left for the card (order.card_by_service);
+    otherwise a shortfall refuses the whole order."""
+    from shared_apps.wallet.services import available_for
+
     per_service: Counter = Counter()
     for item in items:
         per_service[products[item.product_id].service_id] += item.price_cents
+    wallet_total, card_by_service = 0, {}
     for service_id, amount in sorted(per_service.items()):
         if not amount:
+            continue
+        from_wallet = amount
+        if rest_by_card:
+            from_wallet = min(amount, available_for(order.family_id, commune, service_id))
+            if amount - from_wallet:
+                card_by_service[str(service_id)] = amount - from_wallet
+        if not from_wallet:
             continue
         service = next(p.service for p in products.values() if p.service_id == service_id)
         pay_from_wallet(
@@ -607,13 +626,18 @@ def _pay_order_from_wallet(order: Order, items, products, commune, user) -> None
             family_id=order.family_id,
             commune=commune,
             service_id=service_id,
-            amount_cents=amount,
+            amount_cents=from_wallet,
             description=f"Réservations {service.name} (commande n° {order.pk})",
             created_by=user,
             low_balance_threshold_cents=service.low_balance_threshold_cents,
         )
-    order.wallet_cents = order.amount_cents
-    order.save(update_fields=["wallet_cents"])
+        wallet_total += from_wallet
+    order.wallet_cents = wallet_total
+    order.card_cents = sum(card_by_service.values())
+    order.card_by_service = card_by_service
+    if rest_by_card and not order.card_cents:
+        order.status = OrderStatus.PAID  # the wallet covered it all: no card needed
+    order.save(update_fields=["wallet_cents", "card_cents", "card_by_service", "status"])
 
 
 def cancel_reservation(

@@ -13,12 +13,18 @@ from shared_apps.wallet.selectors import pockets_of
 from tenant_apps.bookings import selectors as booking_selectors
 from tenant_apps.bookings.card import release_unpaid_orders
 from tenant_apps.bookings.models import DayCount, Order, Reservation
-from tests.bookings.conftest import canteen, parent  # noqa: F401  (fixtures)
+from tests.bookings.conftest import canteen, make_family  # noqa: F401  (fixtures)
 from tests.payments.conftest import CARD_DECLINED, CARD_OK
 
 pytestmark = pytest.mark.django_db
 
 BASE = "/c/commune-a/api/v1"
+
+
+@pytest.fixture
+def parent(commune_a, in_commune, canteen):
+    """A family with an empty wallet: the card pays everything (the wallet goes first)."""
+    return make_family(commune_a, in_commune, canteen.service, funds_cents=0)
 
 
 @pytest.fixture
@@ -63,7 +69,9 @@ def test_card_checkout_is_paid_when_the_webhook_confirms(
     with in_commune(commune_a):
         order = Order.objects.get(pk=body["order_id"])
         assert order.status == "paid"
-    assert sum(p.balance_cents for p in pockets_of(parent.family.pk)) == 10_000  # wallet untouched
+    assert (
+        sum(p.balance_cents for p in pockets_of(parent.family.pk)) == 0
+    )  # nothing in the wallet, nothing taken
     assert (
         LedgerTransaction.objects.filter(source_key__startswith=f"cardpay:{payment.pk}").count()
         == 1
@@ -104,7 +112,7 @@ def test_a_card_payment_arriving_after_release_is_credited_not_lost(
     browser.pay(payment.provider_ref, CARD_OK)
     deliver("payment_intent.succeeded", payment.provider_ref)
     pockets = {p.label: p.balance_cents for p in pockets_of(parent.family.pk)}
-    assert sum(pockets.values()) == 10_000 + 760
+    assert sum(pockets.values()) == 760
 
 
 def test_card_checkout_without_a_provider_releases_everything(
@@ -130,12 +138,12 @@ def test_cancelling_an_unpaid_card_booking_refunds_nothing_until_the_money_arriv
         f"{BASE}/reservations/{body['reservations'][0]['id']}/cancel"
     ).json()
     assert cancelled["refund_cents"] == 0
-    assert sum(p.balance_cents for p in pockets_of(parent.family.pk)) == 10_000
+    assert sum(p.balance_cents for p in pockets_of(parent.family.pk)) == 0
 
     browser.pay(payment.provider_ref, CARD_OK)
     deliver("payment_intent.succeeded", payment.provider_ref)
     # Paid for two days, one of them cancelled meanwhile: that day's price is in the pocket.
-    assert sum(p.balance_cents for p in pockets_of(parent.family.pk)) == 10_000 + 380
+    assert sum(p.balance_cents for p in pockets_of(parent.family.pk)) == 380
 
 
 def test_another_familys_card_order_pages_are_404(
@@ -147,3 +155,38 @@ def test_another_familys_card_order_pages_are_404(
     client.force_login(UserFactory())
     assert client.get(f"/c/commune-a/panier/commande/{body['order_id']}/").status_code == 404
     assert client.get(f"/c/commune-a/panier/commande/{body['order_id']}/carte/").status_code == 404
+
+
+def test_the_wallet_pays_first_and_the_card_the_rest(
+    stripe_offline, browser, deliver, commune_a, in_commune, canteen, bookable_days
+):
+    family = make_family(commune_a, in_commune, canteen.service, funds_cents=500)
+    body = _checkout_by_card(family, canteen, bookable_days)
+    assert (body["amount_cents"], body["wallet_cents"], body["card_cents"]) == (760, 500, 260)
+    assert sum(p.balance_cents for p in pockets_of(family.family.pk)) == 0
+    payment = Payment.objects.get(pk=body["payment"]["id"])
+    assert payment.amount_cents == 260
+    browser.pay(payment.provider_ref, CARD_OK)
+    deliver("payment_intent.succeeded", payment.provider_ref)
+    with in_commune(commune_a):
+        assert Order.objects.get(pk=body["order_id"]).status == "paid"
+
+
+def test_an_unpaid_split_order_gives_the_wallet_part_back_when_released(
+    commune_a, in_commune, canteen, bookable_days
+):
+    family = make_family(commune_a, in_commune, canteen.service, funds_cents=500)
+    _checkout_by_card(family, canteen, bookable_days)
+    with in_commune(commune_a):
+        assert release_unpaid_orders(now=timezone.now() + datetime.timedelta(minutes=31)) == 1
+    assert sum(p.balance_cents for p in pockets_of(family.family.pk)) == 500
+    from django.core.management import call_command
+
+    call_command("verify_ledger")
+
+
+def test_enough_wallet_means_no_card_at_all(commune_a, in_commune, canteen, bookable_days):
+    family = make_family(commune_a, in_commune, canteen.service, funds_cents=5000)
+    body = _checkout_by_card(family, canteen, bookable_days)
+    assert (body["status"], body["wallet_cents"], body["card_cents"]) == ("paid", 760, 0)
+    assert "payment" not in body
