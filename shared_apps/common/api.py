@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -68,9 +68,3 @@ def exception_handler(exc, context):
         message = f"Trop de tentatives. Réessayez dans {int(exc.wait) + 1} secondes."
     response.data = error_body(code, message, fields)
     return response
-
-
-def json_error(code: str, message: str, http_status: int = status.HTTP_400_BAD_REQUEST):
-    from django.http import JsonResponse
-
-    return JsonResponse(error_body(code, message), status=http_status)

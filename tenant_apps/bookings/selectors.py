@@ -189,10 +189,6 @@ def headcount(day: datetime.date, *, viewed_by=None) -> dict:
     return {"date": day, "total": len(reservations), "products": list(products.values())}
 
 
-def schema_name() -> str:
-    return connection.schema_name
-
-
 def enrolled_children_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     """For staff forms: enrolled children of this commune (with their service) and products."""
     enrollments = list(

@@ -10,7 +10,6 @@ from tenant_apps.enrollments.models import (
     AccessRequest,
     AccessRequestChild,
     Document,
-    Enrollment,
     RequestStatus,
 )
 
@@ -96,10 +95,6 @@ def document_for_staff(document_id) -> Document | None:
         )
     except (Document.DoesNotExist, TypeError, ValueError):
         return None
-
-
-def enrolled_child_ids(service_id: int) -> set[int]:
-    return set(Enrollment.objects.filter(service_id=service_id).values_list("child_id", flat=True))
 
 
 def status_choices() -> list[tuple[str, str]]:
