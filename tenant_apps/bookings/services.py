@@ -287,6 +287,87 @@ def add_to_cart(
     return items
 
 
+def add_days_to_cart(
+    *, user, product_id, child_ids, dates, variant_id=None
+) -> tuple[list[CartItem], int]:
+    """The calendar's "Ajouter au panier": a day already booked for one of the chosen children
+    ("Réservé : Léa — cocher pour Hugo") is added for the others only; anything else wrong is
+    refused as by add_to_cart. All or nothing. Returns (items, (child, day) pairs skipped)."""
+    try:
+        ids = sorted({int(c) for c in child_ids})
+        days = sorted({datetime.date.fromisoformat(d) for d in dates})
+    except (TypeError, ValueError):
+        ids, days = [], []
+    if not ids or not days:  # malformed: add_to_cart says what is wrong
+        return add_to_cart(
+            user=user,
+            product_id=product_id,
+            child_ids=child_ids,
+            dates=dates,
+            variant_id=variant_id,
+        ), 0
+    booked = set(
+        Reservation.objects.filter(
+            family_id=family_id_of(user),
+            product_id=_as_int(product_id),
+            child_id__in=ids,
+            date__in=days,
+            status__in=LIVE_STATUSES,
+        ).values_list("child_id", "date")
+    )
+    groups: dict[tuple[int, ...], list[datetime.date]] = {}
+    skipped = 0
+    for day in days:
+        free = tuple(c for c in ids if (c, day) not in booked)
+        skipped += len(ids) - len(free)
+        if free:
+            groups.setdefault(free, []).append(day)
+    if not groups:
+        raise AlreadyBooked("Ces jours sont déjà réservés pour les enfants choisis.")
+    return _add_groups(user, product_id, groups, variant_id), skipped
+
+
+def add_weekly_rhythm_to_cart(
+    *, user, product_id, child_ids, weekdays, start, end, variant_id=None, now=None
+) -> tuple[list[CartItem], int]:
+    """ "Réservez par semaine, par mois…": the rhythm's days that can be booked for every chosen
+    child are added; closed, late or booked ones are skipped and counted."""
+    from tenant_apps.bookings.selectors import calendar
+
+    product = _product(product_id)
+    ids = _child_ids(child_ids)
+    statuses: dict[datetime.date, set[str]] = {}
+    for child_id in ids:
+        for day in calendar(
+            user=user, product=product, child_id=child_id, start=start, end=end, now=now
+        ):
+            statuses.setdefault(day.date, set()).add(day.status)
+    wanted = [
+        (day, states == {"bookable"})
+        for day, states in sorted(statuses.items())
+        if day.weekday() in weekdays and day.weekday() in product.weekdays
+    ]
+    days = [day for day, ok in wanted if ok]
+    if not days:
+        raise InvalidBooking("Aucun jour réservable dans cette période pour ces enfants.")
+    return _add_groups(user, product.pk, {tuple(ids): days}, variant_id), len(wanted) - len(days)
+
+
+def _add_groups(user, product_id, groups: dict, variant_id) -> list[CartItem]:
+    with transaction.atomic():  # every group, or none
+        return [
+            item
+            for ids, days in groups.items()
+            for item in add_to_cart(
+                user=user,
+                product_id=product_id,
+                child_ids=list(ids),
+                dates=days,
+                variant_id=variant_id,
+            )
+        ]
+
+
 def remove_cart_item(*, user, item_id) -> None:
     deleted, _ = CartItem.objects.filter(
         pk=_as_int(item_id), cart__family_id=family_id_of(user)

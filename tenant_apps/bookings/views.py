@@ -8,7 +8,6 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,9 +19,7 @@ from shared_apps.families.selectors import family_id_of
 from tenant_apps.bookings import selectors, services
 from tenant_apps.bookings.forms import PatternForm
 from tenant_apps.bookings.models import (
-    LIVE_STATUSES,
     PaymentChoice,
-    Reservation,
     ReservationStatus,
 )
 from tenant_apps.catalog.models import Product, Service
@@ -195,101 +192,38 @@ def add_days(request: HttpRequest, product_id: int) -> HttpResponse:
     """ "Ajouter au panier" from the calendar (chosen days) or from a weekly rhythm."""
     product_url = _url(request, "bookings-product", product_id)
     child_ids = request.POST.getlist("children")
-    if request.POST.get("mode") == "pattern":
-        form = PatternForm(request.POST)
-        if not form.is_valid():
-            for errors in form.errors.values():
-                for error in errors:
-                    messages.error(request, error)
-            return redirect(product_url)
-        dates, skipped = _expand_pattern(request, product_id, child_ids, form.cleaned_data)
-        groups = [(child_ids, dates)]
-        note = " jour(s) fermé(s), hors délai ou déjà réservé(s) ignoré(s)"
-    else:
-        groups, skipped = _without_booked(
-            request, product_id, child_ids, request.POST.getlist("dates")
-        )
-        note = " jour(s) déjà réservé(s) pour un enfant ignoré(s)"
-        if not groups:
-            messages.error(request, "Ces jours sont déjà réservés pour les enfants choisis.")
-            return redirect(product_url)
+    variant_id = request.POST.get("variant") or None
     try:
-        with transaction.atomic():  # all the groups, or none
-            items = [
-                item
-                for ids, dates in groups
-                for item in services.add_to_cart(
-                    user=request.user,
-                    product_id=product_id,
-                    child_ids=ids,
-                    dates=dates,
-                    variant_id=request.POST.get("variant") or None,
-                )
-            ]
+        if request.POST.get("mode") == "pattern":
+            form = PatternForm(request.POST)
+            if not form.is_valid():
+                for errors in form.errors.values():
+                    for error in errors:
+                        messages.error(request, error)
+                return redirect(product_url)
+            items, skipped = services.add_weekly_rhythm_to_cart(
+                user=request.user,
+                product_id=product_id,
+                child_ids=child_ids,
+                variant_id=variant_id,
+                **form.cleaned_data,
+            )
+            note = " jour(s) fermé(s), hors délai ou déjà réservé(s) ignoré(s)"
+        else:
+            items, skipped = services.add_days_to_cart(
+                user=request.user,
+                product_id=product_id,
+                child_ids=child_ids,
+                dates=request.POST.getlist("dates"),
+                variant_id=variant_id,
+            )
+            note = " jour(s) déjà réservé(s) pour un enfant ignoré(s)"
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect(product_url)
     suffix = f" ({skipped}{note})" if skipped else ""
     messages.success(request, f"{len(items)} réservation(s) ajoutée(s) au panier{suffix}.")
     return redirect(_url(request, "bookings-cart"))
-
-
-def _without_booked(request, product_id, child_ids, raw_dates) -> tuple[list, int]:
-    """The calendar's days, grouped by the chosen children they are not yet booked for.
-
-    A day booked for Léa but not for Hugo ("Réservé : Léa — cocher pour Hugo") is added for
-    Hugo only; anything else wrong is left to the booking service, which refuses it in French.
-    Returns ([(child ids, dates)…], number of (child, day) pairs skipped).
-    """
-    try:
-        ids = sorted({int(c) for c in child_ids})
-        days = sorted({datetime.date.fromisoformat(d) for d in raw_dates})
-    except (TypeError, ValueError):
-        return [(child_ids, raw_dates)], 0
-    if not ids or not days:
-        return [(child_ids, raw_dates)], 0
-    booked = set(
-        Reservation.objects.filter(
-            family_id=family_id_of(request.user),
-            product_id=product_id,
-            child_id__in=ids,
-            date__in=days,
-            status__in=LIVE_STATUSES,
-        ).values_list("child_id", "date")
-    )
-    groups: dict[tuple[int, ...], list[str]] = {}
-    skipped = 0
-    for day in days:
-        free = tuple(c for c in ids if (c, day) not in booked)
-        skipped += len(ids) - len(free)
-        if free:
-            groups.setdefault(free, []).append(day.isoformat())
-    return [(list(free), dates) for free, dates in groups.items()], skipped
-
-
-def _expand_pattern(request, product_id, child_ids, data) -> tuple[list[str], int]:
-    """The rhythm's days that can be booked for every chosen child; the others are skipped."""
-    product = Product.objects.filter(pk=product_id, is_active=True).first()
-    if product is None or not child_ids:
-        return [], 0
-    wanted, statuses = [], {}
-    for child_id in child_ids:
-        try:
-            days = selectors.calendar(
-                user=request.user,
-                product=product,
-                child_id=int(child_id),
-                start=data["start"],
-                end=data["end"],
-            )
-        except (TypeError, ValueError):
-            return [], 0
-        for day in days:
-            statuses.setdefault(day.date, set()).add(day.status)
-    for day, states in sorted(statuses.items()):
-        if day.weekday() in data["weekdays"] and (day.weekday() in product.weekdays):
-            wanted.append((day, states == {"bookable"}))
-    return [d.isoformat() for d, ok in wanted if ok], sum(1 for _, ok in wanted if not ok)
 
 
 @login_required
