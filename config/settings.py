@@ -238,6 +238,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenant_apps.bookings.tasks.release_unpaid_orders_everywhere",
         "schedule": 300.0,
     },
+    "retry-unmatched-provider-events": {
+        "task": "shared_apps.payments.tasks.retry_unmatched_webhook_events_task",
+        "schedule": 120.0,
+    },
 }
 
 # --- Wallet -------------------------------------------------------------------------------------

@@ -145,6 +145,9 @@ class WebhookEvent(models.Model):
     event_id = models.CharField(max_length=255, unique=True)
     type = models.CharField(max_length=100)
     payload = models.JSONField()
+    # The provider's payment reference, kept to match the event later if it arrives before we
+    # recorded that reference (the provider answers after it has already sent the event).
+    payment_ref = models.CharField(max_length=255, blank=True, db_index=True)
     payment = models.ForeignKey(
         Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -198,9 +199,18 @@ def _start_with_provider(payment: Payment, provider) -> Payment:
         payment.failure_message = UNAVAILABLE_MESSAGE
         payment.save(update_fields=["status", "failure_code", "failure_message", "updated_at"])
         raise PaymentProviderUnavailable() from exc
-    payment.provider_ref = started.provider_ref
-    payment.client_secret = started.client_secret
-    payment.save(update_fields=["provider_ref", "client_secret", "updated_at"])
+    from shared_apps.payments.tasks import process_webhook_event_task
+
+    with transaction.atomic():
+        Payment.objects.select_for_update().get(pk=payment.pk)  # after an event that matched it
+        payment.provider_ref = started.provider_ref
+        payment.client_secret = started.client_secret
+        payment.save(update_fields=["provider_ref", "client_secret", "updated_at"])
+        # An event that arrived before this reference was saved is applied now.
+        for event_pk in WebhookEvent.objects.filter(
+            provider=payment.provider, payment_ref=started.provider_ref, processed_at__isnull=True
+        ).values_list("pk", flat=True):
+            enqueue_on_commit(process_webhook_event_task, event_pk)
     return payment
 
 
@@ -237,6 +247,7 @@ def receive_webhook(
                 "provider": provider.name,
                 "type": notification.type[:100],
                 "payload": notification.payload,
+                "payment_ref": (notification.payment_ref or "")[:255],
             },
         )
         if created or event.processed_at is None:
@@ -244,25 +255,66 @@ def receive_webhook(
     return event, created
 
 
-def process_webhook_event(*, event_pk: int) -> None:
-    """Apply one stored notification to its payment, forward only, crediting at most once."""
+def _payment_for(event: WebhookEvent, notification: Notification) -> Payment | None:
+    """The locked payment a notification is about: by the provider's reference, or, when the
+    event outran our saving of that reference, by the payment id we put in its metadata."""
+    if not notification.payment_ref:
+        return None
+    payments = Payment.objects.select_for_update().filter(provider=event.provider)
+    payment = payments.filter(provider_ref=notification.payment_ref).first()
+    if payment is not None:
+        return payment
+    payment_id = str(notification.metadata.get("payment_id") or "")
+    if not payment_id.isdigit():
+        return None
+    payment = payments.filter(pk=int(payment_id), provider_ref__isnull=True).first()
+    if payment is not None:
+        payment.provider_ref = notification.payment_ref
+        payment.save(update_fields=["provider_ref", "updated_at"])
+    return payment
+
+
+def process_webhook_event(*, event_pk: int) -> bool:
+    """Apply one stored notification to its payment, forward only, crediting at most once.
+
+    Returns True once the event is processed. A payment event that matches none of our payments
+    yet is kept unprocessed (False), never dropped: `retry_unmatched_webhook_events` and the
+    saving of a payment's provider reference try it again, since what a provider confirms must
+    not be lost.
+    """
     with transaction.atomic():
         event = WebhookEvent.objects.select_for_update().filter(pk=event_pk).first()
         if event is None or event.processed_at is not None:
-            return
+            return event is not None
         notification = get_provider(event.provider).interpret(event.payload)
-        payment = None
-        if notification.payment_ref:
-            payment = (
-                Payment.objects.select_for_update()
-                .filter(provider=event.provider, provider_ref=notification.payment_ref)
-                .first()
-            )
+        payment = _payment_for(event, notification)
+        if payment is None and notification.outcome is not None:
+            logger.warning("event %s matches no payment yet; kept for later", event.event_id)
+            return False
         if payment is not None and notification.outcome is not None:
             _apply(payment, notification)
         event.payment = payment
         event.processed_at = timezone.now()
         event.save(update_fields=["payment", "processed_at"])
+        return True
+
+
+UNMATCHED_EVENT_ALERT_AGE = timedelta(hours=1)
+
+
+def retry_unmatched_webhook_events(*, now=None) -> int:
+    """Process again the stored events not processed yet (oldest first); returns how many are
+    still unmatched. Those older than UNMATCHED_EVENT_ALERT_AGE are logged as errors so an
+    operator looks at them: a payment the provider confirmed that we cannot place."""
+    now = now or timezone.now()
+    still = 0
+    pending = WebhookEvent.objects.filter(processed_at__isnull=True).order_by("received_at", "pk")
+    for event in pending.only("pk", "event_id", "received_at"):
+        if not process_webhook_event(event_pk=event.pk):
+            still += 1
+            if now - event.received_at > UNMATCHED_EVENT_ALERT_AGE:
+                logger.error("provider event %s still matches no payment", event.event_id)
+    return still
 
 
 def _apply(payment: Payment, notification: Notification) -> None:

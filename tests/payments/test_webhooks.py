@@ -257,7 +257,7 @@ def test_an_amount_that_does_not_match_ours_is_not_credited(
     assert not LedgerTransaction.objects.exists()
 
 
-def test_events_about_unknown_intents_or_other_objects_are_stored_and_ignored(
+def test_events_about_unknown_intents_are_kept_unprocessed_and_other_objects_ignored(
     auth_api, top_up, browser, post_webhook
 ):
     foreign = event_for({"id": "pi_not_ours", "object": "payment_intent", "amount": 2000,
@@ -270,8 +270,55 @@ def test_events_about_unknown_intents_or_other_objects_are_stored_and_ignored(
     for body in (foreign, customer):
         assert post_webhook(body, sign(body)).status_code == 200
 
-    assert WebhookEvent.objects.filter(processed_at__isnull=False, payment=None).count() == 2
+    # The customer event moves no payment: done. The unknown intent is kept to be matched later.
+    assert WebhookEvent.objects.get(event_id="evt_customer").processed_at is not None
+    pending = WebhookEvent.objects.get(payment_ref="pi_not_ours")
+    assert pending.processed_at is None
     assert not LedgerTransaction.objects.exists()
+
+
+def test_an_event_that_outruns_the_saved_reference_is_matched_by_its_metadata(
+    auth_api, top_up, browser, webhook_inbox, post_webhook
+):
+    """Stripe may send payment_intent.succeeded before our row holds the intent's id."""
+    ref = top_up.provider_ref
+    browser.pay(ref, CARD_OK)
+    delivery = webhook_inbox.wait_for("payment_intent.succeeded", ref)
+    Payment.objects.filter(pk=top_up.pk).update(provider_ref=None)  # not saved yet
+
+    assert post_webhook(delivery.body, delivery.signature).status_code == 200
+
+    top_up.refresh_from_db()
+    assert (top_up.status, top_up.provider_ref) == ("succeeded", ref)
+    assert _balances(auth_api.user)[("service", "commune-a", 7)] == 2000
+
+
+def test_an_event_matching_no_payment_yet_is_applied_once_it_can_be(
+    auth_api, top_up, browser, webhook_inbox, post_webhook, send_mail_now
+):
+    """Nothing a provider confirms is lost: an unmatched event is retried by the beat job."""
+    from shared_apps.payments.services import retry_unmatched_webhook_events
+
+    ref = top_up.provider_ref
+    browser.pay(ref, CARD_OK)
+    delivery = webhook_inbox.wait_for("payment_intent.succeeded", ref)
+    # Neither the reference nor the payment id in the metadata matches (another process
+    # has not committed the payment row's reference yet, and the id points elsewhere).
+    Payment.objects.filter(pk=top_up.pk).update(provider_ref="pi_placeholder")
+    assert post_webhook(delivery.body, delivery.signature).status_code == 200
+    assert _balances(auth_api.user)[("service", "commune-a", 7)] == 0
+    assert WebhookEvent.objects.get(payment_ref=ref).processed_at is None
+
+    assert retry_unmatched_webhook_events() == 1  # still nothing to match: kept again
+    Payment.objects.filter(pk=top_up.pk).update(provider_ref=ref)
+    with send_mail_now():
+        assert retry_unmatched_webhook_events() == 0
+
+    top_up.refresh_from_db()
+    assert top_up.status == "succeeded"
+    assert _balances(auth_api.user)[("service", "commune-a", 7)] == 2000
+    assert retry_unmatched_webhook_events() == 0  # and never twice
+    assert LedgerTransaction.objects.filter(source_key=f"topup:{top_up.pk}").count() == 1
 
 
 def test_the_webhook_needs_no_login_nor_csrf_token(top_up, browser, webhook_inbox, send_mail_now):
