@@ -8,13 +8,13 @@ from collections import Counter
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from shared_apps.wallet import services as wallet
 from shared_apps.wallet.models import TransactionKind
-from tenant_apps.bookings.models import DayCount, Order, OrderStatus, Reservation, ReservationStatus
+from tenant_apps.bookings import rules, settlement
+from tenant_apps.bookings.models import Order, OrderStatus, Reservation, ReservationStatus
 
 
 def _shares(order: Order) -> Counter:
@@ -74,16 +74,17 @@ def fulfil_checkout(payment):
                 commune=commune,
                 service_id=service_id,
             )
-        # Days cancelled while the payment was pending were not refunded then: now they are.
-        for reservation in order.reservations.exclude(
-            status=ReservationStatus.BOOKED
-        ).select_related("product"):
+        # Refunds decided while the payment was pending (cancellations, a closure) were recorded
+        # then, at the amount the deadline and late rule gave at that moment: now they are paid.
+        for reservation in order.reservations.filter(refund_cents__gt=0).select_related("product"):
             last, _ = wallet.refund_to_service_pocket(
-                source_key=f"cancel:{commune.schema_name}:{reservation.pk}",
+                source_key=settlement.refund_source_key(
+                    commune, reservation.pk, reservation.refund_cents
+                ),
                 family_id=order.family_id,
                 commune=commune,
                 service_id=reservation.product.service_id,
-                amount_cents=reservation.price_cents,
+                amount_cents=reservation.refund_cents,
                 description=f"Annulation {reservation.product.name} du "
                 f"{reservation.date:%d/%m/%Y} (payée par carte)",
             )
@@ -101,39 +102,40 @@ def release_unpaid_orders(*, now: datetime.datetime | None = None) -> int:
         status=OrderStatus.AWAITING_PAYMENT, created_at__lt=cutoff
     ).values_list("pk", flat=True):
         with transaction.atomic():
-            order = Order.objects.select_for_update().get(pk=order_id)
-            if order.status != OrderStatus.AWAITING_PAYMENT:
-                continue
-            release_order(order, now=now)
-            released += 1
+            released += release_order(order_id, now=now)
     return released
 
 
-def release_order(order: Order, *, now: datetime.datetime) -> None:
-    """Cancel an unpaid order's reservations and free their places (inside a transaction)."""
-    from tenant_apps.bookings.services import _lock_counters
+def release_order(order_id: int, *, now: datetime.datetime) -> bool:
+    """Cancel an unpaid card order's reservations, free their places, give the wallet part back
+    and settle the family's days without them. Inside the caller's transaction; locks in the
+    booking paths' order (day counters, reservations, orders). Returns False (nothing done)
+    when the order is no longer awaiting its payment (paid or released meanwhile)."""
+    from tenant_apps.bookings.services import _add_to_counts, _lock_counters
 
-    keys = list(
-        Reservation.objects.filter(order=order, status=ReservationStatus.BOOKED).values_list(
-            "product_id", "date"
-        )
-    )
-    _lock_counters(keys)  # the same order as checkouts: no deadlock with them
-    reservations = list(
-        Reservation.objects.select_for_update(of=("self",))
-        .filter(order=order, status=ReservationStatus.BOOKED)
-        .order_by("pk")
-    )
-    for reservation in reservations:
-        reservation.status = ReservationStatus.CANCELLED
-        reservation.cancelled_at = now
-    Reservation.objects.bulk_update(reservations, ["status", "cancelled_at"])
-    for (product_id, day), count in sorted(
-        Counter((r.product_id, r.date) for r in reservations).items()
-    ):
-        DayCount.objects.filter(product_id=product_id, date=day).update(booked=F("booked") - count)
-    # The wallet part of an order never paid by card goes back to the pockets.
     commune = connection.tenant
+    order_rows = Reservation.objects.filter(order_id=order_id)
+    _lock_counters(list(order_rows.values_list("product_id", "date")))
+    days = settlement.lock_days(order_rows.values_list("family_id", "product_id", "date"))
+    order = Order.objects.select_for_update().get(pk=order_id)  # already locked by lock_days
+    if order.status != OrderStatus.AWAITING_PAYMENT:
+        return False
+    order.status = OrderStatus.FAILED
+    order.save(update_fields=["status"])
+    released = []
+    for family_day in days.values():
+        for reservation in family_day:
+            if reservation.order_id == order.pk:
+                reservation.order = order
+                if reservation.status == ReservationStatus.BOOKED:
+                    reservation.status = ReservationStatus.CANCELLED
+                    reservation.cancelled_at = now
+                    released.append(reservation)
+    Reservation.objects.bulk_update(released, ["status", "cancelled_at"])
+    freed = Counter((r.product_id, r.date) for r in released)
+    if freed:
+        _add_to_counts([(p, d, -count) for (p, d), count in sorted(freed.items())])
+    # The wallet part of an order never paid by card goes back to the pockets.
     card_parts = _card_parts(order)
     for service_id, share in sorted(_shares(order).items()):
         from_wallet = share - card_parts.get(service_id, 0)
@@ -147,5 +149,14 @@ def release_order(order: Order, *, now: datetime.datetime) -> None:
                 description=f"Commande n° {order.pk} non payée par carte : part du "
                 "porte-monnaie rendue",
             )
-    order.status = OrderStatus.FAILED
-    order.save(update_fields=["status"])
+    # Siblings' days are settled without the released places: what an earlier cancellation
+    # kept for the sibling price comes back if no one else holds the day any more.
+    for family_day in days.values():
+        decided = rules.settle_day(settlement.places_of(family_day), cancelled=set())
+        settlement.apply(
+            decided,
+            family_day,
+            commune=commune,
+            description=f"Commande n° {order.pk} non payée : tarif fratrie recalculé",
+        )
+    return True

@@ -1,5 +1,5 @@
-"""The rules' inputs for one product, loaded in a few queries, and the refund a cancellation
-would give. Shared by services (writes) and selectors (reads)."""
+"""The rules' inputs for one product, loaded in a few queries, and the share of a day a
+cancellation would give back. Shared by services (writes) and selectors (reads)."""
 
 from __future__ import annotations
 
@@ -63,19 +63,21 @@ class BookingContext:
         )
 
 
-def refund_if_cancelled(reservation: Reservation, *, now: datetime.datetime) -> int | None:
-    """What cancelling `reservation` at `now` would give back; None if it cannot be cancelled."""
+def cancellation_refund_percent(reservation: Reservation, *, now: datetime.datetime) -> int | None:
+    """The share (percent) of what cancelling `reservation` frees that is given back at `now`:
+    100 before the product's cancellation deadline (Europe/Paris), its late rule after it; None
+    once the day is over, when the late rule forbids cancelling, or when it is not booked."""
     if reservation.status != ReservationStatus.BOOKED:
         return None
-    product = reservation.product
     if reservation.date >= datetime.date.max or now >= rules.at_paris_time(
         reservation.date + datetime.timedelta(days=1), datetime.time(0)
     ):
         return None  # the day is over (or beyond any calendar)
-    deadline = rules.deadline_for(reservation.date, rules.DeadlineRule.for_cancellation(product))
-    return rules.refund_for(
-        price_cents=reservation.price_cents,
+    deadline = rules.deadline_for(
+        reservation.date, rules.DeadlineRule.for_cancellation(reservation.product)
+    )
+    return rules.refund_percent_at(
         now=now,
         deadline=deadline,
-        late_refund_percent=product.late_cancellation_refund_percent,
+        late_refund_percent=reservation.product.late_cancellation_refund_percent,
     )

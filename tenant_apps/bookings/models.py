@@ -105,7 +105,11 @@ class Reservation(models.Model):
         MealVariant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     date = models.DateField(db_index=True)
-    price_cents = models.PositiveIntegerField()
+    price_cents = models.PositiveIntegerField()  # what this place was sold for
+    # The two prices the rules chose between (quotient familial applied), kept so a cancellation
+    # settles the family's day with the prices it was sold at (rules.day_price).
+    full_price_cents = models.PositiveIntegerField(default=0)
+    sibling_price_cents = models.PositiveIntegerField(default=0)
     paid_by = models.CharField(max_length=20, choices=PaymentChoice.choices)
     status = models.CharField(
         max_length=10, choices=ReservationStatus.choices, default=ReservationStatus.BOOKED
@@ -121,6 +125,7 @@ class Reservation(models.Model):
         related_name="+",
     )
     refund_cents = models.PositiveIntegerField(default=0)
+    late_fee_cents = models.PositiveIntegerField(default=0)  # kept by a late cancellation
 
     class Meta:
         ordering = ["date", "child_id", "product_id"]
@@ -134,6 +139,10 @@ class Reservation(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(refund_cents__lte=models.F("price_cents")), name="refund_within_price"
+            ),
+            models.CheckConstraint(
+                condition=Q(refund_cents__lte=models.F("price_cents") - models.F("late_fee_cents")),
+                name="refund_and_fee_within_price",
             ),
         ]
         indexes = [models.Index(fields=["family", "date"])]

@@ -6,7 +6,7 @@ Times are the commune's (Europe/Paris); deadlines are aware datetimes, DST-safe.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -140,6 +140,108 @@ def price_for(
     if sibling_rank >= 2 and sibling_reduction_percent:
         price = (price * (100 - sibling_reduction_percent) + 50) // 100  # rounded to the cent
     return price
+
+
+# --- one family's day: the price of the set booked, and what a cancellation gives back -----------
+#
+# A child's price depends on which of the family's children hold the same product that day (the
+# sibling reduction), so a day is priced and settled as a whole. The rule, written once: the
+# family's first child to hold the day (in booking order) pays the full price (its quotient
+# familial bracket), every other child the sibling price. Each place keeps the two prices it was
+# sold with, so later tariff or QF changes never re-price what was already bought.
+
+
+@dataclass(frozen=True)
+class Place:
+    """One child's place on the family's day, as the settlement sees it (amounts in cents).
+
+    `price_cents` is what the place was sold for; `refund_cents` what was given back (or, by
+    direct debit, taken off the invoice); `late_fee_cents` the part a late cancellation keeps.
+    Places of orders never paid (released card orders) are left out by the caller.
+    """
+
+    key: int  # booking order (the reservation's id)
+    price_cents: int
+    full_price_cents: int
+    sibling_price_cents: int
+    refund_cents: int = 0
+    late_fee_cents: int = 0
+    live: bool = True
+
+
+def day_price(places) -> int:
+    """What the family owes for its live places of one product on one day, in cents: the first
+    live place (booking order) at its full price, the others at their sibling price."""
+    live = sorted((p for p in places if p.live), key=lambda p: p.key)
+    if not live:
+        return 0
+    return live[0].full_price_cents + sum(p.sibling_price_cents for p in live[1:])
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """New refund and late-fee totals per place (only the places that change), in cents."""
+
+    refund_cents: dict[int, int] = field(default_factory=dict)
+    late_fee_cents: dict[int, int] = field(default_factory=dict)
+
+    def refunded_now(self, places) -> int:
+        before = {p.key: p.refund_cents for p in places}
+        return sum(total - before[key] for key, total in self.refund_cents.items())
+
+
+def settle_day(
+    places, *, cancelled: set[int], refund_percent: int = 100, waive_late_fees: bool = False
+) -> Settlement:
+    """Cancel the places `cancelled` and settle the family's day as a whole.
+
+    What the family holds beyond what the remaining set owes (`day_price` + late fees kept) is
+    the excess: `refund_percent` of it is given back (100 within the deadline; the product's
+    late rule after it), the rest becomes a late fee. The money comes back from the cancelled
+    place first, then from what earlier cancellations kept for the sibling price (so cancelling
+    the full-price child refunds only the sibling price while a sibling stays, and the rest comes
+    back when the day is emptied). A closure waives late fees: everything paid comes back.
+
+    Invariant (property-tested): after any sequence of bookings at the marginal price and of
+    settlements, sum(price - refund) == day_price + sum(late fees).
+    """
+    after = [replace(p, live=False) if p.key in cancelled else p for p in places]
+    fees = {p.key: 0 if waive_late_fees else p.late_fee_cents for p in after}
+    owed = day_price(after) + sum(fees.values())
+    held = sum(p.price_cents - p.refund_cents for p in after)
+    excess = max(held - owed, 0)
+    to_refund = excess * refund_percent // 100  # rounded down: the late rule's share
+    to_keep = excess - to_refund
+    refunds: dict[int, int] = {}
+    new_fees = {p.key: fees[p.key] for p in after if fees[p.key] != p.late_fee_cents}
+    # The cancelled places first, then earlier cancellations in booking order.
+    holders = sorted(
+        (p for p in after if not p.live), key=lambda p: (p.key not in cancelled, p.key)
+    )
+    for place in holders:
+        room = place.price_cents - place.refund_cents - fees[place.key]
+        take = min(room, to_refund)
+        if take:
+            refunds[place.key] = place.refund_cents + take
+            to_refund -= take
+            room -= take
+        keep = min(room, to_keep)
+        if keep:
+            new_fees[place.key] = fees[place.key] + keep
+            to_keep -= keep
+    # Anything left over was paid by live places above today's prices (a tariff changed between
+    # bookings): it stays with them, as their own price says.
+    return Settlement(refunds, new_fees)
+
+
+def refund_percent_at(
+    *, now: datetime.datetime, deadline: datetime.datetime, late_refund_percent: int | None
+) -> int | None:
+    """The share (percent) of a cancellation's excess given back at `now`: 100 before the
+    deadline, the late rule after it, None when the day can no longer be cancelled."""
+    if now < deadline:
+        return 100
+    return late_refund_percent
 
 
 def refund_for(

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from shared_apps.families.models import Child
 from shared_apps.families.selectors import family_id_of
-from tenant_apps.bookings import rules
-from tenant_apps.bookings.context import BookingContext, refund_if_cancelled
+from tenant_apps.bookings import rules, settlement
+from tenant_apps.bookings.context import BookingContext, cancellation_refund_percent
 from tenant_apps.bookings.models import LIVE_STATUSES, Cart, CartItem, DayCount, Reservation
 from tenant_apps.catalog.models import Product
 from tenant_apps.enrollments.models import Enrollment
@@ -23,6 +23,8 @@ from tenant_apps.enrollments.models import Enrollment
 class CalendarDay:
     date: datetime.date
     status: str  # bookable | booked | in_cart | closed | deadline_passed | full
+    # What this child pays for the day: its quotient familial price, reduced when a sibling
+    # already holds the day (booked or in the cart); what it paid once booked.
     price_cents: int | None
     deadline: datetime.datetime | None
 
@@ -35,16 +37,18 @@ def calendar(
     family_id = family_id_of(user)
     days = [start + datetime.timedelta(days=i) for i in range((end - start).days + 1)]
     context = BookingContext.load(product, family_id, days)
-    booked = set(
-        Reservation.objects.filter(
-            product=product, child_id=child_id, date__range=(start, end), status__in=LIVE_STATUSES
-        ).values_list("date", flat=True)
-    )
-    in_cart = set(
-        CartItem.objects.filter(
-            cart__family_id=family_id, product=product, child_id=child_id, date__range=(start, end)
-        ).values_list("date", flat=True)
-    )
+    # The family's holdings decide this child's price (the sibling reduction): one query each.
+    held = Reservation.objects.filter(
+        product=product, family_id=family_id, date__range=(start, end), status__in=LIVE_STATUSES
+    ).values_list("child_id", "date", "price_cents")
+    booked = {day: price for child, day, price in held if child == child_id}
+    siblings_holding = {day for child, day, _ in held if child != child_id}
+    carted = CartItem.objects.filter(
+        cart__family_id=family_id, product=product, date__range=(start, end)
+    ).values_list("child_id", "date", "price_cents")
+    in_cart = {day: price for child, day, price in carted if child == child_id}
+    siblings_holding |= {day for child, day, _ in carted if child != child_id}
+    full, sibling = context.price(1), context.price(2)
     counts = (
         dict(
             DayCount.objects.filter(product=product, date__range=(start, end)).values_list(
@@ -57,21 +61,28 @@ def calendar(
     result = []
     for day in days:
         deadline = context.booking_deadline(day)
+        price = sibling if day in siblings_holding else full
         if day in booked:
-            status = "booked"
+            status, price = "booked", booked[day]
         elif not context.is_open(day):
-            status, deadline = "closed", None
+            status, deadline, price = "closed", None, None
         elif day in in_cart:
-            status = "in_cart"
+            status, price = "in_cart", in_cart[day]
         elif now >= deadline:
             status = "deadline_passed"
         elif product.daily_capacity is not None and counts.get(day, 0) >= product.daily_capacity:
             status = "full"
         else:
             status = "bookable"
-        price = context.price(1) if status not in ("closed",) else None
         result.append(CalendarDay(day, status, price, deadline))
     return result
+
+
+def day_prices(*, user, product: Product) -> tuple[int, int]:
+    """(full, sibling) price per day of `product` for the user's family, in cents: its quotient
+    familial price for the first child holding a day, the sibling price for each other one."""
+    context = BookingContext.load(product, family_id_of(user), [timezone.localdate()])
+    return context.price(1), context.price(2)
 
 
 def enrolled_children(user, service_id: int) -> list[Child]:
@@ -114,15 +125,47 @@ def reservations_of_family(user) -> QuerySet[Reservation]:
 
 
 def with_cancellation_terms(reservations, *, now=None) -> list[Reservation]:
-    """Annotate each with `cancellable_until` and `refund_if_cancelled_cents` (no queries)."""
+    """Annotate each with `cancellable_until` and `refund_if_cancelled_cents`: what cancelling
+    it now would give back, the family's whole day settled as the cancellation would settle it
+    (None when it cannot be cancelled). One query, whatever the number of reservations."""
     now = now or timezone.now()
-    result = []
+    reservations = list(reservations)
+    days = _family_days(
+        {(r.family_id, r.product_id, r.date) for r in reservations if r.status == "booked"}
+    )
     for reservation in reservations:
         rule = rules.DeadlineRule.for_cancellation(reservation.product)
         reservation.cancellable_until = rules.deadline_for(reservation.date, rule)
-        reservation.refund_if_cancelled_cents = refund_if_cancelled(reservation, now=now)
-        result.append(reservation)
-    return result
+        percent = cancellation_refund_percent(reservation, now=now)
+        reservation.cancel_in_time = percent == 100
+        reservation.refund_if_cancelled_cents = None
+        if percent is not None:
+            places = settlement.places_of(
+                days[(reservation.family_id, reservation.product_id, reservation.date)]
+            )
+            decided = rules.settle_day(places, cancelled={reservation.pk}, refund_percent=percent)
+            reservation.refund_if_cancelled_cents = decided.refunded_now(places)
+    return reservations
+
+
+def _family_days(keys) -> dict[tuple, list[Reservation]]:
+    """Every reservation (with its order) of the given (family, product, day)s, by day."""
+    days: dict[tuple, list[Reservation]] = defaultdict(list)
+    if not keys:
+        return days
+    for reservation in (
+        Reservation.objects.filter(
+            family_id__in={f for f, _, _ in keys},
+            product_id__in={p for _, p, _ in keys},
+            date__in={d for _, _, d in keys},
+        )
+        .select_related("order")
+        .order_by("pk")
+    ):
+        key = (reservation.family_id, reservation.product_id, reservation.date)
+        if key in keys:
+            days[key].append(reservation)
+    return days
 
 
 @dataclass(frozen=True)

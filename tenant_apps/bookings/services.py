@@ -9,14 +9,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from shared_apps.families.models import Child
 from shared_apps.families.selectors import family_id_of
-from shared_apps.wallet.services import pay_from_wallet, refund_to_service_pocket
-from tenant_apps.bookings import rules
-from tenant_apps.bookings.context import BookingContext, refund_if_cancelled
+from shared_apps.wallet.services import pay_from_wallet
+from tenant_apps.bookings import rules, settlement
+from tenant_apps.bookings.context import BookingContext, cancellation_refund_percent
 from tenant_apps.bookings.errors import (
     AlreadyBooked,
     CartEmpty,
@@ -60,7 +59,9 @@ class CheckoutResult:
 class CancelResult:
     reservation: Reservation
     refund_cents: int
-    pocket: str | None  # "service" (wallet pocket of the service), "invoice" or None
+    # "service" (the service's wallet pocket, now), "pending_card" (the pocket, once the pending
+    # card payment arrives), "invoice" (not invoiced) or None (nothing given back)
+    pocket: str | None
 
 
 def _now() -> datetime.datetime:
@@ -465,9 +466,11 @@ def checkout(*, user, payment_method: str, now: datetime.datetime | None = None)
         by_product: dict[int, list[CartItem]] = defaultdict(list)
         for item in items:
             by_product[item.product_id].append(item)
+        pricing = {}
         for product_id, product_items in by_product.items():
             dates = sorted({i.date for i in product_items})
             context = BookingContext.load(products[product_id], family_id, dates)
+            pricing[product_id] = pricing_for(context)
             # Deadlines and capacity are checked again: time has passed since "Ajouter au panier".
             late = [d for d in dates if now >= context.booking_deadline(d)]
             if late:
@@ -483,6 +486,7 @@ def checkout(*, user, payment_method: str, now: datetime.datetime | None = None)
             products=products,
             payment_method=payment_method,
             commune=commune,
+            pricing=pricing,
         )
         cart.items.all().delete()
     if payment_method == PaymentChoice.CARD:
@@ -510,7 +514,7 @@ def _start_card_payment(result: CheckoutResult, user, commune) -> CheckoutResult
         )
     except DomainError:
         with transaction.atomic():
-            release_order(Order.objects.select_for_update().get(pk=order.pk), now=_now())
+            release_order(order.pk, now=_now())
         raise
     Order.objects.filter(pk=order.pk).update(payment_id=payment.pk)
     order.payment_id = payment.pk
@@ -525,12 +529,20 @@ def _place_order(
     products: dict[int, Product],
     payment_method: str,
     commune,
+    pricing: dict[int, tuple[int, int]],
     on_behalf: bool = False,
     consent_note: str = "",
 ) -> CheckoutResult:
-    """Take the places, write the order and its reservations, pay: inside the caller's
-    transaction, so any refusal undoes everything."""
+    """Take the places, price them, write the order and its reservations, pay: inside the
+    caller's transaction, so any refusal undoes everything.
+
+    `pricing` gives each product's (full, sibling) price for this family in cents (quotient
+    familial applied). Prices are decided here, under the day counters' locks, from the family's
+    children already holding each day (rules.day_price: the first pays the full price, the
+    others the sibling price), so what the cart showed earlier cannot undercut the rule.
+    """
     _take_places(items, products)
+    _price_items(items, family_id, pricing)
     # A closure decided since "Ajouter au panier" wins (it locks the same counters first).
     closed = sorted(
         Closure.objects.filter(
@@ -571,6 +583,8 @@ def _place_order(
                     variant_id=item.variant_id,
                     date=item.date,
                     price_cents=item.price_cents,
+                    full_price_cents=pricing[item.product_id][0],
+                    sibling_price_cents=pricing[item.product_id][1],
                     paid_by=payment_method,
                 )
                 for item in items
@@ -586,14 +600,37 @@ def _place_order(
     return CheckoutResult(order, reservations)
 
 
-@dataclass(frozen=True)
+def _price_items(items: list, family_id: int, pricing: dict[int, tuple[int, int]]) -> None:
+    """Set each item's price_cents: the marginal price of adding it to the family's day (full
+    for the first child holding the product that day, sibling price for the others). One
+    query; the caller holds the day counters' locks."""
+    holding = Counter(
+        Reservation.objects.filter(
+            family_id=family_id,
+            product_id__in={item.product_id for item in items},
+            date__in={item.date for item in items},
+            status__in=LIVE_STATUSES,
+        ).values_list("product_id", "date")
+    )
+    for item in sorted(items, key=lambda i: (i.product_id, i.date, i.child_id)):
+        full, sibling = pricing[item.product_id]
+        item.price_cents = sibling if holding[(item.product_id, item.date)] else full
+        holding[(item.product_id, item.date)] += 1
+
+
+def pricing_for(context: BookingContext) -> tuple[int, int]:
+    """(full, sibling) price of the context's product for its family, in cents."""
+    return context.price(1), context.price(2)
+
+
+@dataclass
 class _Line:
     """A place to book that is not in a cart (staff booking on a family's behalf)."""
 
     child_id: int
     product_id: int
     date: datetime.date
-    price_cents: int
+    price_cents: int = 0  # set by _price_items
     variant_id: int | None = None
 
 
@@ -641,16 +678,7 @@ def book_on_behalf(
         )
     commune = _commune()
     with transaction.atomic():
-        ranks = _sibling_ranks(product, family_id, [enrollment.child_id], dates, cart=None)
-        lines = [
-            _Line(
-                enrollment.child_id,
-                product.pk,
-                day,
-                context.price(ranks[(enrollment.child_id, day)]),
-            )
-            for day in dates
-        ]
+        lines = [_Line(enrollment.child_id, product.pk, day) for day in dates]
         result = _place_order(
             family_id=family_id,
             user=staff_user,
@@ -658,6 +686,7 @@ def book_on_behalf(
             products={product.pk: product},
             payment_method=PaymentChoice.WALLET,
             commune=commune,
+            pricing={product.pk: pricing_for(context)},
             on_behalf=True,
             consent_note=consent_note,
         )
@@ -724,58 +753,64 @@ def _pay_order_from_wallet(
 def cancel_reservation(
     *, user, reservation_id, now: datetime.datetime | None = None, staff=False
 ) -> CancelResult:
-    """ "Mes réservations" → the red cross → "OK": within the deadline the price goes back to the
-    service's pocket; after it, the late rule applies (or it can no longer be cancelled)."""
+    """ "Mes réservations" → the red cross → "OK": cancel one child's day and settle the family's
+    day (settlement.py): within the deadline the family gets back what it paid beyond the price
+    of the children still booked (so the sibling reduction follows who remains); after it, the
+    product's late rule applies to that amount (or the day can no longer be cancelled).
+
+    The refund is decided now, whatever the payment: paid by wallet or card, it goes to the
+    service's pocket now; a card payment still pending records it and pays it into the pocket
+    when the card money arrives; by direct debit it is taken off the invoice.
+    Raises ReservationNotFound (not this family's), NotCancellable (already cancelled, marked
+    at attendance, deadline passed with no late rule, day over).
+    """
     now = now or _now()
     query = Reservation.objects.all()
     if not staff:
         query = query.filter(family_id=family_id_of(user))
-    found = query.filter(pk=_as_int(reservation_id)).values("product_id", "date").first()
+    found = (
+        query.filter(pk=_as_int(reservation_id)).values("family_id", "product_id", "date").first()
+    )
     if found is None:
         raise ReservationNotFound()
+    key = (found["family_id"], found["product_id"], found["date"])
     with transaction.atomic():
-        # Locks in the order every booking path uses: the day's counter, the reservation, then
-        # (inside the wallet) the accounts. `of` keeps the product and service rows unlocked.
+        # Locks in the order every booking path uses: the day's counter, the day's reservations,
+        # their orders, then (inside the wallet) the accounts.
         _lock_counters([(found["product_id"], found["date"])])
-        reservation = (
-            Reservation.objects.select_for_update(of=("self",))
-            .select_related("product__service", "order")
-            .get(pk=_as_int(reservation_id))
-        )
+        day = settlement.lock_days([key])[key]
+        reservation = next(r for r in day if r.pk == _as_int(reservation_id))
+        if reservation.status == ReservationStatus.CANCELLED:
+            raise NotCancellable("Cette réservation est déjà annulée.")
         if reservation.status != ReservationStatus.BOOKED:
-            raise NotCancellable("Cette réservation n’est plus active.")
-        refund = refund_if_cancelled(reservation, now=now)
-        if refund is None:
+            raise NotCancellable("Ce jour a déjà été pointé : il ne peut plus être annulé.")
+        percent = cancellation_refund_percent(reservation, now=now)
+        if percent is None:
             raise NotCancellable()
-        unpaid = reservation.order.status == OrderStatus.AWAITING_PAYMENT
-        if unpaid:
-            refund = 0  # nothing was paid yet: if the card money arrives, it goes to the pocket
+        decided = rules.settle_day(
+            settlement.places_of(day), cancelled={reservation.pk}, refund_percent=percent
+        )
         reservation.status = ReservationStatus.CANCELLED
         reservation.cancelled_at = now
         reservation.cancelled_by = user
-        reservation.refund_cents = refund
-        reservation.save(update_fields=["status", "cancelled_at", "cancelled_by", "refund_cents"])
-        DayCount.objects.filter(product_id=reservation.product_id, date=reservation.date).update(
-            booked=F("booked") - 1
+        reservation.save(update_fields=["status", "cancelled_at", "cancelled_by"])
+        _add_to_counts([(reservation.product_id, reservation.date, -1)])
+        total_refund = decided.refunded_now(settlement.places_of(day))
+        settlement.apply(
+            decided,
+            day,
+            commune=_commune(),
+            user=user,
+            description=f"Annulation {reservation.product.name} du {reservation.date:%d/%m/%Y}",
         )
         pocket = None
-        if refund and reservation.paid_by in (PaymentChoice.WALLET, PaymentChoice.CARD):
-            commune = _commune()
-            refund_to_service_pocket(
-                source_key=f"cancel:{commune.schema_name}:{reservation.pk}",
-                family_id=reservation.family_id,
-                commune=commune,
-                service_id=reservation.product.service_id,
-                amount_cents=refund,
-                description=(
-                    f"Annulation {reservation.product.name} du {reservation.date:%d/%m/%Y}"
-                ),
-                created_by=user,
-            )
+        if total_refund and reservation.order.status == OrderStatus.AWAITING_PAYMENT:
+            pocket = "pending_card"  # paid into the service's pocket when the card money arrives
+        elif total_refund and reservation.paid_by in (PaymentChoice.WALLET, PaymentChoice.CARD):
             pocket = "service"
         elif reservation.paid_by == PaymentChoice.DIRECT_DEBIT:
             pocket = "invoice"  # not billed (or billed only the late share)
-    return CancelResult(reservation, refund, pocket)
+    return CancelResult(reservation, total_refund, pocket)
 
 
 def _as_int(value):
@@ -832,42 +867,43 @@ def mark_attendance(*, staff_user, day, product_id, present, absent) -> int:
 
 
 def cancel_day_for_closure(*, service_id: int, day: datetime.date, reason: str) -> int:
-    """The commune closes a day: cancel its reservations, refunding in full whatever the
-    deadlines (to the service's pocket; direct-debit ones are simply not billed; unpaid card
-    ones get their money in the pocket if it ever arrives)."""
+    """The commune closes a day: cancel its reservations and give back everything paid for it,
+    whatever the deadlines, late fees included (the service is not provided). Wallet- and
+    card-paid money goes to the service's pocket; direct-debit days are not invoiced; an unpaid
+    card order gets its money in the pocket if it ever arrives. Returns how many were live.
+    Runs inside the caller's transaction."""
     commune = _commune()
     product_ids = list(
         Product.objects.filter(service_id=service_id).order_by("pk").values_list("pk", flat=True)
     )
     _lock_counters([(product_id, day) for product_id in product_ids])
-    reservations = list(
-        Reservation.objects.select_for_update(of=("self",))
-        .filter(product__service_id=service_id, date=day, status=ReservationStatus.BOOKED)
-        .select_related("product", "order")
-        .order_by("pk")
+    keys = set(
+        Reservation.objects.filter(product_id__in=product_ids, date=day).values_list(
+            "family_id", "product_id", "date"
+        )
     )
     now = _now()
-    for reservation in reservations:
-        paid = reservation.order.status == OrderStatus.PAID
-        reservation.status = ReservationStatus.CANCELLED
-        reservation.cancelled_at = now
-        reservation.refund_cents = reservation.price_cents if paid else 0
-        if reservation.refund_cents and reservation.paid_by in (
-            PaymentChoice.WALLET,
-            PaymentChoice.CARD,
-        ):
-            refund_to_service_pocket(
-                source_key=f"cancel:{commune.schema_name}:{reservation.pk}",
-                family_id=reservation.family_id,
-                commune=commune,
-                service_id=service_id,
-                amount_cents=reservation.price_cents,
-                description=(
-                    f"Fermeture du {day:%d/%m/%Y} ({reason[:80]}) : {reservation.product.name}"
-                ),
-            )
-    Reservation.objects.bulk_update(reservations, ["status", "cancelled_at", "refund_cents"])
-    freed = Counter(r.product_id for r in reservations)
+    cancelled = []
+    for family_day in settlement.lock_days(keys).values():
+        live = [r for r in family_day if r.status == ReservationStatus.BOOKED]
+        decided = rules.settle_day(
+            settlement.places_of(family_day),
+            cancelled={r.pk for r in live},
+            waive_late_fees=True,
+        )
+        for reservation in live:
+            reservation.status = ReservationStatus.CANCELLED
+            reservation.cancelled_at = now
+        Reservation.objects.bulk_update(live, ["status", "cancelled_at"])
+        settlement.apply(
+            decided,
+            family_day,
+            commune=commune,
+            description=f"Fermeture du {day:%d/%m/%Y} ({reason[:80]}) : "
+            f"{family_day[0].product.name}",
+        )
+        cancelled.extend(live)
+    freed = Counter(r.product_id for r in cancelled)
     if freed:
         _add_to_counts([(product_id, day, -count) for product_id, count in sorted(freed.items())])
-    return len(reservations)
+    return len(cancelled)

@@ -165,6 +165,7 @@ def product_page(request: HttpRequest, product_id: int) -> HttpResponse:
         )
     previous = (first - datetime.timedelta(days=1)).replace(day=1)
     following = last + datetime.timedelta(days=1)
+    full, sibling = selectors.day_prices(user=request.user, product=product)
     return render(
         request,
         "bookings/product.html",
@@ -181,7 +182,8 @@ def product_page(request: HttpRequest, product_id: int) -> HttpResponse:
             ),
             "booking_rule": services.rules.DeadlineRule.for_booking(product).describe(),
             "cancel_rule": services.rules.DeadlineRule.for_cancellation(product).describe(),
-            "price": format_euros(product.price_cents),
+            "price": format_euros(full),
+            "sibling_price": format_euros(sibling) if sibling != full and len(children) > 1 else "",
         },
     )
 

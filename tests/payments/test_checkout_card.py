@@ -137,7 +137,8 @@ def test_cancelling_an_unpaid_card_booking_refunds_nothing_until_the_money_arriv
     cancelled = parent.api.post(
         f"{BASE}/reservations/{body['reservations'][0]['id']}/cancel"
     ).json()
-    assert cancelled["refund_cents"] == 0
+    # Decided now (in time: the full price), paid once the card money arrives.
+    assert (cancelled["refund_cents"], cancelled["pocket"]) == (380, "pending_card")
     assert sum(p.balance_cents for p in pockets_of(parent.family.pk)) == 0
 
     browser.pay(payment.provider_ref, CARD_OK)
@@ -190,3 +191,55 @@ def test_enough_wallet_means_no_card_at_all(commune_a, in_commune, canteen, book
     body = _checkout_by_card(family, canteen, bookable_days)
     assert (body["status"], body["wallet_cents"], body["card_cents"]) == ("paid", 760, 0)
     assert "payment" not in body
+
+
+@pytest.mark.parametrize(
+    "cancelled_first", [True, False], ids=["cancel-then-pay", "pay-then-cancel"]
+)
+@pytest.mark.parametrize("late", [False, True], ids=["in-time", "late"])
+def test_the_refund_is_decided_when_the_parent_cancels_whenever_the_card_money_arrives(
+    stripe_offline,
+    browser,
+    deliver,
+    parent,
+    canteen,
+    bookable_days,
+    commune_a,
+    in_commune,
+    cancelled_first,
+    late,
+):
+    """Every order of the two events, in time or after the deadline (late rule: 0 %): the
+    pocket gets what the rules gave at the moment of cancelling, never the full price late."""
+    from tenant_apps.bookings import rules, services
+
+    body = _checkout_by_card(parent, canteen, bookable_days)
+    payment = Payment.objects.get(pk=body["payment"]["id"])
+    day = datetime.date.fromisoformat(body["reservations"][0]["date"])
+    deadline = rules.deadline_for(day, rules.DeadlineRule.for_cancellation(canteen))
+    when = deadline + datetime.timedelta(minutes=5) if late else timezone.now()
+
+    def cancel():
+        with in_commune(commune_a):
+            return services.cancel_reservation(
+                user=parent, reservation_id=body["reservations"][0]["id"], now=when
+            )
+
+    def pay():
+        browser.pay(payment.provider_ref, CARD_OK)
+        deliver("payment_intent.succeeded", payment.provider_ref)
+
+    if cancelled_first:
+        decided = cancel().refund_cents
+        assert sum(p.balance_cents for p in pockets_of(parent.family.pk)) == 0
+        pay()
+    else:
+        pay()
+        decided = cancel().refund_cents
+
+    expected = 0 if late else 380
+    assert decided == expected
+    assert sum(p.balance_cents for p in pockets_of(parent.family.pk)) == expected
+    from django.core.management import call_command
+
+    call_command("verify_ledger")
