@@ -43,7 +43,7 @@ class OnBehalfForm(forms.Form):
     product_id = forms.TypedChoiceField(label="Prestation", coerce=int)
     dates = forms.CharField(
         label="Jour(s)",
-        max_length=MAX_DAYS_ON_BEHALF * 11,
+        max_length=MAX_DAYS_ON_BEHALF * len("2026-12-07, "),
         help_text="Un ou plusieurs jours, séparés par des virgules : 2026-12-07, 2026-12-08.",
     )
     consent_note = forms.CharField(
