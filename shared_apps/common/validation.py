@@ -6,6 +6,9 @@ import re
 
 from shared_apps.common.errors import DomainError
 
+# Ids are PostgreSQL bigints: a larger number is no id (and must not reach the database).
+MAX_DATABASE_ID = 2**63 - 1
+
 
 class InvalidInput(DomainError):
     code = "invalid"
@@ -25,6 +28,17 @@ class FieldErrors:
     def raise_if_any(self, message: str | None = None) -> None:
         if self.errors:
             raise InvalidInput(message, fields=self.errors)
+
+
+def distinct_choices(raw, allowed) -> list | None:
+    """The distinct values of a client's list, in its order, when it is a list no longer than
+    `allowed` whose every value is one of `allowed` (a repeated value adds nothing); None
+    otherwise. Costs nothing more for a long list: it is refused on its length first."""
+    if not isinstance(raw, list | tuple) or len(raw) > len(allowed):
+        return None
+    if any(not isinstance(value, str | int) or value not in allowed for value in raw):
+        return None
+    return list(dict.fromkeys(raw))
 
 
 _PHONE_RE = re.compile(r"^(?:\+33|0033|0)([1-9])(\d{8})$")

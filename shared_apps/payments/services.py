@@ -72,6 +72,12 @@ _OUTCOME_STATUS = {
 }
 
 
+def card_payments_available() -> bool:
+    """Whether a card payment can be started now: the provider has its keys. Pages and API
+    offer the card only then (no "Carte bancaire" that could only fail)."""
+    return get_provider(DEFAULT_PROVIDER).is_configured()
+
+
 # --- starting a top-up --------------------------------------------------------------------------
 
 

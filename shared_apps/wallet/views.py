@@ -30,6 +30,6 @@ def home(request: HttpRequest) -> HttpResponse:
 def _card_payments_available() -> bool:
     """Same test as the top-up page: without the payment provider's keys (the demo), no
     "Recharger mon crédit" button leading to "paiement par carte indisponible"."""
-    from shared_apps.payments.providers import get_provider
+    from shared_apps.payments.services import card_payments_available
 
-    return get_provider().is_configured()
+    return card_payments_available()

@@ -11,9 +11,12 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from shared_apps.common.validation import InvalidInput
+from shared_apps.common.validation import MAX_DATABASE_ID, InvalidInput
+from shared_apps.families.selectors import family_id_of
 from tenant_apps.bookings import selectors, services
 from tenant_apps.bookings.errors import ProductNotFound
+from tenant_apps.bookings.models import PaymentChoice
+from tenant_apps.bookings.payment_methods import available_payment_methods
 from tenant_apps.bookings.serializers import (
     AddItemsSerializer,
     CalendarDaySerializer,
@@ -88,6 +91,9 @@ def _cart_body(user) -> dict:
         "items": CartItemSerializer(items, many=True).data,
         "total_cents": sum(i.price_cents for i in items),
         "expires_at": cart.expires_at if cart and items else None,
+        "payment_methods": available_payment_methods(
+            family_id_of(user), selectors.services_of_items(items)
+        ),
     }
 
 
@@ -97,6 +103,12 @@ CartSchema = inline_serializer(
         "items": CartItemSerializer(many=True),
         "total_cents": serializers.IntegerField(),
         "expires_at": serializers.DateTimeField(allow_null=True),
+        "payment_methods": serializers.ListField(
+            child=serializers.ChoiceField(choices=PaymentChoice.choices),
+            help_text="What `cart/checkout` accepts now for this cart: methods every service "
+            "of the cart accepts and that can work now (`card` only when card payment is "
+            "configured). Empty when the cart is empty.",
+        ),
     },
 )
 
@@ -224,7 +236,9 @@ class HeadcountView(APIView):
 class OnBehalfSerializer(serializers.Serializer):
     child_id = serializers.IntegerField()
     product_id = serializers.IntegerField()
-    dates = serializers.ListField(child=serializers.CharField(max_length=20), max_length=60)
+    dates = serializers.ListField(
+        child=serializers.CharField(max_length=20), max_length=services.MAX_DAYS_ON_BEHALF
+    )
     consent_note = serializers.CharField(max_length=500, allow_blank=True)
 
 
@@ -252,8 +266,18 @@ class StaffReservationsView(APIView):
 class AttendanceSerializer(serializers.Serializer):
     date = serializers.DateField()
     product_id = serializers.IntegerField()
-    present = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
-    absent = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    present = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_DATABASE_ID),
+        required=False,
+        default=list,
+        max_length=services.MAX_ATTENDANCE_CHILDREN,
+    )
+    absent = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_DATABASE_ID),
+        required=False,
+        default=list,
+        max_length=services.MAX_ATTENDANCE_CHILDREN,
+    )
 
 
 class AttendanceView(APIView):

@@ -14,6 +14,13 @@ class InvalidBooking(DomainError):
     message = "La réservation n’est pas valide."
 
 
+class ChildNotFound(NotFound):
+    """One answer for a child that is another family's, unknown, removed or not enrolled in
+    the service: it must not tell which (nor whether that child is booked on a day)."""
+
+    message = "Enfant introuvable ou non inscrit à ce service."
+
+
 class NotEnrolled(Conflict):
     code = "not_enrolled"
     message = "Cet enfant n’est pas inscrit à ce service : faites d’abord une demande d’accès."
@@ -47,6 +54,14 @@ class CartEmpty(Conflict):
 class PaymentMethodRefused(Conflict):
     code = "payment_method_not_accepted"
     message = "Ce moyen de paiement n’est pas proposé par ce service."
+
+
+class PaymentMethodUnavailable(Conflict):
+    code = "payment_method_unavailable"
+    message = (
+        "Ce moyen de paiement n’est pas disponible pour le moment : choisissez-en un autre. "
+        "Votre panier est conservé."
+    )
 
 
 class NotCancellable(Conflict):

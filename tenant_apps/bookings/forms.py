@@ -2,6 +2,8 @@ import datetime
 
 from django import forms
 
+from tenant_apps.bookings.services import MAX_DAYS_ON_BEHALF, MAX_RHYTHM_DAYS
+
 WEEKDAY_CHOICES = [(0, "Lundi"), (1, "Mardi"), (2, "Mercredi"), (3, "Jeudi"), (4, "Vendredi")]
 
 
@@ -19,13 +21,19 @@ class PatternForm(forms.Form):
         label="Au", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
 
+    def clean_weekdays(self) -> list[int]:
+        # Each value is one of the choices; a repeated one must not make the list longer.
+        if len(self.cleaned_data["weekdays"]) > len(WEEKDAY_CHOICES):
+            raise forms.ValidationError("Cinq jours au plus.")
+        return sorted(set(self.cleaned_data["weekdays"]))
+
     def clean(self):
         data = super().clean()
         start, end = data.get("start"), data.get("end")
         if start and end:
             if end < start:
                 self.add_error("end", "La fin doit être après le début.")
-            elif end - start > datetime.timedelta(days=190):
+            elif end - start > datetime.timedelta(days=MAX_RHYTHM_DAYS):
                 self.add_error("end", "Six mois au plus à la fois.")
         return data
 
@@ -35,6 +43,7 @@ class OnBehalfForm(forms.Form):
     product_id = forms.TypedChoiceField(label="Prestation", coerce=int)
     dates = forms.CharField(
         label="Jour(s)",
+        max_length=MAX_DAYS_ON_BEHALF * len("2026-12-07, "),
         help_text="Un ou plusieurs jours, séparés par des virgules : 2026-12-07, 2026-12-08.",
     )
     consent_note = forms.CharField(
@@ -53,6 +62,8 @@ class OnBehalfForm(forms.Form):
 
     def clean_dates(self) -> list[str]:
         parts = [p.strip() for p in self.cleaned_data["dates"].replace(";", ",").split(",")]
+        if len(parts) > MAX_DAYS_ON_BEHALF:
+            raise forms.ValidationError(f"{MAX_DAYS_ON_BEHALF} jours au plus à la fois.")
         parsed = []
         for part in filter(None, parts):
             try:

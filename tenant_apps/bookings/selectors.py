@@ -108,6 +108,11 @@ def cart_of(user) -> tuple[Cart | None, list[CartItem]]:
     return cart, items
 
 
+def services_of_items(items) -> list:
+    """The distinct services of cart items (their products' services already loaded)."""
+    return list({item.product.service_id: item.product.service for item in items}.values())
+
+
 def cart_items(*, ids: list[int]) -> list[CartItem]:
     return list(
         CartItem.objects.filter(pk__in=ids)

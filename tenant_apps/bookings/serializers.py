@@ -1,5 +1,8 @@
 from rest_framework import serializers
 
+from shared_apps.common.validation import MAX_DATABASE_ID
+from tenant_apps.bookings.services import MAX_CHILDREN_PER_REQUEST, MAX_DAYS_PER_REQUEST
+
 
 class CalendarDaySerializer(serializers.Serializer):
     date = serializers.DateField()
@@ -25,8 +28,13 @@ class CartItemSerializer(serializers.Serializer):
 
 class AddItemsSerializer(serializers.Serializer):
     product_id = serializers.IntegerField()
-    child_ids = serializers.ListField(child=serializers.IntegerField(), max_length=20)
-    dates = serializers.ListField(child=serializers.CharField(max_length=20), max_length=400)
+    child_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_DATABASE_ID),
+        max_length=MAX_CHILDREN_PER_REQUEST,
+    )
+    dates = serializers.ListField(
+        child=serializers.CharField(max_length=20), max_length=MAX_DAYS_PER_REQUEST
+    )
     variant_id = serializers.IntegerField(required=False, allow_null=True)
 
 

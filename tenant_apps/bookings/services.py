@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from shared_apps.common.validation import MAX_DATABASE_ID
 from shared_apps.families.models import Child
 from shared_apps.families.selectors import family_id_of
 from shared_apps.wallet.services import pay_from_wallet
@@ -19,13 +20,13 @@ from tenant_apps.bookings.context import BookingContext, cancellation_refund_per
 from tenant_apps.bookings.errors import (
     AlreadyBooked,
     CartEmpty,
+    ChildNotFound,
     DayClosed,
     DayFull,
     DeadlinePassed,
     InvalidBooking,
     NotCancellable,
     NotEnrolled,
-    PaymentMethodRefused,
     ProductNotFound,
     ReservationNotFound,
 )
@@ -41,10 +42,15 @@ from tenant_apps.bookings.models import (
     ReservationStatus,
 )
 from tenant_apps.catalog.models import Closure, MealVariant, Product
+from tenant_apps.catalog.services import MAX_DAILY_CAPACITY
 from tenant_apps.enrollments.models import Enrollment
 
 CART_LIFETIME = datetime.timedelta(minutes=30)
 MAX_DAYS_PER_REQUEST = 200
+MAX_CHILDREN_PER_REQUEST = 20  # a family's children, with room to spare
+MAX_RHYTHM_DAYS = 190  # "Six mois au plus à la fois"
+MAX_DAYS_ON_BEHALF = 60  # staff book a few days for a family that forgot, not a year
+MAX_ATTENDANCE_CHILDREN = MAX_DAILY_CAPACITY  # children booked on one product and day, at most
 BOOKING_HORIZON_DAYS = 400
 
 
@@ -102,6 +108,16 @@ def _parse_dates(raw_dates) -> list[datetime.date]:
 
 
 def _child_ids(raw) -> list[int]:
+    """Distinct child ids from a client's list, refused (InvalidBooking, 400) when it is not a
+    list, is empty, longer than MAX_CHILDREN_PER_REQUEST or holds anything but database ids.
+    Checked before any query: the cost of a refusal does not grow with the list."""
+    if not isinstance(raw, list | tuple):
+        raise InvalidBooking(fields={"child_ids": ["Identifiants d’enfants invalides."]})
+    if len(raw) > MAX_CHILDREN_PER_REQUEST:
+        raise InvalidBooking(
+            f"{MAX_CHILDREN_PER_REQUEST} enfants au plus par demande.",
+            fields={"child_ids": ["Trop d’enfants."]},
+        )
     try:
         ids = sorted({int(c) for c in raw})
     except (TypeError, ValueError) as exc:
@@ -110,7 +126,58 @@ def _child_ids(raw) -> list[int]:
         raise InvalidBooking(
             "Choisissez au moins un enfant.", fields={"child_ids": ["Au moins un enfant."]}
         )
+    if not all(0 < i <= MAX_DATABASE_ID for i in ids):
+        raise InvalidBooking(fields={"child_ids": ["Identifiants d’enfants invalides."]})
     return ids
+
+
+def _family_id(user) -> int:
+    family_id = family_id_of(user)
+    if family_id is None:
+        raise InvalidBooking("Ajoutez d’abord vos enfants dans « Mes filiations ».")
+    return family_id
+
+
+def _check_children_enrolled(family_id: int, product: Product, child_ids: list[int]) -> None:
+    """Refuse the request unless every child is this family's (not removed) and enrolled in
+    the product's service. One query, before any calendar or booking is read, and one answer
+    (ChildNotFound, 404) whichever id is wrong — another family's, unknown, removed or not
+    enrolled — so the refusal tells nothing about other families' children."""
+    found = Enrollment.objects.filter(
+        service_id=product.service_id,
+        child_id__in=child_ids,
+        child__family_id=family_id,
+        child__removed_at__isnull=True,
+    ).count()
+    if found != len(child_ids):
+        raise ChildNotFound(fields={"child_ids": [ChildNotFound.message]})
+
+
+def _weekdays(raw) -> list[int]:
+    """Distinct weekdays (0 = Monday … 6 = Sunday); InvalidBooking beyond seven or unknown."""
+    if not isinstance(raw, list | tuple) or not raw or len(raw) > 7:
+        raise InvalidBooking(fields={"weekdays": ["Choisissez de un à sept jours de la semaine."]})
+    try:
+        days = {int(day) for day in raw}
+    except (TypeError, ValueError) as exc:
+        raise InvalidBooking(fields={"weekdays": ["Jour de la semaine inconnu."]}) from exc
+    if not days <= set(range(7)):
+        raise InvalidBooking(fields={"weekdays": ["Jour de la semaine inconnu."]})
+    return sorted(days)
+
+
+def _rhythm_period(start, end) -> tuple[datetime.date, datetime.date]:
+    """A weekly rhythm's period: two dates, the end not before the start, MAX_RHYTHM_DAYS at
+    most (the calendar of each child is computed over it)."""
+    if not isinstance(start, datetime.date) or not isinstance(end, datetime.date):
+        raise InvalidBooking(fields={"start": ["Indiquez le début et la fin (AAAA-MM-JJ)."]})
+    if end < start:
+        raise InvalidBooking(
+            "La fin doit être après le début.", fields={"end": ["La fin doit être après le début."]}
+        )
+    if (end - start).days > MAX_RHYTHM_DAYS:
+        raise InvalidBooking("Six mois au plus à la fois.", fields={"end": ["Six mois au plus."]})
+    return start, end
 
 
 def _product(product_id) -> Product:
@@ -293,24 +360,20 @@ def add_days_to_cart(
 ) -> tuple[list[CartItem], int]:
     """The calendar's "Ajouter au panier": a day already booked for one of the chosen children
     ("Réservé : Léa — cocher pour Hugo") is added for the others only; anything else wrong is
-    refused as by add_to_cart. All or nothing. Returns (items, (child, day) pairs skipped)."""
-    try:
-        ids = sorted({int(c) for c in child_ids})
-        days = sorted({datetime.date.fromisoformat(d) for d in dates})
-    except (TypeError, ValueError):
-        ids, days = [], []
-    if not ids or not days:  # malformed: add_to_cart says what is wrong
-        return add_to_cart(
-            user=user,
-            product_id=product_id,
-            child_ids=child_ids,
-            dates=dates,
-            variant_id=variant_id,
-        ), 0
+    refused as by add_to_cart. All or nothing. Returns (items, (child, day) pairs skipped).
+
+    The lists are bounded and the children checked (this family's, enrolled) before anything
+    is read about their days: ChildNotFound for any other child, InvalidBooking for bad input.
+    """
+    family_id = _family_id(user)
+    product = _product(product_id)
+    ids = _child_ids(child_ids)
+    days = _parse_dates(dates)
+    _check_children_enrolled(family_id, product, ids)
     booked = set(
         Reservation.objects.filter(
-            family_id=family_id_of(user),
-            product_id=_as_int(product_id),
+            family_id=family_id,
+            product=product,
             child_id__in=ids,
             date__in=days,
             status__in=LIVE_STATUSES,
@@ -332,11 +395,21 @@ def add_weekly_rhythm_to_cart(
     *, user, product_id, child_ids, weekdays, start, end, variant_id=None, now=None
 ) -> tuple[list[CartItem], int]:
     """ "Réservez par semaine, par mois…": the rhythm's days that can be booked for every chosen
-    child are added; closed, late or booked ones are skipped and counted."""
+    child are added; closed, late or booked ones are skipped and counted.
+
+    Inputs: at most MAX_CHILDREN_PER_REQUEST child ids, one to seven weekdays, a period of
+    MAX_RHYTHM_DAYS at most. Returns (items added, days skipped). Errors: InvalidBooking (400)
+    for bad input or nothing bookable; ChildNotFound (404), the same for any child that is not
+    this family's enrolled child, raised before any calendar is computed.
+    """
     from tenant_apps.bookings.selectors import calendar
 
+    family_id = _family_id(user)
     product = _product(product_id)
     ids = _child_ids(child_ids)
+    weekdays = _weekdays(weekdays)
+    start, end = _rhythm_period(start, end)
+    _check_children_enrolled(family_id, product, ids)
     statuses: dict[datetime.date, set[str]] = {}
     for child_id in ids:
         for day in calendar(
@@ -435,7 +508,15 @@ def _add_to_counts(changes: list[tuple[int, datetime.date, int]]) -> None:
 
 
 def checkout(*, user, payment_method: str, now: datetime.datetime | None = None) -> CheckoutResult:
-    """Book everything in the cart and pay for it, all or nothing."""
+    """Book everything in the cart and pay for it, all or nothing.
+
+    A method the cart's services refuse, or that cannot work now (card without a configured
+    provider), is refused before anything is booked (409, cart untouched). If the card payment
+    still fails to start once the order is placed, the order is put back in the cart
+    (payment_methods.put_order_back_in_cart) and PaymentProviderUnavailable (503) is raised.
+    """
+    from tenant_apps.bookings.payment_methods import check_payment_method
+
     now = now or _now()
     if payment_method not in PaymentChoice.values:
         raise InvalidBooking(
@@ -458,11 +539,10 @@ def checkout(*, user, payment_method: str, now: datetime.datetime | None = None)
         if not items:
             raise CartEmpty()
         products = {item.product_id: item.product for item in items}
-        for product in products.values():
-            if payment_method not in product.service.payment_methods:
-                raise PaymentMethodRefused(
-                    f"« {product.service.name} » n’accepte pas ce moyen de paiement."
-                )
+        # Before anything is booked: a method that cannot work now leaves the cart as it was.
+        check_payment_method(
+            family_id, {p.service_id: p.service for p in products.values()}.values(), payment_method
+        )
         by_product: dict[int, list[CartItem]] = defaultdict(list)
         for item in items:
             by_product[item.product_id].append(item)
@@ -496,10 +576,10 @@ def checkout(*, user, payment_method: str, now: datetime.datetime | None = None)
 
 def _start_card_payment(result: CheckoutResult, user, commune) -> CheckoutResult:
     """After the order holds its places (committed), ask the provider for a card payment. If
-    it cannot start, the order is released at once: nothing stays held, nothing is charged."""
+    it cannot start, the order goes back in the cart: nothing held, charged or cancelled."""
     from shared_apps.common.errors import DomainError
     from shared_apps.payments.services import start_checkout_payment
-    from tenant_apps.bookings.card import release_order
+    from tenant_apps.bookings.payment_methods import put_order_back_in_cart
 
     order = result.order
     if not order.card_cents:
@@ -513,8 +593,7 @@ def _start_card_payment(result: CheckoutResult, user, commune) -> CheckoutResult
             metadata={"schema": commune.schema_name, "order_id": order.pk},
         )
     except DomainError:
-        with transaction.atomic():
-            release_order(order.pk, now=_now())
+        put_order_back_in_cart(order.pk, now=_now())
         raise
     Order.objects.filter(pk=order.pk).update(payment_id=payment.pk)
     order.payment_id = payment.pk

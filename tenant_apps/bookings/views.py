@@ -22,6 +22,7 @@ from tenant_apps.bookings.models import (
     PaymentChoice,
     ReservationStatus,
 )
+from tenant_apps.bookings.payment_methods import available_payment_methods
 from tenant_apps.catalog.models import Product, Service
 from tenant_apps.enrollments.models import Enrollment
 from tenants.permissions import staff_required
@@ -231,13 +232,10 @@ def add_days(request: HttpRequest, product_id: int) -> HttpResponse:
 @login_required
 def cart(request: HttpRequest) -> HttpResponse:
     cart_, items = selectors.cart_of(request.user)
-    accepted = None
-    for item in items:
-        methods = set(item.product.service.payment_methods)
-        accepted = methods if accepted is None else accepted & methods
-    choices = [
-        (value, label) for value, label in PaymentChoice.choices if accepted and value in accepted
-    ]
+    methods = available_payment_methods(
+        family_id_of(request.user), selectors.services_of_items(items)
+    )
+    choices = [(value, PaymentChoice(value).label) for value in methods]
     return render(
         request,
         "bookings/cart.html",

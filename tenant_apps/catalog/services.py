@@ -13,7 +13,12 @@ from django.utils.text import slugify
 
 from shared_apps.common.errors import Conflict, NotFound
 from shared_apps.common.money import format_euros
-from shared_apps.common.validation import FieldErrors, check_required, clean_text
+from shared_apps.common.validation import (
+    FieldErrors,
+    check_required,
+    clean_text,
+    distinct_choices,
+)
 from shared_apps.directory.services import publish_service
 from tenant_apps.catalog.models import (
     Closure,
@@ -104,8 +109,8 @@ def _clean_service(data: dict, errors: FieldErrors, *, partial: bool) -> dict:
     if "is_active" in data:
         cleaned["is_active"] = bool(data["is_active"])
     if "payment_methods" in data or not partial:
-        methods = list(dict.fromkeys(data.get("payment_methods") or []))
-        if not methods or any(m not in PaymentMethod.values for m in methods):
+        methods = distinct_choices(data.get("payment_methods") or [], PaymentMethod.values)
+        if not methods:
             errors.add("payment_methods", "Choisissez au moins un moyen de paiement.")
         cleaned["payment_methods"] = methods
     if "low_balance_threshold_cents" in data:
@@ -220,10 +225,10 @@ def save_document_type(
     )
     check_required(errors, "label", label, "Intitulé", 120)
     if "accepted_formats" in data or document_type is None:
-        formats = list(dict.fromkeys(data.get("accepted_formats") or []))
+        formats = distinct_choices(data.get("accepted_formats") or [], FileFormat.values)
         if "accepted_formats" not in data:
             formats = list(FileFormat.values)
-        if not formats or any(f not in FileFormat.values for f in formats):
+        if not formats:
             errors.add("accepted_formats", "Choisissez au moins un format : PDF, JPEG ou PNG.")
     else:
         formats = document_type.accepted_formats
@@ -310,6 +315,8 @@ def _clean_percent(field: str, value, errors: FieldErrors) -> int | None:
 
 def _clean_weekdays(raw, errors: FieldErrors) -> list[int]:
     days = [_as_int(day) for day in raw] if isinstance(raw, list | tuple) else [None]
+    if len(days) > 7:
+        days = [None]  # seven days in a week: a longer list is not a choice of days
     if any(day is None or not 0 <= day <= 6 for day in days):
         errors.add("weekdays", "Jour de la semaine inconnu.")
         return []

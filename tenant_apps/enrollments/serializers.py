@@ -1,6 +1,8 @@
 from rest_framework import serializers
 
+from shared_apps.common.validation import MAX_DATABASE_ID
 from tenant_apps.enrollments.models import AccessRequest, Document
+from tenant_apps.enrollments.services import MAX_CHILDREN_PER_REQUEST
 
 
 class DocumentSerializer(serializers.ModelSerializer):
@@ -80,7 +82,11 @@ class AccessRequestCreateSerializer(serializers.Serializer):
     """Multipart: service_id, children (ids, repeated), one file per document code."""
 
     service_id = serializers.IntegerField()
-    children = serializers.ListField(child=serializers.IntegerField(), allow_empty=True)
+    children = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_DATABASE_ID),
+        allow_empty=True,
+        max_length=MAX_CHILDREN_PER_REQUEST,
+    )
 
 
 class DecisionSerializer(serializers.Serializer):

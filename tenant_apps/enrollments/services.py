@@ -34,6 +34,7 @@ from tenant_apps.enrollments.models import (
 from tenant_apps.enrollments.uploads import CheckedFile, check_document
 
 OPEN_STATUSES = (RequestStatus.SUBMITTED, RequestStatus.INFO_REQUESTED)
+MAX_CHILDREN_PER_REQUEST = 20
 
 
 class Decision:
@@ -46,11 +47,16 @@ class Decision:
 def _check_files(
     document_types: list[DocumentType], files: dict, errors: FieldErrors, *, require_all: bool
 ) -> dict[int, CheckedFile]:
-    """Every file checked before anything is stored: a refused file leaves nothing behind."""
+    """Every file checked before anything is stored: a refused file leaves nothing behind.
+
+    A file the service does not ask for refuses the request before any file is read, so the
+    work done never grows with what a client sends (one file per document type at most)."""
     by_code = {dt.code: dt for dt in document_types}
-    for code in files:
-        if code not in by_code:
-            errors.add(code, "Ce service ne demande pas cette pièce.")
+    unknown = [code for code in files if code not in by_code]
+    if unknown:
+        for code in unknown[: len(by_code) + 1]:
+            errors.add(str(code)[:40], "Ce service ne demande pas cette pièce.")
+        return {}
     checked: dict[int, CheckedFile] = {}
     for document_type in document_types:
         upload = files.get(document_type.code)
@@ -96,7 +102,13 @@ def submit_access_request(*, user, service_id, child_ids, files: dict) -> Access
     if service is None:
         raise ServiceNotFound()
     errors = FieldErrors()
-    wanted = {_as_int(c) for c in (child_ids or [])}
+    raw_ids = child_ids if isinstance(child_ids, list | tuple) else []
+    if len(raw_ids) > MAX_CHILDREN_PER_REQUEST:
+        raise InvalidAccessRequest(
+            f"{MAX_CHILDREN_PER_REQUEST} enfants au plus par demande.",
+            fields={"children": ["Trop d’enfants."]},
+        )
+    wanted = {_as_int(c) for c in raw_ids}
     wanted.discard(None)
     children = list(children_of(user).filter(pk__in=wanted)) if wanted else []
     if not wanted:

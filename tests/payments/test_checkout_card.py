@@ -115,18 +115,147 @@ def test_a_card_payment_arriving_after_release_is_credited_not_lost(
     assert sum(pockets.values()) == 760
 
 
-def test_card_checkout_without_a_provider_releases_everything(
+def _fill_cart(parent, canteen, days) -> list[dict]:
+    response = parent.api.post(
+        f"{BASE}/cart/items",
+        {"product_id": canteen.pk, "child_ids": [parent.kids[0].pk], "dates": days},
+    )
+    assert response.status_code == 201, response.json()
+    return _cart_lines(parent)
+
+
+def _cart_lines(parent) -> list[tuple]:
+    return [
+        (i["child_id"], i["product_id"], i["date"], i["price_cents"])
+        for i in parent.api.get(f"{BASE}/cart").json()["items"]
+    ]
+
+
+def _my_reservations_page(parent) -> str:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(parent)
+    return client.get("/c/commune-a/mes-reservations/").content.decode()
+
+
+def test_card_checkout_without_a_provider_keeps_the_cart_and_books_nothing(
     settings, parent, canteen, bookable_days, commune_a, in_commune
 ):
     settings.STRIPE_SECRET_KEY = ""
-    parent.api.post(
-        f"{BASE}/cart/items",
-        {"product_id": canteen.pk, "child_ids": [parent.kids[0].pk], "dates": bookable_days},
-    )
+    before = _fill_cart(parent, canteen, bookable_days)
+
     response = parent.api.post(f"{BASE}/cart/checkout", {"payment_method": "card"})
-    assert response.status_code == 503
+
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "payment_method_unavailable"
+    assert error["message"].startswith("Le paiement par carte n’est pas disponible")
+    assert "panier est conservé" in error["message"]
+    assert error["fields"]["payment_method"] == [
+        "Possible : Porte-monnaie, Prélèvement (facture mensuelle)."
+    ]
+    assert _cart_lines(parent) == before
+    assert parent.api.get(f"{BASE}/reservations").json()["count"] == 0
+    assert "Annulé" not in _my_reservations_page(parent)
     with in_commune(commune_a):
-        assert not Reservation.objects.filter(status="booked").exists()
+        assert not Order.objects.exists()
+    assert not Payment.objects.exists()
+
+
+def test_card_checkout_page_without_a_provider_keeps_the_cart(
+    settings, client, parent, canteen, bookable_days
+):
+    settings.STRIPE_SECRET_KEY = ""
+    before = _fill_cart(parent, canteen, bookable_days)
+    client.force_login(parent)
+    page = client.post("/c/commune-a/panier/payer/", {"payment_method": "card"}, follow=True)
+    html = page.content.decode()
+    assert "Le paiement par carte n’est pas disponible pour le moment" in html
+    assert page.redirect_chain[-1][0].endswith("/panier/")
+    assert _cart_lines(parent) == before
+    assert "Annulé" not in _my_reservations_page(parent)
+
+
+@pytest.fixture
+def provider_down(settings):
+    """Keys set, but nothing answers where the provider should be (localstripe down)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.STRIPE_API_BASE = f"http://127.0.0.1:{port}"
+
+
+def test_a_card_payment_that_cannot_start_puts_the_days_back_in_the_cart(
+    stripe_offline, settings, commune_a, in_commune, canteen, bookable_days, provider_down
+):
+    family = make_family(commune_a, in_commune, canteen.service, funds_cents=500)
+    before = _fill_cart(family, canteen, bookable_days)
+
+    response = family.api.post(f"{BASE}/cart/checkout", {"payment_method": "card"})
+
+    assert response.status_code == 503
+    assert "aucun montant n’a été débité" in response.json()["error"]["message"]
+    assert _cart_lines(family) == before  # the same days, at the same prices
+    assert family.api.get(f"{BASE}/reservations").json()["count"] == 0
+    assert "Annulé" not in _my_reservations_page(family)
+    # The wallet part (5,00 €) was taken when the order was placed, and given back once.
+    assert sum(p.balance_cents for p in pockets_of(family.family.pk)) == 500
+    assert LedgerTransaction.objects.filter(source_key__startswith="release:").count() == 1
+    with in_commune(commune_a):
+        assert set(DayCount.objects.values_list("booked", flat=True)) == {0}
+    from django.core.management import call_command
+
+    call_command("verify_ledger")
+
+    # The provider is back: the very same cart can be paid, its places were freed.
+    settings.STRIPE_API_BASE = stripe_offline
+    again = family.api.post(f"{BASE}/cart/checkout", {"payment_method": "card"})
+    assert again.status_code == 201, again.json()
+    assert (again.json()["wallet_cents"], again.json()["card_cents"]) == (500, 260)
+
+
+def test_the_cart_offers_the_card_only_when_it_can_work(
+    settings, client, parent, canteen, bookable_days
+):
+    _fill_cart(parent, canteen, bookable_days)
+    client.force_login(parent)
+    assert 'value="card"' in client.get("/c/commune-a/panier/").content.decode()
+    assert parent.api.get(f"{BASE}/cart").json()["payment_methods"] == [
+        "wallet",
+        "card",
+        "direct_debit",
+    ]
+
+    settings.STRIPE_SECRET_KEY = ""
+    page = client.get("/c/commune-a/panier/").content.decode()
+    assert 'value="card"' not in page and 'value="wallet"' in page
+    assert parent.api.get(f"{BASE}/cart").json()["payment_methods"] == ["wallet", "direct_debit"]
+
+
+def test_a_method_the_service_refuses_is_neither_offered_nor_taken(
+    parent, canteen, bookable_days, commune_a, in_commune
+):
+    with in_commune(commune_a):
+        canteen.service.payment_methods = ["wallet"]
+        canteen.service.save(update_fields=["payment_methods"])
+    before = _fill_cart(parent, canteen, bookable_days)
+    assert parent.api.get(f"{BASE}/cart").json()["payment_methods"] == ["wallet"]
+
+    response = parent.api.post(f"{BASE}/cart/checkout", {"payment_method": "direct_debit"})
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "payment_method_not_accepted"
+    assert response.json()["error"]["message"] == (
+        "« Cantine » n’accepte pas ce moyen de paiement."
+    )
+    assert _cart_lines(parent) == before
+
+
+def test_an_empty_cart_offers_no_method(parent):
+    assert parent.api.get(f"{BASE}/cart").json()["payment_methods"] == []
 
 
 def test_cancelling_an_unpaid_card_booking_refunds_nothing_until_the_money_arrives(
