@@ -17,6 +17,7 @@ from tenant_apps.bookings.context import BookingContext, refund_if_cancelled
 from tenant_apps.bookings.models import LIVE_STATUSES, Cart, CartItem, DayCount, Reservation
 from tenant_apps.catalog.models import Product
 from tenant_apps.enrollments.models import Enrollment
+from tenants.calendar import commune_calendar
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class CalendarDay:
     status: str  # bookable | booked | in_cart | closed | deadline_passed | full
     price_cents: int | None
     deadline: datetime.datetime | None
+    reason: str = ""  # why a closed day is closed: "Vacances de Noël", "Jour férié (…)", …
 
 
 def calendar(
@@ -57,9 +59,10 @@ def calendar(
     result = []
     for day in days:
         deadline = context.booking_deadline(day)
+        available = context.availability(day)
         if day in booked:
             status = "booked"
-        elif not context.is_open(day):
+        elif not available.open:
             status, deadline = "closed", None
         elif day in in_cart:
             status = "in_cart"
@@ -70,7 +73,8 @@ def calendar(
         else:
             status = "bookable"
         price = context.price(1) if status not in ("closed",) else None
-        result.append(CalendarDay(day, status, price, deadline))
+        reason = available.reason if status == "closed" else ""
+        result.append(CalendarDay(day, status, price, deadline, reason))
     return result
 
 
@@ -116,11 +120,16 @@ def reservations_of_family(user) -> QuerySet[Reservation]:
 def with_cancellation_terms(reservations, *, now=None) -> list[Reservation]:
     """Annotate each with `cancellable_until` and `refund_if_cancelled_cents` (no queries)."""
     now = now or timezone.now()
+    calendar = commune_calendar(connection.tenant)
     result = []
     for reservation in reservations:
         rule = rules.DeadlineRule.for_cancellation(reservation.product)
-        reservation.cancellable_until = rules.deadline_for(reservation.date, rule)
-        reservation.refund_if_cancelled_cents = refund_if_cancelled(reservation, now=now)
+        reservation.cancellable_until = rules.deadline_for(
+            reservation.date, rule, calendar=calendar
+        )
+        reservation.refund_if_cancelled_cents = refund_if_cancelled(
+            reservation, now=now, calendar=calendar
+        )
         result.append(reservation)
     return result
 

@@ -43,6 +43,7 @@ from tenant_apps.bookings.models import (
 )
 from tenant_apps.catalog.models import Closure, MealVariant, Product
 from tenant_apps.enrollments.models import Enrollment
+from tenants.calendar import commune_calendar
 
 CART_LIFETIME = datetime.timedelta(minutes=30)
 MAX_DAYS_PER_REQUEST = 200
@@ -744,7 +745,7 @@ def cancel_reservation(
         )
         if reservation.status != ReservationStatus.BOOKED:
             raise NotCancellable("Cette réservation n’est plus active.")
-        refund = refund_if_cancelled(reservation, now=now)
+        refund = refund_if_cancelled(reservation, now=now, calendar=commune_calendar(_commune()))
         if refund is None:
             raise NotCancellable()
         unpaid = reservation.order.status == OrderStatus.AWAITING_PAYMENT

@@ -47,7 +47,7 @@ def test_create_commune_twice_with_the_same_slug_fails_cleanly_and_changes_nothi
     communes_before, schemas_before = Commune.objects.count(), _schemas()
 
     with pytest.raises(CommandError, match="déjà"):
-        call_command("create_commune", "commune-a", "--name", "Une autre")
+        call_command("create_commune", "commune-a", "--name", "Une autre", "--insee", "01001")
 
     assert Commune.objects.count() == communes_before
     assert _schemas() == schemas_before
@@ -74,7 +74,9 @@ def test_create_commune_with_a_bad_insee_code_changes_nothing():
 
 
 def test_create_commune_command_prints_the_address(capsys):
-    call_command("create_commune", "marlieux", "--name", "Marlieux", "--zone", "A")
+    call_command(
+        "create_commune", "marlieux", "--name", "Marlieux", "--insee", "01232", "--zone", "A"
+    )
     assert "/c/marlieux/" in capsys.readouterr().out
     assert Commune.objects.get(slug="marlieux").holiday_zone == "A"
 
@@ -97,6 +99,6 @@ def _names(schema: str) -> set[tuple[str, str]]:
 
 def test_a_cloned_commune_keeps_the_templates_constraint_and_index_names():
     """Later migrations drop or alter constraints by name: a clone must carry the same ones."""
-    create_commune(slug="clonee", name="Clonée")
+    create_commune(slug="clonee", name="Clonée", insee_code="01001")
     assert _names("c_clonee") == _names(settings.TENANT_BASE_SCHEMA)
     assert ("catalog_service", "unique_service_name") in _names("c_clonee")
