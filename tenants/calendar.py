@@ -137,7 +137,7 @@ ZONE_TIMEZONES = {
     "Saint-Pierre-et-Miquelon": "America/Miquelon",
 }
 
-_INSEE_RE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
+_INSEE_RE = re.compile(r"^(?:[0-9]{5}|2[AB][0-9]{3})$")
 
 
 @dataclass(frozen=True)

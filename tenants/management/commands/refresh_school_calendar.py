@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import datetime
 import urllib.request
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from shared_apps.common.errors import DomainError
-from tenants.calendar import SCHOOL_ZONE_LABELS, SNAPSHOT_PATH, school_calendars
+from tenants.calendar import (
+    SCHOOL_ZONE_LABELS,
+    SNAPSHOT_PATH,
+    SchoolZoneCalendar,
+    school_calendars,
+)
 from tenants.school_calendar_import import (
     EXPORT_URL,
     read_export,
@@ -20,8 +26,8 @@ from tenants.school_calendar_import import (
 class Command(BaseCommand):
     help = (
         "Download the Ministry's school calendar (data.education.gouv.fr, "
-        "« fr-en-calendrier-scolaire ») and rewrite tenants/school_calendar.json. Zones missing "
-        "from the export keep their current data."
+        "« fr-en-calendrier-scolaire ») and rewrite tenants/school_calendar.json. Within the span "
+        "the export covers, its days replace ours; zones it does not carry keep their data."
     )
 
     def add_arguments(self, parser):
@@ -52,18 +58,10 @@ class Command(BaseCommand):
             raise CommandError(getattr(exc, "message", str(exc))) from exc
         if not fresh:
             raise CommandError("Aucune zone reconnue dans ce fichier : rien n’est changé.")
-        zones = {}
-        if output.exists():
-            zones = {
-                zone: {
-                    "source": cal.source,
-                    "covered_from": cal.covered_from.isoformat(),
-                    "covered_until": cal.covered_until.isoformat(),
-                    "holidays": _ranges(cal.days_off),
-                }
-                for zone, cal in school_calendars(output).items()
-            }
-        zones.update(fresh)
+        current = school_calendars(output) if output.exists() else {}
+        zones = {zone: _as_spec(calendar) for zone, calendar in current.items()}
+        for zone, spec in fresh.items():
+            zones[zone] = _merged(current[zone], spec) if zone in current else spec
         write_snapshot(
             output,
             zones,
@@ -73,13 +71,57 @@ class Command(BaseCommand):
         )
         for zone in sorted(fresh):
             self.stdout.write(
-                f"{SCHOOL_ZONE_LABELS[zone]} : connu jusqu’au {fresh[zone]['covered_until']}"
+                f"{SCHOOL_ZONE_LABELS[zone]} : connu jusqu’au {zones[zone]['covered_until']}"
             )
         self.stdout.write(self.style.SUCCESS(f"Calendrier scolaire mis à jour : {output}"))
 
 
+def _as_spec(calendar: SchoolZoneCalendar) -> dict:
+    return {
+        "source": calendar.source,
+        "covered_from": calendar.covered_from.isoformat(),
+        "covered_until": calendar.covered_until.isoformat(),
+        "holidays": _ranges(calendar.days_off),
+    }
+
+
+def _merged(current: SchoolZoneCalendar, spec: dict) -> dict:
+    """The export's days replace ours over the span it covers; ours stay outside it, as long as
+    the two spans leave no gap (coverage is one stretch of days). Otherwise the export wins."""
+    fresh = SchoolZoneCalendar(
+        current.zone,
+        datetime.date.fromisoformat(spec["covered_from"]),
+        datetime.date.fromisoformat(spec["covered_until"]),
+        {
+            datetime.date.fromisoformat(first) + datetime.timedelta(days=offset): name
+            for first, last, name in spec["holidays"]
+            for offset in range(
+                (datetime.date.fromisoformat(last) - datetime.date.fromisoformat(first)).days + 1
+            )
+        },
+        spec["source"],
+    )
+    day = datetime.timedelta(days=1)
+    if (
+        fresh.covered_from > current.covered_until + day
+        or current.covered_from > fresh.covered_until + day
+    ):
+        return spec
+    days_off = {d: n for d, n in current.days_off.items() if not fresh.covers(d)}
+    days_off.update(fresh.days_off)
+    return _as_spec(
+        SchoolZoneCalendar(
+            current.zone,
+            min(current.covered_from, fresh.covered_from),
+            max(current.covered_until, fresh.covered_until),
+            days_off,
+            spec["source"],
+        )
+    )
+
+
 def _ranges(days_off: dict) -> list[list[str]]:
-    """Days off back to [first, last, name] ranges, to keep zones the export did not carry."""
+    """Days off back to [first, last, name] ranges."""
     ranges: list[list] = []
     for day in sorted(days_off):
         name = days_off[day]
