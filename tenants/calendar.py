@@ -17,9 +17,11 @@ import datetime
 import json
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 
 from jours_feries_france import JoursFeries
 
@@ -185,14 +187,14 @@ def place_of(insee_code: str) -> Place:
 
 
 @lru_cache(maxsize=512)
-def public_holidays(year: int, zone: str = METROPOLE) -> dict[datetime.date, str]:
+def public_holidays(year: int, zone: str = METROPOLE) -> Mapping[datetime.date, str]:
     """{day: name} of the public holidays of `year` in a jours-feries-france `zone`.
 
     Computable for any year: never "beyond coverage". Alsace-Moselle adds Good Friday and
     26 December (Code du travail L3134-13); overseas zones add the abolition of slavery.
     Raises ValueError for an unknown zone (a programming error: zones come from place_of).
     """
-    return {day: name for name, day in JoursFeries.for_year(year, zone).items()}
+    return MappingProxyType({day: name for name, day in JoursFeries.for_year(year, zone).items()})
 
 
 # --- School calendar ------------------------------------------------------------------------
