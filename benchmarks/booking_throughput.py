@@ -168,7 +168,9 @@ def month_to_book(product) -> list[datetime.date]:
     from django.utils import timezone
 
     from tenant_apps.bookings import rules
+    from tenants.calendar import calendar_for_place, place_of
 
+    calendar = calendar_for_place(place_of("01001"))
     first = timezone.localdate() + datetime.timedelta(days=21)
     month = first.replace(day=1)
     if month < first:
@@ -180,7 +182,7 @@ def month_to_book(product) -> list[datetime.date]:
                 day,
                 weekdays=product.weekdays,
                 opening_period=product.opening_period,
-                zone="A",
+                calendar=calendar,
                 closures=set(),
             ):
                 days.append(day)

@@ -221,7 +221,11 @@ def main() -> None:
             for index in range(args.existing):
                 if index % 10 == 0:
                     fresh_connection(args.reuse_connection)
-                create_commune(slug=f"{SLUG_PREFIX}existing-{index}", name=f"Existante {index}")
+                create_commune(
+                    slug=f"{SLUG_PREFIX}existing-{index}",
+                    name=f"Existante {index}",
+                    insee_code="01001",
+                )
                 connection.set_schema_to_public()
             print(
                 f"Opened {args.existing} other communes first "

@@ -6,7 +6,8 @@ from tenants.models import Commune, Membership
 @admin.register(Commune)
 class CommuneAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "insee_code", "holiday_zone", "is_active"]
-    readonly_fields = ["schema_name", "slug"]
+    # The place decides the calendar (tenants.calendar): fixed at creation.
+    readonly_fields = ["schema_name", "slug", "insee_code", "holiday_zone"]
     search_fields = ["name", "slug", "insee_code"]
 
     def has_add_permission(self, request):

@@ -29,6 +29,7 @@ from tenant_apps.catalog.models import (
     Service,
     ServiceKind,
 )
+from tenants.calendar import commune_calendar
 from tenants.models import Commune, Role
 from tenants.services import create_commune
 from tenants.staff import add_staff_member
@@ -120,8 +121,7 @@ class DemoService:
 class DemoCommune:
     slug: str
     name: str
-    insee_code: str
-    zone: str
+    insee_code: str  # decides the calendar (zone, public holidays): tenants.calendar
     colour: str
     services: tuple[DemoService, ...]
     staff_email: str
@@ -184,7 +184,6 @@ DEMO_COMMUNES = (
         slug="saint-marcel-en-dombes",
         name="Saint-Marcel-en-Dombes",
         insee_code="01379",
-        zone="A",
         colour="#2E6B30",
         services=(
             DemoService(
@@ -212,7 +211,6 @@ DEMO_COMMUNES = (
         slug="baneins",
         name="Baneins",
         insee_code="01030",
-        zone="A",
         colour="#8A3B12",
         services=(
             DemoService(
@@ -244,7 +242,6 @@ DEMO_COMMUNES = (
         slug="le-puy-en-velay",
         name="Le Puy-en-Velay",
         insee_code="43157",
-        zone="A",
         colour="#1F5FAD",
         services=(
             DemoService(
@@ -304,7 +301,6 @@ def _ensure_commune(spec: DemoCommune) -> Commune:
             slug=spec.slug,
             name=spec.name,
             insee_code=spec.insee_code,
-            holiday_zone=spec.zone,
             contact_email=f"mairie@{spec.slug}.demo.marelle.fr",
             brand_colour=spec.colour,
         )
@@ -372,7 +368,7 @@ def _ensure_demo_closure(service: Service, products: list[Product], spec: DemoCl
     if Closure.objects.filter(service=service, reason=spec.reason, date__gte=today).exists():
         return
     closed = set(Closure.objects.filter(service=service).values_list("date", flat=True))
-    zone = getattr(connection.tenant, "holiday_zone", "")
+    calendar = commune_calendar(connection.tenant)
     day = today + datetime.timedelta(weeks=spec.weeks_ahead)
     for _ in range(120):  # past the longest school holidays
         if any(
@@ -380,7 +376,7 @@ def _ensure_demo_closure(service: Service, products: list[Product], spec: DemoCl
                 day,
                 weekdays=product.weekdays,
                 opening_period=product.opening_period,
-                zone=zone,
+                calendar=calendar,
                 closures=closed,
             )
             for product in products

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
+
+from tenants.calendar import SCHOOL_ZONE_LABELS, UnservedPlace, place_of
 
 insee_code_validator = RegexValidator(
     r"^(\d{5}|2[AB]\d{3})$", "Le code INSEE compte 5 caractères (ex. 01385 ou 2A004)."
@@ -13,11 +16,11 @@ insee_code_validator = RegexValidator(
 colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", "La couleur s’écrit #RRVVBB (ex. #1F5FAD).")
 
 
-class HolidayZone(models.TextChoices):
-    A = "A", "Zone A"
-    B = "B", "Zone B"
-    C = "C", "Zone C"
-    CORSE = "Corse", "Corse"
+# The school-holiday zones Marelle knows (tenants.calendar.SCHOOL_ZONE_LABELS). A commune's zone
+# is derived from its INSEE code at creation (tenants.services.create_commune), never typed.
+HolidayZone = models.TextChoices(
+    "HolidayZone", [(code, (code, label)) for code, label in SCHOOL_ZONE_LABELS.items()]
+)
 
 
 class Commune(TenantMixin):
@@ -27,7 +30,11 @@ class Commune(TenantMixin):
         "code INSEE", max_length=5, blank=True, validators=[insee_code_validator]
     )
     holiday_zone = models.CharField(
-        "zone de vacances scolaires", max_length=5, choices=HolidayZone.choices, blank=True
+        "zone de vacances scolaires",
+        max_length=30,
+        choices=HolidayZone.choices,
+        blank=True,
+        help_text="Déduite du code INSEE (département → académie).",
     )
     contact_email = models.EmailField("e-mail de contact", blank=True)
     brand_colour = models.CharField(
@@ -53,6 +60,20 @@ class Commune(TenantMixin):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """The zone must be the one the INSEE code gives (tenants.calendar.place_of)."""
+        super().clean()
+        if not self.insee_code or not self.holiday_zone:
+            return
+        try:
+            zone = place_of(self.insee_code).school_zone
+        except UnservedPlace as exc:
+            raise ValidationError({"insee_code": exc.message}) from exc
+        if zone != self.holiday_zone:
+            raise ValidationError(
+                {"holiday_zone": f"Le code INSEE {self.insee_code} est en zone {zone}."}
+            )
 
 
 class Domain(DomainMixin):

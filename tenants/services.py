@@ -11,6 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import schema_exists
 
 from shared_apps.common.errors import Conflict, DomainError
+from tenants.calendar import UnservedPlace, check_serviceable
 from tenants.models import Commune
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -55,7 +56,13 @@ def create_commune(
     contact_email: str = "",
     brand_colour: str = "#1F5FAD",
 ) -> Commune:
-    """Open a new commune: validate, then clone its schema from the template, all or nothing."""
+    """Open a new commune: validate, then clone its schema from the template, all or nothing.
+
+    The INSEE code is required: it places the commune, and its place decides its calendar
+    (public holidays, school-holiday zone; tenants.calendar). `holiday_zone` may be left empty
+    (it is derived); if given it must agree with the code. A place whose school calendar
+    Marelle does not have is refused. Errors: InvalidCommune, CommuneAlreadyExists.
+    """
     slug = (slug or "").strip()
     name = (name or "").strip()
     if not SLUG_RE.match(slug) or len(slug) > 50 or slug in RESERVED_SLUGS:
@@ -67,13 +74,22 @@ def create_commune(
         raise InvalidCommune("Le nom de la commune est obligatoire.", fields={"name": ["Requis."]})
     if Commune.objects.filter(slug=slug).exists() or schema_exists(schema_name_for(slug)):
         raise CommuneAlreadyExists()
+    if not (insee_code or "").strip():
+        raise InvalidCommune(
+            "Le code INSEE est obligatoire : il décide du calendrier de la commune.",
+            fields={"insee_code": ["Requis."]},
+        )
+    try:
+        place = check_serviceable(insee_code, holiday_zone=(holiday_zone or "").strip())
+    except UnservedPlace as exc:
+        raise InvalidCommune(exc.message, fields=exc.fields) from exc
 
     commune = Commune(
         schema_name=schema_name_for(slug),
         slug=slug,
         name=name,
-        insee_code=insee_code,
-        holiday_zone=holiday_zone,
+        insee_code=place.insee_code,
+        holiday_zone=place.school_zone,
         contact_email=contact_email,
         brand_colour=brand_colour,
     )

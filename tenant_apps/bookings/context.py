@@ -12,6 +12,7 @@ from tenant_apps.bookings import rules
 from tenant_apps.bookings.models import Reservation, ReservationStatus
 from tenant_apps.catalog.models import Closure, Product
 from tenant_apps.enrollments.models import FamilyProfile
+from tenants.calendar import CommuneCalendar, commune_calendar
 
 
 @dataclass
@@ -19,7 +20,7 @@ class BookingContext:
     """Everything the rules need for one product and a set of days: loaded in a few queries."""
 
     product: Product
-    zone: str
+    calendar: CommuneCalendar
     closures: set[datetime.date]
     quotient_familial: int | None
 
@@ -33,25 +34,30 @@ class BookingContext:
         profile = FamilyProfile.objects.filter(family_id=family_id).first()
         return cls(
             product=product,
-            zone=getattr(connection.tenant, "holiday_zone", ""),
+            calendar=commune_calendar(connection.tenant),
             closures=closures,
             quotient_familial=profile.quotient_familial if profile else None,
         )
 
-    def is_open(self, day: datetime.date) -> bool:
-        return rules.is_open(
+    def availability(self, day: datetime.date) -> rules.DayAvailability:
+        return rules.availability(
             day,
             weekdays=self.product.weekdays,
             opening_period=self.product.opening_period,
-            zone=self.zone,
+            calendar=self.calendar,
             closures=self.closures,
         )
 
+    def is_open(self, day: datetime.date) -> bool:
+        return self.availability(day).open
+
     def booking_deadline(self, day: datetime.date) -> datetime.datetime:
-        return rules.deadline_for(day, rules.DeadlineRule.for_booking(self.product))
+        rule = rules.DeadlineRule.for_booking(self.product)
+        return rules.deadline_for(day, rule, calendar=self.calendar)
 
     def cancel_deadline(self, day: datetime.date) -> datetime.datetime:
-        return rules.deadline_for(day, rules.DeadlineRule.for_cancellation(self.product))
+        rule = rules.DeadlineRule.for_cancellation(self.product)
+        return rules.deadline_for(day, rule, calendar=self.calendar)
 
     def price(self, sibling_rank: int) -> int:
         return rules.price_for(
@@ -63,19 +69,21 @@ class BookingContext:
         )
 
 
-def cancellation_refund_percent(reservation: Reservation, *, now: datetime.datetime) -> int | None:
+def cancellation_refund_percent(
+    reservation: Reservation, *, now: datetime.datetime, calendar: CommuneCalendar
+) -> int | None:
     """The share (percent) of what cancelling `reservation` frees that is given back at `now`:
-    100 before the product's cancellation deadline (Europe/Paris), its late rule after it; None
-    once the day is over, when the late rule forbids cancelling, or when it is not booked."""
+    100 before the product's cancellation deadline (Europe/Paris, working days of the commune's
+    `calendar`), its late rule after it; None once the day is over, when the late rule forbids
+    cancelling, or when it is not booked."""
     if reservation.status != ReservationStatus.BOOKED:
         return None
     if reservation.date >= datetime.date.max or now >= rules.at_paris_time(
         reservation.date + datetime.timedelta(days=1), datetime.time(0)
     ):
         return None  # the day is over (or beyond any calendar)
-    deadline = rules.deadline_for(
-        reservation.date, rules.DeadlineRule.for_cancellation(reservation.product)
-    )
+    rule = rules.DeadlineRule.for_cancellation(reservation.product)
+    deadline = rules.deadline_for(reservation.date, rule, calendar=calendar)
     return rules.refund_percent_at(
         now=now,
         deadline=deadline,

@@ -1,19 +1,17 @@
 """Pure booking rules: calendars, deadlines, prices, refunds. No database, easy to property-test.
 
-Times are the commune's (Europe/Paris); deadlines are aware datetimes, DST-safe.
+Times are the commune's (Europe/Paris); deadlines are aware datetimes, DST-safe. The commune's
+days (public holidays, school holidays) come from its place: a `tenants.calendar.CommuneCalendar`.
 """
 
 from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from jours_feries_france import JoursFeries
-from vacances_scolaires_france import SchoolHolidayDates
-
 from tenant_apps.catalog.models import DeadlineKind, OpeningPeriod
+from tenants.calendar import BeyondSchoolCalendar, CommuneCalendar
 
 PARIS = ZoneInfo("Europe/Paris")
 WEEKDAY_NAMES = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
@@ -57,31 +55,24 @@ class DeadlineRule:
         return f"{self.days} jour{plural} ouvré{plural} avant, avant {at}"
 
 
-@lru_cache(maxsize=64)
-def public_holidays(year: int) -> frozenset[datetime.date]:
-    return frozenset(JoursFeries.for_year(year).values())
+def is_public_holiday(day: datetime.date, calendar: CommuneCalendar) -> bool:
+    """Whether `day` is a public holiday where the commune is (Alsace-Moselle: also Good Friday
+    and 26 December, Code du travail L3134-13; overseas: abolition of slavery)."""
+    return calendar.public_holiday_on(day) is not None
 
 
-@lru_cache(maxsize=1)
-def _school_holidays() -> SchoolHolidayDates:
-    return SchoolHolidayDates()
+def is_school_holiday(day: datetime.date, calendar: CommuneCalendar) -> bool:
+    """Whether the commune's schools are on holiday on `day` (the Ministry's arrêtés, through
+    the snapshot). Raises BeyondSchoolCalendar when the snapshot does not cover `day`, or the
+    commune has no school calendar: never a guess."""
+    if calendar.school is None:
+        raise BeyondSchoolCalendar("Calendrier scolaire inconnu pour cette commune.")
+    return calendar.school.holiday_on(day) is not None
 
 
-def is_public_holiday(day: datetime.date) -> bool:
-    return day in public_holidays(day.year)
-
-
-def is_school_holiday(day: datetime.date, zone: str) -> bool:
-    if zone not in {"A", "B", "C"}:
-        return False
-    try:
-        return _school_holidays().is_holiday_for_zone(day, zone)
-    except Exception:  # dates beyond the library's data: treat as a school day
-        return False
-
-
-def is_working_day(day: datetime.date) -> bool:
-    return day.weekday() < 5 and not is_public_holiday(day)
+def is_working_day(day: datetime.date, calendar: CommuneCalendar) -> bool:
+    """Monday to Friday and not a public holiday where the commune is."""
+    return day.weekday() < 5 and not is_public_holiday(day, calendar)
 
 
 def at_paris_time(day: datetime.date, time: datetime.time) -> datetime.datetime:
@@ -89,8 +80,14 @@ def at_paris_time(day: datetime.date, time: datetime.time) -> datetime.datetime:
     return datetime.datetime.combine(day, time, tzinfo=PARIS)
 
 
-def deadline_for(day: datetime.date, rule: DeadlineRule) -> datetime.datetime:
-    """The last moment (exclusive) at which `day` can still be booked or cancelled."""
+def deadline_for(
+    day: datetime.date, rule: DeadlineRule, *, calendar: CommuneCalendar
+) -> datetime.datetime:
+    """The last moment (exclusive) at which `day` can still be booked or cancelled.
+
+    "N working days before" skips weekends and the commune's own public holidays (`calendar`):
+    in Moselle, 2 working days before Monday 29 March 2027 is Wednesday 24 (Good Friday 26).
+    """
     if rule.kind == DeadlineKind.SAME_DAY:
         return at_paris_time(day, rule.time)
     if rule.kind == DeadlineKind.WEEKDAY_BEFORE:
@@ -99,9 +96,52 @@ def deadline_for(day: datetime.date, rule: DeadlineRule) -> datetime.datetime:
     cursor, remaining = day, rule.days
     while remaining > 0:
         cursor -= datetime.timedelta(days=1)
-        if is_working_day(cursor):
+        if is_working_day(cursor, calendar):
             remaining -= 1
     return at_paris_time(cursor, rule.time)
+
+
+@dataclass(frozen=True)
+class DayAvailability:
+    """Whether a product is open on a day and, when closed, why (French, for the calendar)."""
+
+    open: bool
+    reason: str = ""
+
+
+UNPUBLISHED = "Calendrier scolaire pas encore publié"
+
+
+def availability(
+    day: datetime.date,
+    *,
+    weekdays: list[int],
+    opening_period: str,
+    calendar: CommuneCalendar,
+    closures: set[datetime.date],
+) -> DayAvailability:
+    """Open or closed, with the reason: not a day of the week the product runs, a public
+    holiday (named), a closure, a school holiday (named) for school-day products, a school day
+    for holiday products, or a day the school calendar does not cover yet (fail closed)."""
+    if day.weekday() not in weekdays:
+        return DayAvailability(False)
+    holiday = calendar.public_holiday_on(day)
+    if holiday is not None:
+        return DayAvailability(False, f"Jour férié ({holiday})")
+    if day in closures:
+        return DayAvailability(False, "Fermeture du service")
+    if opening_period == OpeningPeriod.ALL:
+        return DayAvailability(True)
+    if calendar.school is None or not calendar.school.covers(day):
+        return DayAvailability(False, UNPUBLISHED)
+    school_holiday = calendar.school.holiday_on(day)
+    if opening_period == OpeningPeriod.SCHOOL_DAYS:
+        return DayAvailability(school_holiday is None, school_holiday or "")
+    if opening_period == OpeningPeriod.HOLIDAYS:
+        return DayAvailability(
+            school_holiday is not None, "" if school_holiday else "Période scolaire"
+        )
+    return DayAvailability(True)
 
 
 def is_open(
@@ -109,17 +149,16 @@ def is_open(
     *,
     weekdays: list[int],
     opening_period: str,
-    zone: str,
+    calendar: CommuneCalendar,
     closures: set[datetime.date],
 ) -> bool:
-    if day.weekday() not in weekdays or is_public_holiday(day) or day in closures:
-        return False
-    holiday = is_school_holiday(day, zone)
-    if opening_period == OpeningPeriod.SCHOOL_DAYS:
-        return not holiday
-    if opening_period == OpeningPeriod.HOLIDAYS:
-        return holiday
-    return True
+    return availability(
+        day,
+        weekdays=weekdays,
+        opening_period=opening_period,
+        calendar=calendar,
+        closures=closures,
+    ).open
 
 
 def price_for(
@@ -242,18 +281,3 @@ def refund_percent_at(
     if now < deadline:
         return 100
     return late_refund_percent
-
-
-def refund_for(
-    *,
-    price_cents: int,
-    now: datetime.datetime,
-    deadline: datetime.datetime,
-    late_refund_percent: int | None,
-) -> int | None:
-    """What cancelling now gives back; None when it can no longer be cancelled."""
-    if now < deadline:
-        return price_cents
-    if late_refund_percent is None:
-        return None
-    return price_cents * late_refund_percent // 100

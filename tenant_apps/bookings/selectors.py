@@ -17,6 +17,7 @@ from tenant_apps.bookings.context import BookingContext, cancellation_refund_per
 from tenant_apps.bookings.models import LIVE_STATUSES, Cart, CartItem, DayCount, Reservation
 from tenant_apps.catalog.models import Product
 from tenant_apps.enrollments.models import Enrollment
+from tenants.calendar import commune_calendar
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class CalendarDay:
     # already holds the day (booked or in the cart); what it paid once booked.
     price_cents: int | None
     deadline: datetime.datetime | None
+    reason: str = ""  # why a closed day is closed: "Vacances de Noël", "Jour férié (…)", …
 
 
 def calendar(
@@ -61,10 +63,11 @@ def calendar(
     result = []
     for day in days:
         deadline = context.booking_deadline(day)
+        available = context.availability(day)
         price = sibling if day in siblings_holding else full
         if day in booked:
             status, price = "booked", booked[day]
-        elif not context.is_open(day):
+        elif not available.open:
             status, deadline, price = "closed", None, None
         elif day in in_cart:
             status, price = "in_cart", in_cart[day]
@@ -74,7 +77,8 @@ def calendar(
             status = "full"
         else:
             status = "bookable"
-        result.append(CalendarDay(day, status, price, deadline))
+        reason = available.reason if status == "closed" else ""
+        result.append(CalendarDay(day, status, price, deadline, reason))
     return result
 
 
@@ -134,14 +138,17 @@ def with_cancellation_terms(reservations, *, now=None) -> list[Reservation]:
     it now would give back, the family's whole day settled as the cancellation would settle it
     (None when it cannot be cancelled). One query, whatever the number of reservations."""
     now = now or timezone.now()
+    calendar = commune_calendar(connection.tenant)
     reservations = list(reservations)
     days = _family_days(
         {(r.family_id, r.product_id, r.date) for r in reservations if r.status == "booked"}
     )
     for reservation in reservations:
         rule = rules.DeadlineRule.for_cancellation(reservation.product)
-        reservation.cancellable_until = rules.deadline_for(reservation.date, rule)
-        percent = cancellation_refund_percent(reservation, now=now)
+        reservation.cancellable_until = rules.deadline_for(
+            reservation.date, rule, calendar=calendar
+        )
+        percent = cancellation_refund_percent(reservation, now=now, calendar=calendar)
         reservation.cancel_in_time = percent == 100
         reservation.refund_if_cancelled_cents = None
         if percent is not None:

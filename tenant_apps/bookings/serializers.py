@@ -9,6 +9,10 @@ class CalendarDaySerializer(serializers.Serializer):
     status = serializers.CharField()
     price_cents = serializers.IntegerField(allow_null=True)
     deadline = serializers.DateTimeField(allow_null=True)
+    reason = serializers.CharField(
+        help_text="Why a closed day is closed, in French (« Vacances de Noël », « Jour férié "
+        "(Vendredi saint) », « Calendrier scolaire pas encore publié »); empty otherwise."
+    )
 
 
 class CartItemSerializer(serializers.Serializer):

@@ -44,6 +44,7 @@ from tenant_apps.bookings.models import (
 from tenant_apps.catalog.models import Closure, MealVariant, Product
 from tenant_apps.catalog.services import MAX_DAILY_CAPACITY
 from tenant_apps.enrollments.models import Enrollment
+from tenants.calendar import commune_calendar
 
 CART_LIFETIME = datetime.timedelta(minutes=30)
 MAX_DAYS_PER_REQUEST = 200
@@ -863,7 +864,9 @@ def cancel_reservation(
             raise NotCancellable("Cette réservation est déjà annulée.")
         if reservation.status != ReservationStatus.BOOKED:
             raise NotCancellable("Ce jour a déjà été pointé : il ne peut plus être annulé.")
-        percent = cancellation_refund_percent(reservation, now=now)
+        percent = cancellation_refund_percent(
+            reservation, now=now, calendar=commune_calendar(_commune())
+        )
         if percent is None:
             raise NotCancellable()
         decided = rules.settle_day(

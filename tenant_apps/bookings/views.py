@@ -123,6 +123,7 @@ def _day_cell(day: datetime.date, children, per_child, today: datetime.date) -> 
         "booked": booked,
         "in_cart": in_cart,
         "status": status,
+        "reason": next(iter(states.values())).reason if status == "closed" and states else "",
     }
 
 

@@ -9,8 +9,10 @@ from hypothesis import strategies as st
 
 from tenant_apps.bookings import rules
 from tenant_apps.catalog.models import DeadlineKind, OpeningPeriod
+from tenants.calendar import calendar_for_place, place_of
 
 PARIS = rules.PARIS
+AIN = calendar_for_place(place_of("01001"))  # Ain: Métropole public holidays, school zone A
 
 
 def d(s: str) -> datetime.date:
@@ -20,7 +22,7 @@ def d(s: str) -> datetime.date:
 def test_two_working_days_before_at_noon():
     rule = rules.DeadlineRule(DeadlineKind.WORKING_DAYS_BEFORE, days=2, time=datetime.time(12))
     # Monday 7 Dec 2026 → Thursday 3 Dec 12:00 (the weekend is not working days).
-    assert rules.deadline_for(d("2026-12-07"), rule) == datetime.datetime(
+    assert rules.deadline_for(d("2026-12-07"), rule, calendar=AIN) == datetime.datetime(
         2026, 12, 3, 12, tzinfo=PARIS
     )
 
@@ -28,18 +30,20 @@ def test_two_working_days_before_at_noon():
 def test_working_days_skip_public_holidays():
     rule = rules.DeadlineRule(DeadlineKind.WORKING_DAYS_BEFORE, days=1, time=datetime.time(9))
     # Thursday 12 Nov 2026: the day before is 11 November (holiday) → Tuesday 10 Nov.
-    assert rules.deadline_for(d("2026-11-12"), rule).date() == d("2026-11-10")
+    assert rules.deadline_for(d("2026-11-12"), rule, calendar=AIN).date() == d("2026-11-10")
 
 
 def test_the_thursday_before_at_noon_for_the_next_week():
     rule = rules.DeadlineRule(DeadlineKind.WEEKDAY_BEFORE, weekday=3, time=datetime.time(12))
     for day in ("2026-12-07", "2026-12-08", "2026-12-11"):
-        assert rules.deadline_for(d(day), rule) == datetime.datetime(2026, 12, 3, 12, tzinfo=PARIS)
+        assert rules.deadline_for(d(day), rule, calendar=AIN) == datetime.datetime(
+            2026, 12, 3, 12, tzinfo=PARIS
+        )
 
 
 def test_same_day_before_nine():
     rule = rules.DeadlineRule(DeadlineKind.SAME_DAY, time=datetime.time(9))
-    assert rules.deadline_for(d("2026-12-07"), rule) == datetime.datetime(
+    assert rules.deadline_for(d("2026-12-07"), rule, calendar=AIN) == datetime.datetime(
         2026, 12, 7, 9, tzinfo=PARIS
     )
 
@@ -47,8 +51,12 @@ def test_same_day_before_nine():
 def test_deadline_keeps_wall_clock_time_across_the_dst_change():
     rule = rules.DeadlineRule(DeadlineKind.WORKING_DAYS_BEFORE, days=1, time=datetime.time(12))
     # Spring forward on Sunday 29 March 2026: Friday 27 is +01:00, Monday 30 is +02:00.
-    before = rules.deadline_for(d("2026-03-30"), rule)  # → Friday 27 March 12:00 (+01:00)
-    after = rules.deadline_for(d("2026-03-31"), rule)  # → Monday 30 March 12:00 (+02:00)
+    before = rules.deadline_for(
+        d("2026-03-30"), rule, calendar=AIN
+    )  # → Friday 27 March 12:00 (+01:00)
+    after = rules.deadline_for(
+        d("2026-03-31"), rule, calendar=AIN
+    )  # → Monday 30 March 12:00 (+02:00)
     assert before.utcoffset() == datetime.timedelta(hours=1)
     assert after.utcoffset() == datetime.timedelta(hours=2)
     assert (before.hour, after.hour) == (12, 12)
@@ -56,7 +64,11 @@ def test_deadline_keeps_wall_clock_time_across_the_dst_change():
 
 
 def test_school_days_closed_on_holidays_weekends_wednesdays_and_closures():
-    kwargs = {"weekdays": [0, 1, 3, 4], "opening_period": OpeningPeriod.SCHOOL_DAYS, "zone": "A"}
+    kwargs = {
+        "weekdays": [0, 1, 3, 4],
+        "opening_period": OpeningPeriod.SCHOOL_DAYS,
+        "calendar": AIN,
+    }
     assert rules.is_open(d("2026-12-07"), closures=set(), **kwargs)  # a Monday in term
     assert not rules.is_open(d("2026-12-09"), closures=set(), **kwargs)  # Wednesday
     assert not rules.is_open(d("2026-12-12"), closures=set(), **kwargs)  # Saturday
@@ -69,7 +81,7 @@ def test_holiday_centre_opens_only_in_school_holidays():
     kwargs = {
         "weekdays": [0, 1, 2, 3, 4],
         "opening_period": OpeningPeriod.HOLIDAYS,
-        "zone": "A",
+        "calendar": AIN,
         "closures": set(),
     }
     assert rules.is_open(d("2026-12-22"), **kwargs)
@@ -88,27 +100,17 @@ def test_price_by_quotient_familial_bracket_and_sibling_reduction():
     assert rules.price_for(quotient_familial=1000, sibling_rank=2, **common) == 270
 
 
-def test_refund_within_and_after_the_deadline():
+def test_refund_share_within_and_after_the_deadline():
     deadline = datetime.datetime(2026, 12, 3, 12, tzinfo=PARIS)
     minute = datetime.timedelta(minutes=1)
-    assert (
-        rules.refund_for(
-            price_cents=380, now=deadline - minute, deadline=deadline, late_refund_percent=0
-        )
-        == 380
-    )
-    assert (
-        rules.refund_for(price_cents=380, now=deadline, deadline=deadline, late_refund_percent=0)
-        == 0
-    )
-    assert (
-        rules.refund_for(price_cents=380, now=deadline, deadline=deadline, late_refund_percent=50)
-        == 190
-    )
-    assert (
-        rules.refund_for(price_cents=380, now=deadline, deadline=deadline, late_refund_percent=None)
-        is None
-    )
+
+    def share(now, late):
+        return rules.refund_percent_at(now=now, deadline=deadline, late_refund_percent=late)
+
+    assert share(deadline - minute, 0) == 100
+    assert share(deadline, 0) == 0
+    assert share(deadline, 50) == 50
+    assert share(deadline, None) is None
 
 
 @given(
@@ -123,7 +125,7 @@ def test_any_deadline_is_at_the_stated_wall_clock_time_and_never_after_the_day(
     day, days, hour, minute, kind, weekday
 ):
     rule = rules.DeadlineRule(kind, days=days, weekday=weekday, time=datetime.time(hour, minute))
-    deadline = rules.deadline_for(day, rule)
+    deadline = rules.deadline_for(day, rule, calendar=AIN)
     local = deadline.astimezone(PARIS)
     assert deadline.tzinfo is not None
     assert local.date() <= day

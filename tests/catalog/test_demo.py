@@ -17,6 +17,7 @@ from shared_apps.directory.models import PublishedService
 from shared_apps.directory.selectors import service_label
 from tenant_apps.bookings import rules
 from tenant_apps.catalog.models import Closure, DocumentType, Product, Service
+from tenants.calendar import commune_calendar
 from tenants.demo import DEMO_COMMUNES, ensure_demo_service, load_demo
 from tenants.models import Commune
 
@@ -188,7 +189,7 @@ def _upcoming_closures() -> dict[tuple[str, str], list[Closure]]:
                             closure.date,
                             weekdays=product.weekdays,
                             opening_period=product.opening_period,
-                            zone=commune.holiday_zone,
+                            calendar=commune_calendar(commune),
                             closures=set(),
                         )
                         for product in service.products.all()

@@ -341,11 +341,14 @@ def test_the_refund_is_decided_when_the_parent_cancels_whenever_the_card_money_a
     """Every order of the two events, in time or after the deadline (late rule: 0 %): the
     pocket gets what the rules gave at the moment of cancelling, never the full price late."""
     from tenant_apps.bookings import rules, services
+    from tenants.calendar import commune_calendar
 
     body = _checkout_by_card(parent, canteen, bookable_days)
     payment = Payment.objects.get(pk=body["payment"]["id"])
     day = datetime.date.fromisoformat(body["reservations"][0]["date"])
-    deadline = rules.deadline_for(day, rules.DeadlineRule.for_cancellation(canteen))
+    deadline = rules.deadline_for(
+        day, rules.DeadlineRule.for_cancellation(canteen), calendar=commune_calendar(commune_a)
+    )
     when = deadline + datetime.timedelta(minutes=5) if late else timezone.now()
 
     def cancel():

@@ -47,7 +47,7 @@ def test_create_commune_twice_with_the_same_slug_fails_cleanly_and_changes_nothi
     communes_before, schemas_before = Commune.objects.count(), _schemas()
 
     with pytest.raises(CommandError, match="déjà"):
-        call_command("create_commune", "commune-a", "--name", "Une autre")
+        call_command("create_commune", "commune-a", "--name", "Une autre", "--insee", "01001")
 
     assert Commune.objects.count() == communes_before
     assert _schemas() == schemas_before
@@ -74,7 +74,9 @@ def test_create_commune_with_a_bad_insee_code_changes_nothing():
 
 
 def test_create_commune_command_prints_the_address(capsys):
-    call_command("create_commune", "marlieux", "--name", "Marlieux", "--zone", "A")
+    call_command(
+        "create_commune", "marlieux", "--name", "Marlieux", "--insee", "01232", "--zone", "A"
+    )
     assert "/c/marlieux/" in capsys.readouterr().out
     assert Commune.objects.get(slug="marlieux").holiday_zone == "A"
 
@@ -97,6 +99,39 @@ def _names(schema: str) -> set[tuple[str, str]]:
 
 def test_a_cloned_commune_keeps_the_templates_constraint_and_index_names():
     """Later migrations drop or alter constraints by name: a clone must carry the same ones."""
-    create_commune(slug="clonee", name="Clonée")
+    create_commune(slug="clonee", name="Clonée", insee_code="01001")
     assert _names("c_clonee") == _names(settings.TENANT_BASE_SCHEMA)
     assert ("catalog_service", "unique_service_name") in _names("c_clonee")
+
+
+def test_the_zone_follows_from_the_insee_code():
+    assert (
+        create_commune(slug="ajaccio", name="Ajaccio", insee_code="2A004").holiday_zone == "Corse"
+    )
+    assert create_commune(slug="metz", name="Metz", insee_code="57463").holiday_zone == "B"
+
+
+@pytest.mark.parametrize(
+    ("insee_code", "zone", "message"),
+    [
+        ("", "", "obligatoire"),
+        ("57463", "A", "ne correspond pas"),  # Metz is in zone B
+        ("01001", "Corse", "ne correspond pas"),
+        ("20004", "", "aucune commune"),  # no more département 20 since 1976
+        ("97105", "", "pas encore dans Marelle"),  # Guadeloupe: not in the shipped snapshot
+    ],
+)
+def test_create_commune_refuses_a_place_we_cannot_serve_and_changes_nothing(
+    insee_code, zone, message
+):
+    communes_before, schemas_before = Commune.objects.count(), _schemas()
+    with pytest.raises(InvalidCommune, match=message):
+        create_commune(slug="ailleurs", name="Ailleurs", insee_code=insee_code, holiday_zone=zone)
+    assert Commune.objects.count() == communes_before
+    assert _schemas() == schemas_before
+
+
+def test_create_commune_command_refuses_a_zone_the_insee_code_contradicts():
+    with pytest.raises(CommandError, match="ne correspond pas"):
+        call_command("create_commune", "metz", "--name", "Metz", "--insee", "57463", "--zone", "A")
+    assert not Commune.objects.filter(slug="metz").exists()

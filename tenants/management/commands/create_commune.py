@@ -10,8 +10,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("slug", help="address identifier, e.g. baneins (→ /c/baneins/)")
         parser.add_argument("--name", required=True, help='display name, e.g. "Baneins"')
-        parser.add_argument("--insee", default="", help="INSEE code, e.g. 01030")
-        parser.add_argument("--zone", default="", choices=["", "A", "B", "C", "Corse"])
+        parser.add_argument(
+            "--insee", required=True, help="INSEE code, e.g. 01030: it decides the calendar"
+        )
+        parser.add_argument(
+            "--zone",
+            default="",
+            help="school-holiday zone (A, B, C, Corse, Réunion…): optional, derived from the "
+            "INSEE code; refused if it disagrees",
+        )
         parser.add_argument("--email", default="", help="the commune's contact e-mail")
 
     def handle(self, *args, **options):
