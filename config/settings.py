@@ -274,8 +274,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "shared_apps.common.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
-    # Sign-up, token and reset requests per client address (login failures: django-axes).
+    # Sign-up, token and reset requests per client address (login failures: django-axes), the
+    # address coming from shared_apps.common.client_ip like everywhere else.
+    "DEFAULT_THROTTLE_CLASSES": ["shared_apps.common.throttling.ScopedRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"auth": os.environ.get("AUTH_THROTTLE_RATE", "30/min")},
 }
 SPECTACULAR_SETTINGS = {
@@ -324,13 +325,32 @@ FAMILY_INVITATION_DAYS = 7
 # Where family code finds the communes' bookings (a dotted path: no import of tenant apps).
 FAMILY_BOOKINGS_HOOKS = "tenant_apps.bookings.everywhere"
 
-# Login throttling (django-axes): 5 failures lock the account and the IP address for 15 minutes.
+# --- Client addresses and abuse budgets -----------------------------------------------------------
+# How many reverse proxies of ours stand in front of gunicorn, each appending the address it saw
+# to X-Forwarded-For (deploy/: nginx or the ingress = 1). 0: the header is ignored, REMOTE_ADDR is
+# the client. Read by shared_apps.common.client_ip, the one resolver for every budget below.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+# E-mails a client address can make us send per hour (sign-up, reset, verification, invitations).
+MAIL_REQUESTS_PER_ADDRESS_PER_HOUR = int(os.environ.get("MAIL_REQUESTS_PER_ADDRESS_PER_HOUR", "20"))
+# Account forms (access, sign-up, password, reset) posted per client address per minute.
+ACCOUNT_FORM_POSTS_PER_MINUTE = 30
+# One verification or reset e-mail per account in this many seconds.
+ACCOUNT_MAIL_INTERVAL_SECONDS = 300
+# Invitations: per family per day, and to one address per day whoever sends them.
+FAMILY_INVITATIONS_PER_DAY = 3
+INVITATIONS_PER_RECIPIENT_PER_DAY = 3
+
+# Login throttling (django-axes): 5 failures lock the account and the client address for
+# 15 minutes. The account is the normalised e-mail, the address comes from client_ip.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "shared_apps.accounts.views.locked_out"
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "0")) or None
+AXES_CLIENT_IP_CALLABLE = "shared_apps.accounts.lockout.address_of"
+AXES_USERNAME_CALLABLE = "shared_apps.accounts.lockout.login_of"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",

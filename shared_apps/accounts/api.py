@@ -22,6 +22,7 @@ from shared_apps.accounts.serializers import (
     TokenRequestSerializer,
     TokenSerializer,
 )
+from shared_apps.common.client_ip import client_ip
 
 
 def _valid(serializer_class, request) -> dict:
@@ -39,7 +40,9 @@ class PublicAuthView(APIView):
 class RegisterView(PublicAuthView):
     @extend_schema(request=RegisterSerializer, responses={201: ProfileSerializer}, tags=["auth"])
     def post(self, request):
-        user = services.register_user(**_valid(RegisterSerializer, request))
+        user = services.register_user(
+            **_valid(RegisterSerializer, request), client_ip=client_ip(request)
+        )
         return Response(ProfileSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -72,7 +75,9 @@ class LogoutView(APIView):
 class PasswordResetView(PublicAuthView):
     @extend_schema(request=EmailSerializer, responses={202: DetailSerializer}, tags=["auth"])
     def post(self, request):
-        services.request_password_reset(email=_valid(EmailSerializer, request)["email"])
+        services.request_password_reset(
+            email=_valid(EmailSerializer, request)["email"], client_ip=client_ip(request)
+        )
         return Response(
             {"detail": "Si un compte existe pour cette adresse, un e-mail a été envoyé."},
             status=status.HTTP_202_ACCEPTED,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -18,6 +19,7 @@ from shared_apps.accounts.tokens import (
     user_for_link_token,
 )
 from shared_apps.common.errors import DomainError
+from shared_apps.common.ratelimit import RateLimited, once_per, spend_mail_budget
 from shared_apps.common.validation import (
     FieldErrors,
     check_required,
@@ -92,9 +94,20 @@ def _check_password(errors: FieldErrors, password: str, user: User | None, field
 
 
 def register_user(
-    *, email: str, password: str, first_name: str, last_name: str, phone: str, address: str
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    phone: str,
+    address: str,
+    client_ip: str,
 ) -> User:
-    """Create a parent's account (personal details entered once) and send the verification link."""
+    """Create a parent's account (personal details entered once) and send the verification link.
+
+    `client_ip` (from `shared_apps.common.client_ip`) pays for the verification e-mail out of
+    its hourly budget. Errors: `FieldErrors` for bad input, `EmailTaken`, `RateLimited`.
+    """
     errors = FieldErrors()
     email = normalize_email(email)
     try:
@@ -110,16 +123,44 @@ def register_user(
     errors.raise_if_any()
     if User.objects.filter(email=email).exists():
         raise EmailTaken(fields={"email": [EmailTaken.message]})
+    spend_mail_budget(client_ip=client_ip)
     try:
         with transaction.atomic():
             user = User.objects.create_user(email, password, **profile)
     except IntegrityError as exc:  # the same e-mail registered concurrently
         raise EmailTaken(fields={"email": [EmailTaken.message]}) from exc
-    send_verification_email(user)
+    once_per("verification-mail", str(user.pk), seconds=settings.ACCOUNT_MAIL_INTERVAL_SECONDS)
+    _send_verification_email(user)
     return user
 
 
-def send_verification_email(user: User) -> None:
+class VerificationMailTooSoon(RateLimited):
+    message = (
+        "Un e-mail de confirmation vous a été envoyé il y a moins de 5 minutes. "
+        "Vérifiez votre boîte de réception (et les indésirables) avant d’en demander un autre."
+    )
+
+
+def resend_verification_email(*, user: User, client_ip: str) -> bool:
+    """Send the verification link again, at most once per account every 5 minutes.
+
+    Inputs: the signed-in user and their `client_ip`. Output: True when an e-mail is queued,
+    False when the address is already confirmed (nothing to send).
+    Errors: `VerificationMailTooSoon` within 5 minutes of the last one, `RateLimited` once the
+    client address has spent its hourly e-mail budget.
+    """
+    if user.email_verified:
+        return False
+    spend_mail_budget(client_ip=client_ip)
+    if not once_per(
+        "verification-mail", str(user.pk), seconds=settings.ACCOUNT_MAIL_INTERVAL_SECONDS
+    ):
+        raise VerificationMailTooSoon()
+    _send_verification_email(user)
+    return True
+
+
+def _send_verification_email(user: User) -> None:
     from shared_apps.accounts.tasks import send_verification_email_task
 
     enqueue_on_commit(send_verification_email_task, user.pk)
@@ -134,15 +175,20 @@ def verify_email(*, token: str) -> User:
     return user
 
 
-def request_password_reset(*, email: str) -> None:
-    """Send a reset link if the account exists; say nothing either way."""
-    from django.core.cache import cache
+def request_password_reset(*, email: str, client_ip: str) -> None:
+    """Send a reset link if the account exists; say nothing either way.
 
+    One e-mail per account every 5 minutes however often it is asked. Every request, for a
+    known address or not (so the answer tells nothing), spends the `client_ip`'s hourly e-mail
+    budget. Errors: `RateLimited` once that budget is spent.
+    """
     from shared_apps.accounts.tasks import send_password_reset_email_task
 
+    spend_mail_budget(client_ip=client_ip)
     user = User.objects.filter(email=normalize_email(email), is_active=True).first()
-    # One e-mail per account every 5 minutes, however often the form is sent.
-    if user is not None and cache.add(f"password-reset-mail:{user.pk}", 1, timeout=300):
+    if user is not None and once_per(
+        "password-reset-mail", str(user.pk), seconds=settings.ACCOUNT_MAIL_INTERVAL_SECONDS
+    ):
         enqueue_on_commit(send_password_reset_email_task, user.pk)
 
 
@@ -195,7 +241,13 @@ def update_profile(*, user: User, data: dict) -> User:
 
 
 def authenticate_user(request: HttpRequest, *, email: str, password: str) -> User:
-    """Check credentials through django-axes, which counts failures per account and per IP."""
+    """Check credentials through django-axes, which counts failures per account and per address.
+
+    Inputs: the Django request (axes reads the client address from it through `client_ip`),
+    the e-mail (the account, normalised) and the password.
+    Output: the user. Errors: `LockedOut` (429) when the account or the address has failed
+    5 times in 15 minutes, even with the right password; `WrongCredentials` otherwise.
+    """
     user = authenticate(request, username=normalize_email(email), password=password or "")
     if getattr(request, "axes_locked_out", False):
         raise LockedOut()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -25,9 +26,10 @@ from shared_apps.accounts.forms import (
 )
 from shared_apps.accounts.models import User
 from shared_apps.common.api import error_body
+from shared_apps.common.client_ip import client_ip
 from shared_apps.common.errors import DomainError
 from shared_apps.common.forms import add_domain_error
-from shared_apps.common.ratelimit import client_address, too_many
+from shared_apps.common.ratelimit import too_many
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -47,9 +49,12 @@ def _with_next(url: str, request: HttpRequest, **params) -> str:
 
 
 def _throttled(request: HttpRequest) -> HttpResponse | None:
-    """Account forms answer at most 30 posts a minute per address (like the API's "auth")."""
+    """Account forms answer at most 30 posts a minute per client address (like the API's "auth")."""
     if request.method == "POST" and too_many(
-        "account-pages", client_address(request), limit=30, window_seconds=60
+        "account-pages",
+        client_ip(request),
+        limit=settings.ACCOUNT_FORM_POSTS_PER_MINUTE,
+        window_seconds=60,
     ):
         return render(
             request,
@@ -81,6 +86,8 @@ def start(request: HttpRequest) -> HttpResponse:
 
 
 def password_step(request: HttpRequest) -> HttpResponse:
+    if throttled := _throttled(request):
+        return throttled
     email = request.POST.get("email") or request.GET.get("email") or ""
     if not email and request.method == "GET":
         return redirect("accounts:login")
@@ -115,7 +122,7 @@ def register(request: HttpRequest) -> HttpResponse:
     form = RegisterForm(request.POST or None, initial={"email": request.GET.get("email", "")})
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.register_user(**form.cleaned_data)
+            user = services.register_user(**form.cleaned_data, client_ip=client_ip(request))
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -145,11 +152,17 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_POST
 def resend_verification(request: HttpRequest) -> HttpResponse:
-    if not request.user.email_verified:
-        services.send_verification_email(request.user)
-    messages.success(
-        request, f"Un nouvel e-mail de confirmation a été envoyé à {request.user.email}."
-    )
+    try:
+        sent = services.resend_verification_email(user=request.user, client_ip=client_ip(request))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        if sent:
+            messages.success(
+                request, f"Un nouvel e-mail de confirmation a été envoyé à {request.user.email}."
+            )
+        else:
+            messages.info(request, "Votre adresse e-mail est déjà confirmée.")
     return redirect("accounts:profile")
 
 
@@ -157,10 +170,20 @@ def forgot_password(request: HttpRequest) -> HttpResponse:
     if throttled := _throttled(request):
         return throttled
     form = ForgotPasswordForm(request.POST or None, initial={"email": request.GET.get("email", "")})
+    status = 200
     if request.method == "POST" and form.is_valid():
-        services.request_password_reset(email=form.cleaned_data["email"])
-        return render(request, "accounts/forgot_sent.html", {"email": form.cleaned_data["email"]})
-    return render(request, "accounts/forgot.html", {"form": form})
+        try:
+            services.request_password_reset(
+                email=form.cleaned_data["email"], client_ip=client_ip(request)
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+            status = exc.status
+        else:
+            return render(
+                request, "accounts/forgot_sent.html", {"email": form.cleaned_data["email"]}
+            )
+    return render(request, "accounts/forgot.html", {"form": form}, status=status)
 
 
 def reset_password(request: HttpRequest, token: str) -> HttpResponse:

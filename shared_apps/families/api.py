@@ -8,6 +8,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shared_apps.common.client_ip import client_ip
 from shared_apps.common.errors import NotFound
 from shared_apps.families import services
 from shared_apps.families.selectors import child_of, children_of
@@ -76,11 +77,19 @@ class ChildDetailView(APIView):
 
 class InvitationsView(APIView):
     @extend_schema(
-        request=InvitationInputSerializer, responses={201: InvitationSerializer}, tags=["family"]
+        request=InvitationInputSerializer,
+        responses={201: InvitationSerializer},
+        tags=["family"],
+        description="409 `invitation_already_sent` while an invitation to this address is "
+        "still valid (nothing is sent again); 429 `throttled` beyond the family's or the "
+        "address's daily invitations; 403 `email_not_verified` before the inviter's e-mail "
+        "is confirmed.",
     )
     def post(self, request):
         invitation, _ = services.invite_guardian(
-            user=request.user, email=_valid(InvitationInputSerializer, request)["email"]
+            user=request.user,
+            email=_valid(InvitationInputSerializer, request)["email"],
+            client_ip=client_ip(request),
         )
         return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
 

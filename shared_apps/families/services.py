@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from config.celery import enqueue_on_commit
 from shared_apps.common.errors import Conflict, DomainError, NotFound
+from shared_apps.common.ratelimit import RateLimited, spend_mail_budget
 from shared_apps.common.validation import FieldErrors, check_required, clean_text
 from shared_apps.families.models import Child, ChildRelation, Family, Guardian, Invitation, Relation
 from shared_apps.families.selectors import child_of
@@ -212,8 +213,43 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def invite_guardian(*, user, email: str) -> tuple[Invitation, str]:
-    """Invite a second guardian; returns the invitation and its one-time token (sent by e-mail)."""
+class EmailNotVerified(DomainError):
+    code = "email_not_verified"
+    status = 403
+    message = (
+        "Confirmez d’abord votre adresse e-mail (avec le lien reçu à l’inscription) "
+        "avant d’inviter quelqu’un."
+    )
+
+
+class InvitationAlreadySent(Conflict):
+    code = "invitation_already_sent"
+    message = "Une invitation a déjà été envoyée à cette adresse. Elle n’est pas renvoyée."
+
+
+class TooManyInvitations(RateLimited):
+    message = (
+        "Votre famille a envoyé le nombre maximal d’invitations pour aujourd’hui. Réessayez demain."
+    )
+
+
+class RecipientInvitedTooOften(RateLimited):
+    message = "Cette adresse a reçu trop d’invitations aujourd’hui. Réessayez demain."
+
+
+def invite_guardian(*, user, email: str, client_ip: str) -> tuple[Invitation, str]:
+    """Invite a second guardian by e-mail; returns the invitation and its one-time token.
+
+    Inputs: the inviting user (whose e-mail must be confirmed), the invitee's e-mail and the
+    `client_ip` of the request. The e-mail carries no text of the inviter's choosing beyond
+    their registered name, made plain (see `families.tasks`).
+    Bounds: one live invitation per family and address (asking again sends nothing), at most
+    `FAMILY_INVITATIONS_PER_DAY` per family and `INVITATIONS_PER_RECIPIENT_PER_DAY` to one
+    address from any family in 24 hours, and the client address's hourly e-mail budget.
+    Errors: `DomainError` (invalid e-mail, yourself), `EmailNotVerified`, `Conflict` (already
+    a guardian), `InvitationAlreadySent`, `TooManyInvitations`, `RecipientInvitedTooOften`,
+    `RateLimited`.
+    """
     from shared_apps.families.tasks import send_invitation_email_task
 
     email = (email or "").strip().lower()
@@ -228,18 +264,46 @@ def invite_guardian(*, user, email: str) -> tuple[Invitation, str]:
             "Vous ne pouvez pas vous inviter vous-même.",
             fields={"email": ["Indiquez l’adresse de l’autre responsable."]},
         )
+    if not user.email_verified:
+        raise EmailNotVerified()
     family = get_or_create_family(user)
     if family.guardians.filter(user__email__iexact=email).exists():
         raise Conflict("Cette personne fait déjà partie de votre famille.")
-    token = secrets.token_urlsafe(32)
-    invitation = Invitation.objects.create(
-        family=family,
-        email=email,
-        token_hash=_hash(token),
-        invited_by=user,
-        expires_at=timezone.now() + datetime.timedelta(days=settings.FAMILY_INVITATION_DAYS),
-    )
-    enqueue_on_commit(send_invitation_email_task, invitation.pk, token)
+    now = timezone.now()
+    day_ago = now - datetime.timedelta(days=1)
+    with transaction.atomic():
+        # One family's invitations are decided one at a time, so the counts below hold.
+        Family.objects.select_for_update().filter(pk=family.pk).first()
+        live = Invitation.objects.filter(
+            family=family, email=email, accepted_at__isnull=True, expires_at__gt=now
+        ).first()
+        if live is not None:
+            until = timezone.localtime(live.expires_at).strftime("%d/%m/%Y")
+            message = (
+                "Une invitation a déjà été envoyée à cette adresse ; elle reste valable "
+                f"jusqu’au {until}. Elle n’est pas renvoyée."
+            )
+            raise InvitationAlreadySent(message, fields={"email": [message]})
+        if (
+            Invitation.objects.filter(family=family, created_at__gt=day_ago).count()
+            >= settings.FAMILY_INVITATIONS_PER_DAY
+        ):
+            raise TooManyInvitations()
+        if (
+            Invitation.objects.filter(email=email, created_at__gt=day_ago).count()
+            >= settings.INVITATIONS_PER_RECIPIENT_PER_DAY
+        ):
+            raise RecipientInvitedTooOften()
+        spend_mail_budget(client_ip=client_ip)
+        token = secrets.token_urlsafe(32)
+        invitation = Invitation.objects.create(
+            family=family,
+            email=email,
+            token_hash=_hash(token),
+            invited_by=user,
+            expires_at=now + datetime.timedelta(days=settings.FAMILY_INVITATION_DAYS),
+        )
+        enqueue_on_commit(send_invitation_email_task, invitation.pk, token)
     return invitation, token
 
 

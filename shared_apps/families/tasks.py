@@ -2,11 +2,16 @@ from celery import shared_task
 from django.urls import reverse
 
 from shared_apps.families.models import Invitation
-from shared_apps.notifications.email import absolute_url, send_templated_email
+from shared_apps.notifications.email import absolute_url, plain_name, send_templated_email
 
 
 @shared_task
 def send_invitation_email_task(invitation_id: int, token: str) -> None:
+    """Send the invitation: a fixed subject, and the inviter only by their registered name.
+
+    The recipient never asked for this e-mail, so nothing the inviter typed reaches it except
+    their name reduced to letters (`plain_name`), quoted.
+    """
     invitation = (
         Invitation.objects.select_related("invited_by")
         .filter(pk=invitation_id, accepted_at__isnull=True)
@@ -19,7 +24,8 @@ def send_invitation_email_task(invitation_id: int, token: str) -> None:
         template="family_invitation",
         context={
             "invitation": invitation,
-            "inviter": invitation.invited_by,
+            "inviter_name": plain_name(invitation.invited_by.get_full_name())
+            or "Un parent inscrit sur Marelle",
             "link": absolute_url(reverse("families:accept-invitation", args=[token])),
         },
     )

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from shared_apps.common.client_ip import client_ip
 from shared_apps.common.errors import DomainError
 from shared_apps.common.forms import add_domain_error
 from shared_apps.families import services
@@ -78,17 +79,19 @@ def remove_child(request: HttpRequest, child_id: int) -> HttpResponse:
 @login_required
 def invite(request: HttpRequest) -> HttpResponse:
     form = InvitationForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             invitation, _ = services.invite_guardian(
-                user=request.user, email=form.cleaned_data["email"]
+                user=request.user, email=form.cleaned_data["email"], client_ip=client_ip(request)
             )
         except DomainError as exc:
             add_domain_error(form, exc)
+            status = exc.status if exc.status == 429 else 200
         else:
             messages.success(request, f"Invitation envoyée à {invitation.email}.")
             return redirect("families:children")
-    return render(request, "families/invite.html", {"form": form})
+    return render(request, "families/invite.html", {"form": form}, status=status)
 
 
 @login_required

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
@@ -19,3 +21,16 @@ def send_templated_email(*, to: str, template: str, context: dict) -> None:
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
     message.attach_alternative(html, "text/html")
     message.send()
+
+
+def plain_name(value: str, *, max_length: int = 60) -> str:
+    """A person's name as it may appear in an e-mail to someone else: letters only, short.
+
+    Input: a name a user typed (their profile). Output: the same name keeping letters, spaces,
+    hyphens and apostrophes, at most `max_length` characters — no link, address or sentence
+    can ride on it under our sender. "" when nothing is left.
+    """
+    kept = "".join(
+        ch if ch.isalpha() or ch in " -'’" else " " for ch in unicodedata.normalize("NFC", value)
+    )
+    return " ".join(kept.split())[:max_length].strip()
