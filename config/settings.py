@@ -202,6 +202,18 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# Platform-wide entries (the commune routing version): read alike from any schema (no schema
+# prefix) and by every process — Redis, or without it files in var/ that the demo's workers
+# share (a per-process memory cache would let each worker keep its own idea of the communes).
+CACHES["platform"] = (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": VAR_DIR / "cache" / ("platform-test" if TESTING else "platform"),
+    }
+)
+CACHES["platform"]["KEY_PREFIX"] = "platform"
 # Keys are prefixed with the current schema, so communes never read each other's entries.
 CACHES["default"]["KEY_FUNCTION"] = "django_tenants.cache.make_key"
 CACHES["default"]["REVERSE_KEY_FUNCTION"] = "django_tenants.cache.reverse_key"

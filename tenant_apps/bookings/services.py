@@ -43,6 +43,7 @@ from tenant_apps.bookings.models import (
 )
 from tenant_apps.catalog.models import Closure, MealVariant, Product
 from tenant_apps.enrollments.models import Enrollment
+from tenants.services import lock_active_commune
 
 CART_LIFETIME = datetime.timedelta(minutes=30)
 MAX_DAYS_PER_REQUEST = 200
@@ -445,6 +446,7 @@ def checkout(*, user, payment_method: str, now: datetime.datetime | None = None)
         raise CartEmpty()
     commune = _commune()
     with transaction.atomic():
+        lock_active_commune(commune)  # the request's commune may be a stale cached copy
         # Locking the cart serialises two checkouts of it: the second finds it empty.
         cart = Cart.objects.select_for_update().filter(family_id=family_id).first()
         if cart is None or cart.expires_at <= now:
@@ -641,6 +643,7 @@ def book_on_behalf(
         )
     commune = _commune()
     with transaction.atomic():
+        lock_active_commune(commune)  # the request's commune may be a stale cached copy
         ranks = _sibling_ranks(product, family_id, [enrollment.child_id], dates, cart=None)
         lines = [
             _Line(
