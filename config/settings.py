@@ -63,6 +63,10 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # --- Applications -------------------------------------------------------------------------------
 SHARED_APPS = [
+    # Before django_tenants, so /admin/ renders Django's own admin templates: django-tenants'
+    # versions colour apps from request.tenant, which our public pages leave at None (the
+    # admin lives on the public schema only), and every admin page then failed.
+    "django.contrib.admin",
     "django_tenants",
     "tenants",
     "shared_apps.common",
@@ -78,7 +82,6 @@ SHARED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django.contrib.admin",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
