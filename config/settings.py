@@ -7,6 +7,7 @@ MARELLE_ENV selects safe defaults: "production" (the default: no debug, a secret
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import sys
 from pathlib import Path
@@ -328,8 +329,20 @@ LOGGING = {
 }
 
 # --- Platform -----------------------------------------------------------------------------------
-# Absolute links in e-mails (verification, password reset, invitations).
-SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000")
+# The address the platform is served at, as people reach it: every absolute link (e-mails,
+# payment return addresses) is built on it by shared_apps.common.links.absolute_url.
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").strip().rstrip("/")
+if not PUBLIC_BASE_URL:
+    if IS_PRODUCTION:
+        raise ImproperlyConfigured(
+            "PUBLIC_BASE_URL is not set: production needs the address it is served at, e.g. "
+            "https://marelle.example.fr (links in e-mails are built on it)."
+        )
+    PUBLIC_BASE_URL = "http://localhost:8000"
+if not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", PUBLIC_BASE_URL):
+    raise ImproperlyConfigured(
+        f"PUBLIC_BASE_URL={PUBLIC_BASE_URL!r}: write it as http(s)://host[:port][/path]."
+    )
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # reset and verification links expire after 24 hours
 FAMILY_INVITATION_DAYS = 7
 # Where family code finds the communes' bookings (a dotted path: no import of tenant apps).
