@@ -7,6 +7,7 @@ MARELLE_ENV selects safe defaults: "production" (the default: no debug, a secret
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import sys
 from pathlib import Path
@@ -63,6 +64,10 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # --- Applications -------------------------------------------------------------------------------
 SHARED_APPS = [
+    # Before django_tenants, so /admin/ renders Django's own admin templates: django-tenants'
+    # versions colour apps from request.tenant, which our public pages leave at None (the
+    # admin lives on the public schema only), and every admin page then failed.
+    "django.contrib.admin",
     "django_tenants",
     "tenants",
     "shared_apps.common",
@@ -78,7 +83,6 @@ SHARED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django.contrib.admin",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -202,6 +206,18 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# Platform-wide entries (the commune routing version): read alike from any schema (no schema
+# prefix) and by every process — Redis, or without it files in var/ that the demo's workers
+# share (a per-process memory cache would let each worker keep its own idea of the communes).
+CACHES["platform"] = (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": VAR_DIR / "cache" / ("platform-test" if TESTING else "platform"),
+    }
+)
+CACHES["platform"]["KEY_PREFIX"] = "platform"
 # Keys are prefixed with the current schema, so communes never read each other's entries.
 CACHES["default"]["KEY_FUNCTION"] = "django_tenants.cache.make_key"
 CACHES["default"]["REVERSE_KEY_FUNCTION"] = "django_tenants.cache.reverse_key"
@@ -318,8 +334,20 @@ LOGGING = {
 }
 
 # --- Platform -----------------------------------------------------------------------------------
-# Absolute links in e-mails (verification, password reset, invitations).
-SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000")
+# The address the platform is served at, as people reach it: every absolute link (e-mails,
+# payment return addresses) is built on it by shared_apps.common.links.absolute_url.
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").strip().rstrip("/")
+if not PUBLIC_BASE_URL:
+    if IS_PRODUCTION:
+        raise ImproperlyConfigured(
+            "PUBLIC_BASE_URL is not set: production needs the address it is served at, e.g. "
+            "https://marelle.example.fr (links in e-mails are built on it)."
+        )
+    PUBLIC_BASE_URL = "http://localhost:8000"
+if not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", PUBLIC_BASE_URL):
+    raise ImproperlyConfigured(
+        f"PUBLIC_BASE_URL={PUBLIC_BASE_URL!r}: write it as http(s)://host[:port][/path]."
+    )
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # reset and verification links expire after 24 hours
 FAMILY_INVITATION_DAYS = 7
 # Where family code finds the communes' bookings (a dotted path: no import of tenant apps).

@@ -5,6 +5,12 @@ cd "$(dirname "$0")/.."
 export MARELLE_ENV="${MARELLE_ENV:-demo}"
 PORT="${PORT:-8000}"
 HOST="${HOST:-127.0.0.1}"
+# Links in e-mails and payment return addresses follow the address the demo is served at.
+case "$HOST" in
+  127.0.0.1|0.0.0.0|localhost|::1|"[::1]") public_host=localhost ;;
+  *) public_host="$HOST" ;;
+esac
+export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://$public_host:$PORT}"
 PY=.venv/bin/python
 
 $PY manage.py migrate_platform -v0
@@ -27,13 +33,13 @@ except Exception:
 PYEOF
 )
 if [ "$port_state" = "marelle" ]; then
-  echo "La démo tourne déjà sur http://localhost:$PORT/ (données mises à jour)."
+  echo "La démo tourne déjà sur $PUBLIC_BASE_URL/ (données mises à jour)."
   exit 0
 elif [ "$port_state" = "taken" ]; then
   echo "Le port $PORT est déjà pris par un autre programme : relancez avec PORT=8001 make demo" >&2
   exit 1
 fi
 
-echo "Démo Marelle : http://localhost:$PORT/  (Ctrl+C pour arrêter)"
+echo "Démo Marelle : $PUBLIC_BASE_URL/  (Ctrl+C pour arrêter)"
 exec .venv/bin/gunicorn config.wsgi --bind "$HOST:$PORT" --workers 2 --threads 4 \
   --access-logfile - --error-logfile - --log-level warning

@@ -2,7 +2,8 @@
 
 We route by path on one host, so django-tenants' host-based middleware does not fit, and its
 subfolder mode clears URL caches on every request. This middleware is small: it reads the slug,
-finds the commune (cached), sets the schema, and leaves URL resolution to one URLconf.
+finds the commune (cached per process, checked against the shared routing version in
+tenants/selectors.py), sets the schema, and leaves URL resolution to one URLconf.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django_tenants.utils import get_public_schema_name
 
-from tenants.selectors import commune_for_slug
+from tenants.selectors import CommuneCache, process_communes
 
 COMMUNE_PREFIX = "/c/"
 PUBLIC = get_public_schema_name()
@@ -31,8 +32,10 @@ def _looks_like_a_slug(slug: str) -> bool:
 
 
 class CommuneMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response, communes: CommuneCache | None = None):
         self.get_response = get_response
+        # The process's cache of communes; a test passes its own to stand for another process.
+        self.communes = communes or process_communes
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         # Every request starts on the public schema, whatever the previous one left behind
@@ -49,7 +52,7 @@ class CommuneMiddleware:
         if slug is None:
             return self.get_response(request)
         # Anything that cannot be a slug is unknown without asking the database (or its cache).
-        commune = commune_for_slug(slug) if _looks_like_a_slug(slug) else None
+        commune = self.communes.get(slug) if _looks_like_a_slug(slug) else None
         if commune is None:
             # Answered in process_view, once the session has told us who is asking, so the
             # French 404 page shows the right header; no commune schema is ever set.

@@ -2,35 +2,113 @@
 
 from __future__ import annotations
 
+import logging
 import time
+import uuid
 
+from django.core.cache import caches
+from django.db import transaction
 from django.db.models import QuerySet
 
 from tenants.models import Commune, Membership, Role
 
-# Tenant resolution runs on every commune request: keep a short per-process cache of the
-# commune row (never of business data). Saves of a commune clear it in this process; other
-# processes see a change within the TTL.
-_CACHE_TTL_SECONDS = 30.0
-_commune_cache: dict[str, tuple[float, Commune | None]] = {}
+logger = logging.getLogger(__name__)
+
+# Tenant resolution runs on every commune request, so each process keeps the commune rows it
+# resolved (never business data). A process may not trust its copy on its own: every Commune
+# save, rename, deactivation or deletion writes a new routing version to the platform cache
+# (Redis when REDIS_URL is set, shared by every process), and an entry cached under another
+# version is looked up again. The TTL only bounds how long a row is kept when nothing changes.
+ROUTING_VERSION_KEY = "tenants:commune-routing-version"
+_CACHE_TTL_SECONDS = 60.0
+
+
+def _platform_cache():
+    return caches["platform"]
+
+
+def routing_version() -> str | None:
+    """The shared routing version, created if the cache lost it; None if the cache is down.
+
+    None means "trust nothing": the caller reads the database and keeps nothing.
+    """
+    cache = _platform_cache()
+    try:
+        version = cache.get(ROUTING_VERSION_KEY)
+        if version is None:
+            cache.add(ROUTING_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+            version = cache.get(ROUTING_VERSION_KEY)
+    except Exception:  # a shared cache that cannot answer must not take the site down
+        logger.warning("commune routing version unreadable: resolving from the database")
+        return None
+    return version
+
+
+def bump_routing_version() -> None:
+    """Tell every process that the communes changed: their cached rows are stale.
+
+    Bumped at once (this connection already sees the change) and again after commit (other
+    connections only see it then: one that refilled its cache in between must refill again).
+    """
+
+    def bump() -> None:
+        try:
+            _platform_cache().set(ROUTING_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        except Exception:
+            logger.exception("commune routing version could not be bumped")
+
+    bump()
+    transaction.on_commit(bump)
+
+
+class CommuneCache:
+    """One process's memory of slug → active commune, checked against the routing version.
+
+    The module keeps one instance per process (`process_communes`); tests build several to
+    stand for several processes.
+    """
+
+    def __init__(self, ttl_seconds: float = _CACHE_TTL_SECONDS):
+        self.ttl_seconds = ttl_seconds
+        self._entries: dict[str, tuple[float, str, Commune]] = {}
+
+    def get(self, slug: str) -> Commune | None:
+        """The active commune with this slug, or None (unknown, inactive, renamed away)."""
+        now = time.monotonic()
+        version = routing_version()
+        cached = self._entries.get(slug)
+        if (
+            cached
+            and version is not None
+            and cached[1] == version
+            and now - cached[0] < self.ttl_seconds
+        ):
+            return cached[2]
+        commune = Commune.objects.filter(slug=slug, is_active=True).first()
+        if commune is None:  # misses are not kept: any path could fill the cache with them
+            self._entries.pop(slug, None)
+        elif version is not None:
+            self._entries[slug] = (now, version, commune)
+        return commune
+
+    def forget(self, slug: str | None = None) -> None:
+        if slug is None:
+            self._entries.clear()
+        else:
+            self._entries.pop(slug, None)
+
+
+process_communes = CommuneCache()
 
 
 def commune_for_slug(slug: str) -> Commune | None:
-    now = time.monotonic()
-    cached = _commune_cache.get(slug)
-    if cached and now - cached[0] < _CACHE_TTL_SECONDS:
-        return cached[1]
-    commune = Commune.objects.filter(slug=slug, is_active=True).first()
-    if commune is not None:  # misses are not kept: any path could fill the cache with them
-        _commune_cache[slug] = (now, commune)
-    return commune
+    """The active commune served at /c/<slug>/, or None. Cached per process (see above)."""
+    return process_communes.get(slug)
 
 
 def forget_commune(slug: str | None = None) -> None:
-    if slug is None:
-        _commune_cache.clear()
-    else:
-        _commune_cache.pop(slug, None)
+    """Drop this process's cached commune(s); other processes learn from the routing version."""
+    process_communes.forget(slug)
 
 
 def active_communes() -> QuerySet[Commune]:

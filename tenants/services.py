@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
-from django_tenants.utils import schema_exists
+from django_tenants.utils import get_public_schema_name, schema_exists
 
 from shared_apps.common.errors import Conflict, DomainError
 from tenants.calendar import UnservedPlace, check_serviceable
@@ -25,6 +25,33 @@ class InvalidCommune(DomainError):
 class CommuneAlreadyExists(Conflict):
     code = "commune_exists"
     message = "Une commune utilise déjà cet identifiant."
+
+
+class CommuneInactive(Conflict):
+    code = "commune_inactive"
+    message = "Cette commune n’accepte plus de réservations."
+
+
+def lock_active_commune(commune: Commune) -> None:
+    """Inside a money-moving transaction: refuse unless the commune is active in the database.
+
+    The commune the request resolved may come from a process cache that has not yet heard of a
+    deactivation; the database has. The row is read FOR SHARE: concurrent checkouts do not wait
+    for each other, but a deactivation waits for the ones under way, and the ones after it see
+    it. Inputs: the commune (any instance with its pk). Errors: CommuneInactive (409), also when
+    the row is gone. Must run inside transaction.atomic (the lock lasts until its end).
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("lock_active_commune must run inside the caller's transaction")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT is_active FROM "{get_public_schema_name()}"."{Commune._meta.db_table}" '
+            "WHERE id = %s FOR SHARE",
+            [commune.pk],
+        )
+        row = cursor.fetchone()
+    if row is None or not row[0]:
+        raise CommuneInactive()
 
 
 def schema_name_for(slug: str) -> str:

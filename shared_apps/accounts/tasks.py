@@ -9,7 +9,8 @@ from shared_apps.accounts.tokens import (
     make_link_token,
     password_reset_tokens,
 )
-from shared_apps.notifications.email import absolute_url, send_templated_email
+from shared_apps.common.links import absolute_url
+from shared_apps.notifications.email import send_templated_email
 
 
 @shared_task

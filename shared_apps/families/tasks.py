@@ -1,8 +1,9 @@
 from celery import shared_task
 from django.urls import reverse
 
+from shared_apps.common.links import absolute_url
 from shared_apps.families.models import Invitation
-from shared_apps.notifications.email import absolute_url, plain_name, send_templated_email
+from shared_apps.notifications.email import plain_name, send_templated_email
 
 
 @shared_task

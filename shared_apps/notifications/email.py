@@ -9,12 +9,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 
-def absolute_url(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
-
-
 def send_templated_email(*, to: str, template: str, context: dict) -> None:
-    context = {"site_url": settings.SITE_URL.rstrip("/"), **context}
+    """Render emails/<template>.* with `context` (links built with common.links.absolute_url)."""
     subject = render_to_string(f"emails/{template}.subject.txt", context).strip()
     text = render_to_string(f"emails/{template}.txt", context)
     html = render_to_string(f"emails/{template}.html", context)

@@ -53,6 +53,7 @@ from shared_apps.payments.providers import (
 from shared_apps.wallet import services as wallet
 from shared_apps.wallet.models import TransactionKind
 from tenants.selectors import commune_for_slug
+from tenants.services import lock_active_commune
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ def start_top_up(
     """Create the Payment and the provider's payment; the wallet is credited later, by webhook.
 
     Bad input creates nothing. The returned payment carries the client secret the browser (or
-    the app) needs to confirm.
+    the app) needs to confirm. A service pocket's commune must still be active (CommuneInactive).
     """
     errors = FieldErrors()
     amount_error = top_up_amount_error(amount_cents)
@@ -148,16 +149,19 @@ def start_top_up(
         )
 
     family = get_or_create_family(user)
-    payment = Payment.objects.create(
-        family=family,
-        created_by=user,
-        purpose=Purpose.TOP_UP,
-        amount_cents=amount_cents,
-        scope=scope,
-        commune=commune,
-        service_id=service_id,
-        provider=provider.name,
-    )
+    with transaction.atomic():
+        if commune is not None:  # a service pocket: its commune must still be open
+            lock_active_commune(commune)
+        payment = Payment.objects.create(
+            family=family,
+            created_by=user,
+            purpose=Purpose.TOP_UP,
+            amount_cents=amount_cents,
+            scope=scope,
+            commune=commune,
+            service_id=service_id,
+            provider=provider.name,
+        )
     return _start_with_provider(payment, provider)
 
 
@@ -165,23 +169,29 @@ def start_checkout_payment(
     *, user, family_id: int, amount_cents: int, commune, metadata: dict
 ) -> Payment:
     """A card payment for a commune order; the order is fulfilled when the webhook confirms
-    (settings.PAYMENT_FULFILMENT_HOOKS["checkout"])."""
+    (settings.PAYMENT_FULFILMENT_HOOKS["checkout"]).
+
+    Errors: PaymentProviderUnavailable; CommuneInactive if the commune closed since the order
+    (the caller then releases the order).
+    """
     provider = get_provider(DEFAULT_PROVIDER)
     if not provider.is_configured():
         raise PaymentProviderUnavailable(
             "Le paiement par carte n’est pas disponible pour le moment : choisissez le "
             "porte-monnaie ou le prélèvement."
         )
-    payment = Payment.objects.create(
-        family_id=family_id,
-        created_by=user,
-        purpose=Purpose.CHECKOUT,
-        amount_cents=amount_cents,
-        scope=Scope.SERVICE,
-        commune=commune,
-        metadata=metadata,
-        provider=provider.name,
-    )
+    with transaction.atomic():
+        lock_active_commune(commune)
+        payment = Payment.objects.create(
+            family_id=family_id,
+            created_by=user,
+            purpose=Purpose.CHECKOUT,
+            amount_cents=amount_cents,
+            scope=Scope.SERVICE,
+            commune=commune,
+            metadata=metadata,
+            provider=provider.name,
+        )
     return _start_with_provider(payment, provider)
 
 

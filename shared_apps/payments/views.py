@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from shared_apps.common.errors import DomainError
 from shared_apps.common.forms import add_domain_error
+from shared_apps.common.links import absolute_url
 from shared_apps.payments import services
 from shared_apps.payments.forms import TopUpForm
 from shared_apps.payments.models import Payment, PaymentStatus
@@ -66,9 +67,7 @@ def pay(request: HttpRequest, payment_id: int) -> HttpResponse:
     config = services.client_config(payment)
     if config is None:
         return redirect("payments:top-up-status", payment_id=payment.pk)
-    return_url = request.build_absolute_uri(
-        reverse("payments:top-up-status", kwargs={"payment_id": payment.pk})
-    )
+    return_url = absolute_url(reverse("payments:top-up-status", kwargs={"payment_id": payment.pk}))
     return render(
         request,
         "payments/pay.html",

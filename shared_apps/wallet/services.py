@@ -30,6 +30,7 @@ from shared_apps.wallet.models import (
     TransactionKind,
     Wallet,
 )
+from tenants.services import lock_active_commune
 
 COUNTER_METHODS = {"cash": "espèces", "cheque": "chèque", "transfer": "virement"}
 
@@ -298,7 +299,11 @@ def record_counter_payment(
     method: str,
     reference: str,
 ) -> LedgerTransaction:
-    """Cash, cheque or transfer received at the town hall, earmarked to one of its services."""
+    """Cash, cheque or transfer received at the town hall, earmarked to one of its services.
+
+    Errors: InvalidInput (bad method, reference or amount), DuplicateCounterPayment,
+    CommuneInactive (the commune was deactivated).
+    """
     from shared_apps.common.validation import FieldErrors
 
     errors = FieldErrors()
@@ -310,38 +315,43 @@ def record_counter_payment(
     if not isinstance(amount_cents, int) or not 0 < amount_cents <= 100_000:
         errors.add("amount_cents", "Montant entre 0,01 € et 1 000,00 €.")
     errors.raise_if_any()
-    wallet = wallet_of_family(family_id)
-    ledger_transaction, created = post_transaction(
-        # Cheque numbers repeat across chequebooks: a reference is unique per family.
-        source_key=f"counter:{commune.pk}:{family_id}:{method}:{reference.lower()}",
-        kind=TransactionKind.COUNTER_CREDIT,
-        lines=[
-            (service_pocket(wallet, commune, service_id), amount_cents),
-            (_account(AccountKind.COUNTER, commune=commune, service_id=service_id), -amount_cents),
-        ],
-        description=f"Versement en {COUNTER_METHODS[method]} en mairie ({service_name})",
-        wallet=wallet,
-        commune=commune,
-        service_id=service_id,
-        created_by=staff_user,
-        metadata={"method": method, "reference": reference},
-    )
-    if not created:
-        raise DuplicateCounterPayment()
-    record(
-        actor=staff_user,
-        commune=commune,
-        action="wallet.counter_credit",
-        target_type="ledger_transaction",
-        target_id=ledger_transaction.pk,
-        family_id=family_id,
-        details={
-            "amount_cents": amount_cents,
-            "method": method,
-            "reference": reference,
-            "service_id": service_id,
-        },
-    )
+    with transaction.atomic():
+        lock_active_commune(commune)  # staff of a commune closed meanwhile move nothing
+        wallet = wallet_of_family(family_id)
+        ledger_transaction, created = post_transaction(
+            # Cheque numbers repeat across chequebooks: a reference is unique per family.
+            source_key=f"counter:{commune.pk}:{family_id}:{method}:{reference.lower()}",
+            kind=TransactionKind.COUNTER_CREDIT,
+            lines=[
+                (service_pocket(wallet, commune, service_id), amount_cents),
+                (
+                    _account(AccountKind.COUNTER, commune=commune, service_id=service_id),
+                    -amount_cents,
+                ),
+            ],
+            description=f"Versement en {COUNTER_METHODS[method]} en mairie ({service_name})",
+            wallet=wallet,
+            commune=commune,
+            service_id=service_id,
+            created_by=staff_user,
+            metadata={"method": method, "reference": reference},
+        )
+        if not created:
+            raise DuplicateCounterPayment()
+        record(
+            actor=staff_user,
+            commune=commune,
+            action="wallet.counter_credit",
+            target_type="ledger_transaction",
+            target_id=ledger_transaction.pk,
+            family_id=family_id,
+            details={
+                "amount_cents": amount_cents,
+                "method": method,
+                "reference": reference,
+                "service_id": service_id,
+            },
+        )
     return ledger_transaction
 
 

@@ -1,8 +1,9 @@
 from celery import shared_task
 from django.urls import reverse
 
+from shared_apps.common.links import absolute_url
 from shared_apps.families.models import Guardian
-from shared_apps.notifications.email import absolute_url, send_templated_email
+from shared_apps.notifications.email import send_templated_email
 from shared_apps.wallet.models import Account
 from shared_apps.wallet.selectors import _labels
 

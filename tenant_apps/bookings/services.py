@@ -45,6 +45,7 @@ from tenant_apps.catalog.models import Closure, MealVariant, Product
 from tenant_apps.catalog.services import MAX_DAILY_CAPACITY
 from tenant_apps.enrollments.models import Enrollment
 from tenants.calendar import commune_calendar
+from tenants.services import lock_active_commune
 
 CART_LIFETIME = datetime.timedelta(minutes=30)
 MAX_DAYS_PER_REQUEST = 200
@@ -528,6 +529,7 @@ def checkout(*, user, payment_method: str, now: datetime.datetime | None = None)
         raise CartEmpty()
     commune = _commune()
     with transaction.atomic():
+        lock_active_commune(commune)  # the request's commune may be a stale cached copy
         # Locking the cart serialises two checkouts of it: the second finds it empty.
         cart = Cart.objects.select_for_update().filter(family_id=family_id).first()
         if cart is None or cart.expires_at <= now:
@@ -758,6 +760,7 @@ def book_on_behalf(
         )
     commune = _commune()
     with transaction.atomic():
+        lock_active_commune(commune)  # the request's commune may be a stale cached copy
         lines = [_Line(enrollment.child_id, product.pk, day) for day in dates]
         result = _place_order(
             family_id=family_id,

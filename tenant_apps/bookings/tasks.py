@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.db import connection
 
 from config.celery import TenantTask, app
+from shared_apps.common.links import absolute_url
 from shared_apps.families.models import Guardian
-from shared_apps.notifications.email import absolute_url, send_templated_email
+from shared_apps.notifications.email import send_templated_email
 from tenant_apps.bookings.models import Order
 from tenants.urls import commune_reverse
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from shared_apps.common.errors import DomainError
+from shared_apps.common.links import absolute_url
 from shared_apps.common.money import format_euros
 from shared_apps.families.selectors import family_id_of
 from tenant_apps.bookings import selectors, services
@@ -404,7 +405,7 @@ def card_pay(request: HttpRequest, order_id: int) -> HttpResponse:
     return render(
         request,
         "bookings/card_pay.html",
-        {"order": order, "config": config, "return_url": request.build_absolute_uri(status_url)},
+        {"order": order, "config": config, "return_url": absolute_url(status_url)},
     )
 
 

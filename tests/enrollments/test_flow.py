@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from shared_apps.audit.models import AuditEntry
 from tenant_apps.enrollments.models import AccessRequest, Document, Enrollment
+from tests.conftest import link_in
 from tests.enrollments.conftest import client_for, pdf_file, png_file
 
 pytestmark = pytest.mark.django_db
@@ -52,6 +53,25 @@ def test_whole_flow_parent_staff_email_enrolment(
 
     status = client_for(parent).get(f"/c/commune-a/api/v1/access-requests/{request_id}").json()
     assert status["status"] == "accepted"
+
+
+@pytest.mark.parametrize(
+    "decision", [{"decision": "accept"}, {"decision": "reject", "reason": "Hors secteur scolaire."}]
+)
+def test_the_access_decision_email_links_where_the_platform_is_served(
+    submit, agent_a, send_mail_now, settings, decision
+):
+    settings.PUBLIC_BASE_URL = "http://127.0.0.1:8123"
+    request_id = submit().json()["id"]
+    with send_mail_now():
+        decided = client_for(agent_a).post(
+            f"/c/commune-a/api/v1/staff/access-requests/{request_id}/decision", decision
+        )
+    assert decided.status_code == 200, decided.json()
+
+    link = link_in(mail.outbox[0], "/c/commune-a/")
+    assert link.startswith("http://127.0.0.1:8123/c/commune-a/")
+    assert "localhost:8000" not in mail.outbox[0].body
 
 
 def test_request_info_then_reupload_then_reject_with_reason(submit, parent, agent_a, send_mail_now):

@@ -66,7 +66,8 @@ def test_choosing_an_amount_leads_to_the_card_payment(parent, cantine, data, cen
     assert f'data-client-secret="{payment.client_secret}"' in page
     assert 'data-publishable-key="pk_test_marelle"' in page
     assert f'<script src="{settings.STRIPE_JS_URL}">' in page
-    assert f'data-return-url="http://testserver/porte-monnaie/recharger/{payment.pk}/"' in page
+    return_url = f"{settings.PUBLIC_BASE_URL}/porte-monnaie/recharger/{payment.pk}/"
+    assert f'data-return-url="{return_url}"' in page
     assert "<noscript>" in page and "nécessite JavaScript" in page
 
 

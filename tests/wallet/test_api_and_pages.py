@@ -12,7 +12,7 @@ from shared_apps.wallet.models import LedgerTransaction
 from shared_apps.wallet.services import credit_top_up
 from tenant_apps.catalog.models import Service, ServiceKind
 from tenant_apps.enrollments.models import AccessRequest
-from tenants.models import Membership, Role
+from tenants.models import Commune, Membership, Role
 from tests.enrollments.conftest import client_for
 from tests.factories import UserFactory
 
@@ -263,3 +263,26 @@ def test_counter_payment_page_bad_amount(client, agent, known_family):
     )
     assert "Montant invalide" in response.content.decode()
     assert not LedgerTransaction.objects.exists()
+
+
+def test_counter_payment_in_a_commune_closed_after_its_lookup_was_cached_is_refused(
+    agent, known_family, commune_a
+):
+    staff = client_for(agent)
+    assert staff.get("/c/commune-a/api/v1/services").status_code == 200  # commune cached
+    Commune.objects.filter(pk=commune_a.pk).update(is_active=False)  # no process told
+
+    response = staff.post(
+        "/c/commune-a/api/v1/staff/wallet-credits",
+        {
+            "family_id": known_family.pk,
+            "service_id": known_family.service.pk,
+            "amount_cents": 2500,
+            "method": "cash",
+            "reference": "REÇU 12",
+        },
+    )
+
+    assert response.status_code == 409, response.json()
+    assert response.json()["error"]["code"] == "commune_inactive"
+    assert client_for(known_family.parent).get("/api/v1/wallet").json()["total_cents"] == 0
