@@ -6,6 +6,7 @@ Times are the commune's (Europe/Paris); deadlines are aware datetimes, DST-safe.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -104,22 +105,52 @@ def deadline_for(day: datetime.date, rule: DeadlineRule) -> datetime.datetime:
     return at_paris_time(cursor, rule.time)
 
 
+def closed_reason(
+    day: datetime.date,
+    *,
+    weekdays: list[int],
+    opening_period: str,
+    zone: str,
+    closures: Mapping[datetime.date, str] | set[datetime.date],
+) -> str | None:
+    """Why `day` is closed, in French ("vacances scolaires", "jour férié", "fermeture du
+    service : travaux", "pas d’accueil le mercredi"); None when it is open. The one answer for
+    the parents' calendar, booking refusals and the agent's "Réserver pour une famille".
+
+    `closures` maps the service's exceptional closing days to their reason (a set of days is
+    accepted when the reasons are not known)."""
+    if day.weekday() not in weekdays:
+        return f"pas d’accueil le {WEEKDAY_NAMES[day.weekday()]}"
+    if is_public_holiday(day):
+        return "jour férié"
+    if day in closures:
+        reason = closures.get(day, "") if isinstance(closures, Mapping) else ""
+        reason = (reason or "").strip().rstrip(".")
+        return (
+            f"fermeture du service : {reason}" if reason else "fermeture exceptionnelle du service"
+        )
+    holiday = is_school_holiday(day, zone)
+    if opening_period == OpeningPeriod.SCHOOL_DAYS and holiday:
+        return "vacances scolaires"
+    if opening_period == OpeningPeriod.HOLIDAYS and not holiday:
+        return "ouvert seulement pendant les vacances scolaires"
+    return None
+
+
 def is_open(
     day: datetime.date,
     *,
     weekdays: list[int],
     opening_period: str,
     zone: str,
-    closures: set[datetime.date],
+    closures: Mapping[datetime.date, str] | set[datetime.date],
 ) -> bool:
-    if day.weekday() not in weekdays or is_public_holiday(day) or day in closures:
-        return False
-    holiday = is_school_holiday(day, zone)
-    if opening_period == OpeningPeriod.SCHOOL_DAYS:
-        return not holiday
-    if opening_period == OpeningPeriod.HOLIDAYS:
-        return holiday
-    return True
+    return (
+        closed_reason(
+            day, weekdays=weekdays, opening_period=opening_period, zone=zone, closures=closures
+        )
+        is None
+    )
 
 
 def price_for(

@@ -25,6 +25,7 @@ class CalendarDay:
     status: str  # bookable | booked | in_cart | closed | deadline_passed | full
     price_cents: int | None
     deadline: datetime.datetime | None
+    reason: str | None = None  # why a "closed" day is closed: "vacances scolaires"…
 
 
 def calendar(
@@ -57,9 +58,10 @@ def calendar(
     result = []
     for day in days:
         deadline = context.booking_deadline(day)
+        reason = context.closed_reason(day)
         if day in booked:
             status = "booked"
-        elif not context.is_open(day):
+        elif reason is not None:
             status, deadline = "closed", None
         elif day in in_cart:
             status = "in_cart"
@@ -70,7 +72,9 @@ def calendar(
         else:
             status = "bookable"
         price = context.price(1) if status not in ("closed",) else None
-        result.append(CalendarDay(day, status, price, deadline))
+        result.append(
+            CalendarDay(day, status, price, deadline, reason if status == "closed" else None)
+        )
     return result
 
 

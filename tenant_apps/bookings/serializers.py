@@ -6,6 +6,9 @@ class CalendarDaySerializer(serializers.Serializer):
     status = serializers.CharField()
     price_cents = serializers.IntegerField(allow_null=True)
     deadline = serializers.DateTimeField(allow_null=True)
+    reason = serializers.CharField(
+        allow_null=True, help_text="Pourquoi un jour « closed » est fermé : « vacances scolaires »…"
+    )
 
 
 class CartItemSerializer(serializers.Serializer):

@@ -16,6 +16,7 @@ from shared_apps.families.models import Child
 from shared_apps.families.selectors import family_id_of
 from shared_apps.wallet.services import pay_from_wallet, refund_to_service_pocket
 from tenant_apps.bookings import rules
+from tenant_apps.bookings.cancellation import why_not_cancellable
 from tenant_apps.bookings.context import BookingContext, refund_if_cancelled
 from tenant_apps.bookings.errors import (
     AlreadyBooked,
@@ -637,7 +638,13 @@ def book_on_behalf(
     closed = [d for d in dates if not context.is_open(d)]
     if closed:
         raise DayClosed(
-            f"Fermé : {_list_days(closed)}.", fields={"dates": [d.isoformat() for d in closed]}
+            "Jour fermé — "
+            + " ; ".join(
+                f"{reason} : {_list_days(days)}"
+                for reason, days in context.closed_by_reason(closed).items()
+            )
+            + ".",
+            fields={"dates": [d.isoformat() for d in closed]},
         )
     commune = _commune()
     with transaction.atomic():
@@ -743,10 +750,10 @@ def cancel_reservation(
             .get(pk=_as_int(reservation_id))
         )
         if reservation.status != ReservationStatus.BOOKED:
-            raise NotCancellable("Cette réservation n’est plus active.")
+            raise NotCancellable(why_not_cancellable(reservation, now=now))
         refund = refund_if_cancelled(reservation, now=now)
         if refund is None:
-            raise NotCancellable()
+            raise NotCancellable(why_not_cancellable(reservation, now=now))
         unpaid = reservation.order.status == OrderStatus.AWAITING_PAYMENT
         if unpaid:
             refund = 0  # nothing was paid yet: if the card money arrives, it goes to the pocket
