@@ -361,3 +361,14 @@ def test_access_emails_say_du_puy(le_puy, in_commune):
     sent = mail.outbox[-1]
     assert sent.subject == "Demande acceptée : Cantine du Puy-en-Velay"
     assert "« Cantine » du Puy-en-Velay" in sent.body
+
+
+def test_my_reservations_says_a_cancelled_direct_debit_day_was_not_invoiced(
+    frozen, client, parent, canteen
+):
+    reservation_id = _book(parent, canteen, "direct_debit")
+    parent.api.post(f"{BASE}/reservations/{reservation_id}/cancel")
+    client.force_login(parent)
+    mine = text(client.get("/c/commune-a/mes-reservations/"))
+    assert "Annulé (3,80\u00a0€ non facturés)" in mine
+    assert "remboursé" not in mine
