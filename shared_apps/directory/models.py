@@ -30,5 +30,8 @@ class PublishedService(models.Model):
 
     @property
     def label(self) -> str:
-        """How the guide names a service across communes: "Garderie de Baneins"."""
-        return f"{self.name} de {self.commune.name}"
+        """How the guide names a service across communes: "Garderie de Baneins", "Cantine du
+        Puy-en-Velay"."""
+        from shared_apps.directory.selectors import service_label
+
+        return service_label(self.name, self.commune.name)

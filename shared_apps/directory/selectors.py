@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 from django.urls import NoReverseMatch, reverse
 
+from shared_apps.common.french import de
 from shared_apps.directory.models import PublishedService
 from tenants.models import Commune
 
@@ -42,21 +43,6 @@ def access_request_url(commune_slug: str, service_id: int) -> str:
         return f"/c/{commune_slug}/services/{service_id}/demande/"
 
 
-_VOWELS = tuple("AEIOUYÂÉÈÊÎÏÔÛaeiouyâéèêîïôû")
-
-
-def of_commune(commune_name: str) -> str:
-    """French "de" before a commune's name: "de Baneins", "du Puy-en-Velay", "d’Ambérieu",
-    "des Échelles", "de La Chapelle"."""
-    if commune_name.startswith("Le "):
-        return "du " + commune_name[3:]
-    if commune_name.startswith("Les "):
-        return "des " + commune_name[4:]
-    if commune_name.startswith(_VOWELS):
-        return "d’" + commune_name
-    return "de " + commune_name
-
-
 def service_label(service_name: str, commune_name: str) -> str:
     """How the guide names a service across communes: "Garderie de Baneins"."""
-    return f"{service_name} {of_commune(commune_name)}"
+    return f"{service_name} {de(commune_name)}"

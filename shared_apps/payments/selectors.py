@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from shared_apps.common.french import de
 from shared_apps.directory.models import PublishedService
 from shared_apps.directory.selectors import service_label
 from shared_apps.families.selectors import family_id_of
@@ -36,7 +37,7 @@ def pocket_label(payment: Payment) -> str:
         commune_id=payment.commune_id, service_id=payment.service_id
     ).first()
     if listing is None:
-        return f"Service de {payment.commune.name}"
+        return f"Service {de(payment.commune.name)}"
     return service_label(listing.name, payment.commune.name)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+from shared_apps.common.french import de
 from shared_apps.directory.models import PublishedService
 from shared_apps.wallet.models import Account, AccountKind, Posting, Wallet
 
@@ -76,7 +77,7 @@ def pocket_label(account: Account, labels: dict[tuple[int, int], str]) -> str:
     if not account.service_id:
         return GENERAL_LABEL
     return labels.get(
-        (account.commune_id, account.service_id), f"Service de {account.commune.name}"
+        (account.commune_id, account.service_id), f"Service {de(account.commune.name)}"
     )
 
 

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from shared_apps.common.validation import MAX_DATABASE_ID, InvalidInput
 from shared_apps.families.selectors import family_id_of
 from tenant_apps.bookings import selectors, services
+from tenant_apps.bookings.cancellation import refund_sentence
 from tenant_apps.bookings.errors import ProductNotFound
 from tenant_apps.bookings.models import PaymentChoice
 from tenant_apps.bookings.payment_methods import available_payment_methods
@@ -211,13 +212,23 @@ class CancelView(APIView):
             {
                 "refund_cents": serializers.IntegerField(),
                 "pocket": serializers.CharField(allow_null=True),
+                "message": serializers.CharField(
+                    help_text="Ce que devient l’argent, en français, pour la personne."
+                ),
             },
         ),
         tags=["bookings"],
     )
     def post(self, request, reservation_id: int):
         result = services.cancel_reservation(user=request.user, reservation_id=reservation_id)
-        return Response({"refund_cents": result.refund_cents, "pocket": result.pocket})
+        sentence = refund_sentence(result.reservation, result.refund_cents, done=True)
+        return Response(
+            {
+                "refund_cents": result.refund_cents,
+                "pocket": result.pocket,
+                "message": f"Réservation annulée. {sentence}",
+            }
+        )
 
 
 class HeadcountView(APIView):

@@ -21,15 +21,15 @@ class BookingContext:
 
     product: Product
     calendar: CommuneCalendar
-    closures: set[datetime.date]
+    closures: dict[datetime.date, str]  # the service's closing days and their reason
     quotient_familial: int | None
 
     @classmethod
     def load(cls, product: Product, family_id: int, dates: list[datetime.date]) -> BookingContext:
-        closures = set(
+        closures = dict(
             Closure.objects.filter(
                 service_id=product.service_id, date__gte=dates[0], date__lte=dates[-1]
-            ).values_list("date", flat=True)
+            ).values_list("date", "reason")
         )
         profile = FamilyProfile.objects.filter(family_id=family_id).first()
         return cls(
@@ -50,6 +50,20 @@ class BookingContext:
 
     def is_open(self, day: datetime.date) -> bool:
         return self.availability(day).open
+
+    def closed_reason(self, day: datetime.date) -> str | None:
+        """Why the product is closed on `day` ("Vacances de Noël"…), None when open."""
+        available = self.availability(day)
+        return None if available.open else available.reason
+
+    def closed_by_reason(self, days: list[datetime.date]) -> dict[str, list[datetime.date]]:
+        """The closed ones among `days`, grouped by why: {"Vacances de Noël": [...], ...}."""
+        groups: dict[str, list[datetime.date]] = {}
+        for day in sorted(days):
+            reason = self.closed_reason(day)
+            if reason is not None:
+                groups.setdefault(reason, []).append(day)
+        return groups
 
     def booking_deadline(self, day: datetime.date) -> datetime.datetime:
         rule = rules.DeadlineRule.for_booking(self.product)

@@ -7,6 +7,7 @@ days (public holidays, school holidays) come from its place: a `tenants.calendar
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
@@ -118,18 +119,30 @@ def availability(
     weekdays: list[int],
     opening_period: str,
     calendar: CommuneCalendar,
-    closures: set[datetime.date],
+    closures: Mapping[datetime.date, str] | set[datetime.date],
 ) -> DayAvailability:
-    """Open or closed, with the reason: not a day of the week the product runs, a public
-    holiday (named), a closure, a school holiday (named) for school-day products, a school day
-    for holiday products, or a day the school calendar does not cover yet (fail closed)."""
+    """Open or closed and, when closed, why, in French: the one answer for the parents'
+    calendar, booking refusals and the agent's "Réserver pour une famille".
+
+    Closed: not a day of the week the product runs ("pas d’accueil le mercredi"), a public
+    holiday where the commune is ("Jour férié (Vendredi saint)"), a closure of the service
+    ("fermeture du service : Grève"; `closures` maps days to their reason, a set of days is
+    accepted when reasons are not known), a school holiday for school-day products ("Vacances de
+    Noël"), a school day for holiday products, or a day the school calendar does not cover yet
+    (fail closed: "Calendrier scolaire pas encore publié").
+    """
     if day.weekday() not in weekdays:
-        return DayAvailability(False)
+        return DayAvailability(False, f"pas d’accueil le {WEEKDAY_NAMES[day.weekday()]}")
     holiday = calendar.public_holiday_on(day)
     if holiday is not None:
         return DayAvailability(False, f"Jour férié ({holiday})")
     if day in closures:
-        return DayAvailability(False, "Fermeture du service")
+        reason = closures.get(day, "") if isinstance(closures, Mapping) else ""
+        reason = (reason or "").strip().rstrip(".")
+        return DayAvailability(
+            False,
+            f"fermeture du service : {reason}" if reason else "fermeture exceptionnelle du service",
+        )
     if opening_period == OpeningPeriod.ALL:
         return DayAvailability(True)
     if calendar.school is None or not calendar.school.covers(day):
@@ -139,7 +152,8 @@ def availability(
         return DayAvailability(school_holiday is None, school_holiday or "")
     if opening_period == OpeningPeriod.HOLIDAYS:
         return DayAvailability(
-            school_holiday is not None, "" if school_holiday else "Période scolaire"
+            school_holiday is not None,
+            "" if school_holiday else "ouvert seulement pendant les vacances scolaires",
         )
     return DayAvailability(True)
 
@@ -150,7 +164,7 @@ def is_open(
     weekdays: list[int],
     opening_period: str,
     calendar: CommuneCalendar,
-    closures: set[datetime.date],
+    closures: Mapping[datetime.date, str] | set[datetime.date],
 ) -> bool:
     return availability(
         day,

@@ -16,6 +16,7 @@ from shared_apps.families.models import Child
 from shared_apps.families.selectors import family_id_of
 from shared_apps.wallet.services import pay_from_wallet
 from tenant_apps.bookings import rules, settlement
+from tenant_apps.bookings.cancellation import why_not_cancellable
 from tenant_apps.bookings.context import BookingContext, cancellation_refund_percent
 from tenant_apps.bookings.errors import (
     AlreadyBooked,
@@ -756,7 +757,13 @@ def book_on_behalf(
     closed = [d for d in dates if not context.is_open(d)]
     if closed:
         raise DayClosed(
-            f"Fermé : {_list_days(closed)}.", fields={"dates": [d.isoformat() for d in closed]}
+            "Jour fermé — "
+            + " ; ".join(
+                f"{reason} : {_list_days(days)}"
+                for reason, days in context.closed_by_reason(closed).items()
+            )
+            + ".",
+            fields={"dates": [d.isoformat() for d in closed]},
         )
     commune = _commune()
     with transaction.atomic():
@@ -863,15 +870,12 @@ def cancel_reservation(
         _lock_counters([(found["product_id"], found["date"])])
         day = settlement.lock_days([key])[key]
         reservation = next(r for r in day if r.pk == _as_int(reservation_id))
-        if reservation.status == ReservationStatus.CANCELLED:
-            raise NotCancellable("Cette réservation est déjà annulée.")
         if reservation.status != ReservationStatus.BOOKED:
-            raise NotCancellable("Ce jour a déjà été pointé : il ne peut plus être annulé.")
-        percent = cancellation_refund_percent(
-            reservation, now=now, calendar=commune_calendar(_commune())
-        )
+            raise NotCancellable(why_not_cancellable(reservation, now=now))
+        calendar = commune_calendar(_commune())
+        percent = cancellation_refund_percent(reservation, now=now, calendar=calendar)
         if percent is None:
-            raise NotCancellable()
+            raise NotCancellable(why_not_cancellable(reservation, now=now, calendar=calendar))
         decided = rules.settle_day(
             settlement.places_of(day), cancelled={reservation.pk}, refund_percent=percent
         )

@@ -18,6 +18,7 @@ from shared_apps.common.links import absolute_url
 from shared_apps.common.money import format_euros
 from shared_apps.families.selectors import family_id_of
 from tenant_apps.bookings import selectors, services
+from tenant_apps.bookings.cancellation import refund_sentence, why_not_cancellable
 from tenant_apps.bookings.forms import PatternForm
 from tenant_apps.bookings.models import (
     PaymentChoice,
@@ -117,6 +118,7 @@ def _day_cell(day: datetime.date, children, per_child, today: datetime.date) -> 
         status = "past"
     else:
         status = next(iter(states.values())).status if states else "closed"
+    reasons = [states[c.pk].reason for c in children if states[c.pk].reason]
     return {
         "date": day,
         "bookable": bool(bookable_for),
@@ -124,7 +126,7 @@ def _day_cell(day: datetime.date, children, per_child, today: datetime.date) -> 
         "booked": booked,
         "in_cart": in_cart,
         "status": status,
-        "reason": next(iter(states.values())).reason if status == "closed" and states else "",
+        "reason": reasons[0] if status == "closed" and reasons else "",
     }
 
 
@@ -318,16 +320,20 @@ def cancel(request: HttpRequest, reservation_id: int) -> HttpResponse:
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            if result.refund_cents and result.pocket == "service":
-                messages.success(
-                    request,
-                    f"Réservation annulée : {format_euros(result.refund_cents)} recrédités sur "
-                    f"votre porte-monnaie ({reservation.product.service.name}).",
-                )
-            else:
-                messages.success(request, "Réservation annulée.")
+            sentence = refund_sentence(result.reservation, result.refund_cents, done=True)
+            messages.success(request, f"Réservation annulée. {sentence}")
         return redirect(_url(request, "bookings-mine"))
-    return render(request, "bookings/cancel.html", {"reservation": reservation})
+    refund = reservation.refund_if_cancelled_cents
+    return render(
+        request,
+        "bookings/cancel.html",
+        {
+            "reservation": reservation,
+            "refusal": why_not_cancellable(reservation),
+            "in_time": reservation.cancel_in_time,
+            "refund_sentence": refund_sentence(reservation, refund) if refund is not None else "",
+        },
+    )
 
 
 @staff_required
@@ -370,7 +376,12 @@ def book_on_behalf(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             from shared_apps.common.forms import add_domain_error
 
-            add_domain_error(form, exc)
+            if "dates" in exc.fields:
+                # The API lists the days at fault there; the agent needs the sentence saying why
+                # ("Jour fermé — vacances scolaires : lundi 21/12."), not the bare dates.
+                form.add_error("dates", exc.message)
+            else:
+                add_domain_error(form, exc)
         else:
             messages.success(
                 request,

@@ -294,8 +294,9 @@ def closures(request: HttpRequest, service_id: int) -> HttpResponse:
                 plural = "s" if cancelled > 1 else ""
                 messages.warning(
                     request,
-                    f"{cancelled} réservation{plural} de ce jour annulée{plural} et "
-                    f"remboursée{plural} en totalité sur le porte-monnaie des familles.",
+                    f"{cancelled} réservation{plural} de ce jour annulée{plural}, sans frais "
+                    "pour les familles : payé par porte-monnaie ou par carte, le montant revient "
+                    "sur leur porte-monnaie ; par prélèvement, le jour ne sera pas facturé.",
                 )
             return redirect(_closures_url(request, service))
     return _render_staff(

@@ -240,7 +240,12 @@ def test_cancel_within_the_deadline_refunds_the_service_pocket(frozen, parent, c
     reservation = _book(parent, canteen, [TUE])[0]
     assert reservation["refund_if_cancelled_cents"] == 380
     response = parent.api.post(f"{BASE}/reservations/{reservation['id']}/cancel")
-    assert response.json() == {"refund_cents": 380, "pocket": "service"}
+    assert response.json() == {
+        "refund_cents": 380,
+        "pocket": "service",
+        "message": "Réservation annulée. 3,80\u00a0€ sont recrédités sur votre porte-monnaie, "
+        "pour le service « Cantine ».",
+    }
     assert balance(parent) == 10_000
     listed = parent.api.get(f"{BASE}/reservations").json()["results"]
     assert listed[0]["status"] == "cancelled"
@@ -257,7 +262,11 @@ def test_cancel_after_the_deadline_refunds_nothing(parent, canteen):
             == 0
         )
         response = parent.api.post(f"{BASE}/reservations/{reservation['id']}/cancel")
-    assert response.json() == {"refund_cents": 0, "pocket": None}
+    assert response.json() == {
+        "refund_cents": 0,
+        "pocket": None,
+        "message": "Réservation annulée. Aucun remboursement n’est fait.",
+    }
     assert balance(parent) == 10_000 - 380
 
 

@@ -55,11 +55,11 @@ def test_book_through_the_pages_then_cancel_with_the_red_cross(
     confirm = text(client.get(f"/c/commune-a/mes-reservations/{reservation.pk}/annuler/"))
     assert (
         "3,80\u00a0€" in confirm
-        and "recrédités sur votre porte-monnaie" in confirm
+        and "seront recrédités sur votre porte-monnaie" in confirm
         and "OK" in confirm
     )
     done = client.post(f"/c/commune-a/mes-reservations/{reservation.pk}/annuler/", follow=True)
-    assert "Réservation annulée : 3,80\u00a0€ recrédités" in text(done)
+    assert "Réservation annulée. 3,80\u00a0€ sont recrédités" in text(done)
 
 
 def test_after_the_deadline_the_confirmation_says_there_is_no_refund(client, parent, canteen):
@@ -79,7 +79,7 @@ def test_after_the_deadline_the_confirmation_says_there_is_no_refund(client, par
             "id"
         ]
         page = text(client.get(f"/c/commune-a/mes-reservations/{reservation_id}/annuler/"))
-    assert "aucun remboursement" in page
+    assert "Aucun remboursement ne sera fait." in page
 
 
 def test_weekly_pattern_books_the_open_days_and_skips_the_others(frozen, client, parent, canteen):

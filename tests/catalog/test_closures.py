@@ -183,7 +183,8 @@ def test_closing_a_day_with_bookings_cancels_and_refunds_them(
     )
 
     page = response.content.decode()
-    assert "2 réservations de ce jour annulées et remboursées en totalité" in page
+    assert "2 réservations de ce jour annulées, sans frais pour les familles" in page
+    assert "par prélèvement, le jour ne sera pas facturé" in page  # not "remboursé" for all
     with in_commune(commune_a):
         assert set(Reservation.objects.values_list("status", flat=True)) == {"cancelled"}
     assert sum(p.balance_cents for p in pockets_of(family.pk)) == 760

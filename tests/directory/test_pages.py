@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared_apps.directory.selectors import access_request_url, of_commune, service_label
+from shared_apps.common.french import de
+from shared_apps.directory.selectors import access_request_url, service_label
 
 pytestmark = pytest.mark.django_db
 
@@ -58,4 +59,4 @@ def test_the_access_request_link_is_the_enrollment_page():
 )
 def test_service_labels_read_well_in_french(service, commune, label):
     assert service_label(service, commune) == label
-    assert label.endswith(of_commune(commune))
+    assert label.endswith(de(commune))

@@ -79,9 +79,11 @@ def test_card_checkout_is_paid_when_the_webhook_confirms(
 
     # Cancelling a card-paid day in time refunds the service's pocket.
     reservation_id = body["reservations"][0]["id"]
-    assert (
-        parent.api.post(f"{BASE}/reservations/{reservation_id}/cancel").json()["refund_cents"]
-        == 380
+    cancelled = parent.api.post(f"{BASE}/reservations/{reservation_id}/cancel").json()
+    assert cancelled["refund_cents"] == 380
+    assert cancelled["message"] == (
+        "Réservation annulée. 3,80\u00a0€ sont recrédités sur votre porte-monnaie, pour le "
+        "service « Cantine » (et non sur la carte)."
     )
 
 
@@ -268,6 +270,10 @@ def test_cancelling_an_unpaid_card_booking_refunds_nothing_until_the_money_arriv
     ).json()
     # Decided now (in time: the full price), paid once the card money arrives.
     assert (cancelled["refund_cents"], cancelled["pocket"]) == (380, "pending_card")
+    assert cancelled["message"] == (
+        "Réservation annulée. Si le paiement par carte aboutit, 3,80\u00a0€ seront versés sur "
+        "votre porte-monnaie, pour le service « Cantine »."
+    )
     assert sum(p.balance_cents for p in pockets_of(parent.family.pk)) == 0
 
     browser.pay(payment.provider_ref, CARD_OK)
