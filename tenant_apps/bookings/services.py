@@ -224,16 +224,10 @@ def _check_days(
             fields={"child_ids": [NotEnrolled.message]},
         )
     today = timezone.localdate(now)
-    closed = [
-        d
-        for d in dates
-        if not context.is_open(d) or d > today + datetime.timedelta(days=BOOKING_HORIZON_DAYS)
-    ]
+    horizon = today + datetime.timedelta(days=BOOKING_HORIZON_DAYS)
+    closed = [d for d in dates if d > horizon or not context.is_open(d)]
     if closed:
-        raise DayClosed(
-            f"Fermé ou hors calendrier : {_list_days(closed)}.",
-            fields={"dates": [d.isoformat() for d in closed]},
-        )
+        raise _day_closed(context, closed, horizon)
     late = [d for d in dates if now >= context.booking_deadline(d)]
     if late:
         raise DeadlinePassed(
@@ -263,6 +257,26 @@ def _check_days(
                 f"Plus assez de places : {_list_days(full)}.",
                 fields={"dates": [d.isoformat() for d in full]},
             )
+
+
+def _day_closed(
+    context: BookingContext, closed: list[datetime.date], horizon: datetime.date | None = None
+) -> DayClosed:
+    """The refusal of closed days, saying why each is closed ("Jour fermé — Vacances de Noël :
+    lundi 21/12 ; pas d’accueil le mercredi : mercredi 09/12."), for parents and agents alike."""
+    reasons: dict[str, list[datetime.date]] = {}
+    if horizon is not None:
+        far = [d for d in closed if d > horizon]
+        if far:
+            reasons["hors du calendrier de réservation"] = far
+        closed = [d for d in closed if d <= horizon]
+    reasons.update(context.closed_by_reason(closed))
+    return DayClosed(
+        "Jour fermé — "
+        + " ; ".join(f"{reason} : {_list_days(days)}" for reason, days in reasons.items())
+        + ".",
+        fields={"dates": sorted(d.isoformat() for days in reasons.values() for d in days)},
+    )
 
 
 def _day(day: datetime.date) -> str:
@@ -756,15 +770,7 @@ def book_on_behalf(
     context = BookingContext.load(product, family_id, dates)
     closed = [d for d in dates if not context.is_open(d)]
     if closed:
-        raise DayClosed(
-            "Jour fermé — "
-            + " ; ".join(
-                f"{reason} : {_list_days(days)}"
-                for reason, days in context.closed_by_reason(closed).items()
-            )
-            + ".",
-            fields={"dates": [d.isoformat() for d in closed]},
-        )
+        raise _day_closed(context, closed)
     commune = _commune()
     with transaction.atomic():
         lock_active_commune(commune)  # the request's commune may be a stale cached copy

@@ -385,3 +385,14 @@ def test_a_day_closed_after_it_went_into_the_cart_is_refused_at_checkout(
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "day_closed"
     assert balance(parent) == 10_000
+
+
+def test_a_parent_is_told_why_each_closed_day_is_closed(frozen, parent, canteen):
+    response = add(parent, canteen, [MON, "2026-12-09", "2026-12-21", "2026-12-22"])
+
+    assert response.status_code == 409
+    assert response.json()["error"]["message"] == (
+        "Jour fermé — pas d’accueil le mercredi : mercredi 09/12 ; "
+        "Vacances de Noël : lundi 21/12, mardi 22/12."
+    )
+    assert response.json()["error"]["fields"]["dates"] == ["2026-12-09", "2026-12-21", "2026-12-22"]
