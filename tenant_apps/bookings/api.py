@@ -173,6 +173,7 @@ class ReservationsView(GenericAPIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("from", datetime.date), OpenApiParameter("to", datetime.date)],
+        responses=ReservationSerializer(many=True),
         tags=["bookings"],
     )
     def get(self, request):
