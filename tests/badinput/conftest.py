@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 from contextlib import contextmanager
 
 import pytest
@@ -42,6 +44,41 @@ def staff(commune_a):
     member = UserFactory()
     Membership.objects.create(user=member, commune=commune_a, role=Role.MANAGER)
     return member
+
+
+@pytest.fixture
+def known_ids(parent, canteen, commune_a, in_commune):
+    """Real ids for the path parameters, so that probes reach the forms and serializers."""
+    from tenant_apps.enrollments.models import AccessRequest
+
+    with in_commune(commune_a):
+        request_id = AccessRequest.objects.filter(family_id=parent.family.pk).first().pk
+    return {
+        "product_id": canteen.pk,
+        "service_id": canteen.service.pk,
+        "child_id": parent.kids[0].pk,
+        "request_id": request_id,
+    }
+
+
+def with_ids(path: str, ids: dict[str, int]) -> str:
+    """'/c/{commune_slug}/x/{product_id}' or '…/<int:product_id>' → a real address in A."""
+    path = path.replace("{commune_slug}", "commune-a").replace("<slug:commune_slug>", "commune-a")
+    return re.sub(
+        r"\{(\w+)\}|<int:(\w+)>",
+        lambda match: str(ids.get(match.group(1) or match.group(2), 1)),
+        path,
+    )
+
+
+@pytest.fixture
+def quiet_request_log():
+    """Thousands of expected 4xx would each be logged as a warning: only errors are kept."""
+    logger = logging.getLogger("django.request")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    yield
+    logger.setLevel(level)
 
 
 @pytest.fixture(params=["parent", "staff"])
