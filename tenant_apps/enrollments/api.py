@@ -99,7 +99,14 @@ class StaffQueueView(GenericAPIView):
     serializer_class = StaffAccessRequestSerializer
 
     @extend_schema(
-        parameters=[OpenApiParameter("status", enum=RequestStatus.values, required=False)],
+        parameters=[
+            OpenApiParameter(
+                "status",
+                enum=["", *RequestStatus.values],
+                required=False,
+                description="Absent or empty: every status.",
+            )
+        ],
         responses=StaffAccessRequestSerializer(many=True),
         tags=["staff"],
         operation_id="staff_access_requests_list",
