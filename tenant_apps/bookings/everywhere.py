@@ -85,13 +85,9 @@ class ReservationsEverywhereView(GenericAPIView):
         description="The family's reservations in every commune, by date.",
     )
     def get(self, request):
-        raw = request.query_params.get("from")
-        try:
-            since = datetime.date.fromisoformat(raw) if raw else None
-        except ValueError:
-            from shared_apps.common.validation import InvalidInput
+        from shared_apps.common.validation import date_param
 
-            raise InvalidInput(fields={"from": ["Date attendue au format AAAA-MM-JJ."]}) from None
+        since = date_param(request.query_params, "from", required=False)
         rows = []
         for commune, reservations in reservations_everywhere(request.user, since=since):
             for reservation in reservations:
