@@ -21,7 +21,8 @@ pytestmark = pytest.mark.django_db
 # What the pages read from their query strings, plus names they may read one day.
 QUERY_NAMES = ["mois", "month", "date", "start", "end", "from", "to", "page", "statut", "status"]
 QUERY_NAMES += ["famille", "commune", "service", "next", "email", "product_id", "child_id"]
-ABSURD_QUERY_VALUES = ["0001-01", "99999-12-31", "2026-02-30", "9" * 30, "x\x00"]
+# (A NUL byte is refused by the commune middleware before any page: see tests/tenants.)
+ABSURD_QUERY_VALUES = ["0001-01", "0001-01-01", "2026-02-30", "9" * 30]
 ABSURD_FORM_VALUES = ["99999-12-31", "2026-02-30", "\x00"]
 # One field at a time, the others as the page filled them: dates at the ends of the calendar
 # (arithmetic overflows) and integers beyond PostgreSQL's.

@@ -8,6 +8,8 @@ call in a savepoint that is rolled back.
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import schemathesis
 from django.core import signals
@@ -39,10 +41,21 @@ def wsgi_app():
         signals.request_finished.connect(close_old_connections)
 
 
+_DOWNLOADED: dict = {}
+
+
 @pytest.fixture
 def openapi(wsgi_app):
-    """The schema exactly as a client generator downloads it, calls going to the same app."""
-    return schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app)
+    """The schema exactly as a client generator downloads it, calls going to the same app.
+
+    Downloaded once per session: generating it takes a second or two.
+    """
+    if not _DOWNLOADED:
+        loaded = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app)
+        _DOWNLOADED.update(copy.deepcopy(loaded.raw_schema))
+    schema = schemathesis.openapi.from_dict(copy.deepcopy(_DOWNLOADED))
+    schema.app = wsgi_app
+    return schema
 
 
 def no_undocumented_server_error(ctx, response, case) -> None:
