@@ -80,6 +80,6 @@ def date_param(params: Mapping, name: str, *, required: bool = True) -> datetime
 def int_param(params: Mapping, name: str) -> int:
     """A query parameter as an id PostgreSQL can hold, or InvalidInput."""
     raw = params.get(name, "")
-    if not (raw.isascii() and raw.isdigit()) or int(raw) > 2**31 - 1:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > 2**63 - 1:  # bigint ids
         raise InvalidInput(fields={name: ["Identifiant numérique attendu."]})
     return int(raw)
