@@ -289,6 +289,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "shared_apps.common.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "shared_apps.common.api.ObjectJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # Sign-up, token and reset requests per client address (login failures: django-axes), the
     # address coming from shared_apps.common.client_ip like everywhere else.
@@ -305,6 +310,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/(c/[^/]+/)?api/v1",
+    # The error format and its statuses, on every operation (shared_apps/common/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "shared_apps.common.schema.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "AccessRequestStatusEnum": "tenant_apps.enrollments.models.RequestStatus",
         "PaymentStatusEnum": "shared_apps.payments.models.PaymentStatus",

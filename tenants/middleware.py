@@ -9,7 +9,7 @@ tenants/selectors.py), sets the schema, and leaves URL resolution to one URLconf
 from __future__ import annotations
 
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django_tenants.utils import get_public_schema_name
 
 from tenants.selectors import CommuneCache, process_communes
@@ -45,9 +45,9 @@ class CommuneMiddleware:
         request.tenant = None
         if "\x00" in request.path_info or "%00" in request.META.get("QUERY_STRING", ""):
             # PostgreSQL refuses NUL in text: such an address is never a real one.
-            return HttpResponseBadRequest(
-                "Adresse invalide.", content_type="text/plain; charset=utf-8"
-            )
+            from shared_apps.common.views import bad_address
+
+            return bad_address(request)
         slug = slug_from_path(request.path_info)
         if slug is None:
             return self.get_response(request)

@@ -20,3 +20,38 @@ def test_schema_is_valid_and_complete(tmp_path, client):
     ):
         assert f"{path}:" in schema, path
     assert client.get("/api/docs/").status_code == 200
+
+
+def _schema() -> dict:
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+@pytest.mark.parametrize(
+    ("path", "item"),
+    [
+        ("/api/v1/family/children", "Child"),
+        ("/api/v1/wallet/transactions", "Movement"),
+        ("/api/v1/reservations", "EverywhereReservation"),
+        ("/c/{commune_slug}/api/v1/reservations", "Reservation"),
+        ("/c/{commune_slug}/api/v1/access-requests", "AccessRequest"),
+        ("/c/{commune_slug}/api/v1/staff/access-requests", "StaffAccessRequest"),
+    ],
+)
+def test_paginated_lists_are_documented_as_pages(path, item):
+    schema = _schema()
+    ok = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+    page = schema["components"]["schemas"][ok["schema"]["$ref"].rsplit("/", 1)[-1]]
+    assert set(page["properties"]) == {"count", "next", "previous", "results"}
+    assert page["properties"]["results"]["items"] == {"$ref": f"#/components/schemas/{item}"}
+
+
+def test_every_operation_documents_the_error_format():
+    schema = _schema()
+    error = schema["components"]["schemas"]["Error"]
+    assert error["properties"]["error"]["required"] == ["code", "message", "fields"]
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            for status in ("400", "401", "403", "404", "409", "429"):
+                assert status in operation["responses"], f"{method.upper()} {path} {status}"

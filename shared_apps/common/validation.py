@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 import re
+from collections.abc import Mapping
 
 from shared_apps.common.errors import DomainError
 
@@ -66,3 +68,32 @@ def check_required(
         errors.add(field, f"{label} : ce champ est obligatoire.")
     elif len(value) > max_length:
         errors.add(field, f"{label} : {max_length} caractères au maximum.")
+
+
+# Dates the platform can mean: beyond, a date is a typo or a probe (and date arithmetic near
+# year 1 or 9999 overflows).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def date_param(params: Mapping, name: str, *, required: bool = True) -> datetime.date | None:
+    """A query parameter as a date (AAAA-MM-JJ, years 2000 to 2100), or InvalidInput."""
+    raw = params.get(name)
+    if not raw:
+        if required:
+            raise InvalidInput(fields={name: ["Paramètre obligatoire (AAAA-MM-JJ)."]})
+        return None
+    try:
+        value = datetime.date.fromisoformat(raw)
+    except ValueError as exc:
+        raise InvalidInput(fields={name: ["Date attendue au format AAAA-MM-JJ."]}) from exc
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise InvalidInput(fields={name: ["Date hors calendrier (années 2000 à 2100)."]})
+    return value
+
+
+def int_param(params: Mapping, name: str) -> int:
+    """A query parameter as an id PostgreSQL can hold, or InvalidInput."""
+    raw = params.get(name, "")
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > 2**63 - 1:  # bigint ids
+        raise InvalidInput(fields={name: ["Identifiant numérique attendu."]})
+    return int(raw)

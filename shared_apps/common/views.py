@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 
 from shared_apps.common.api import error_body
@@ -27,6 +27,15 @@ def not_found(request: HttpRequest, exception=None, *, unknown_commune: str | No
             error_body("not_found", "Cette adresse ne correspond à rien sur Marelle."), status=404
         )
     return render(request, "404.html", {"unknown_commune": unknown_commune}, status=404)
+
+
+def bad_address(request: HttpRequest) -> HttpResponse:
+    """An address that cannot be a real one (a NUL byte in its path or query): 400."""
+    if _wants_json(request):
+        return JsonResponse(
+            error_body("bad_address", "Cette adresse n’est pas valide."), status=400
+        )
+    return HttpResponseBadRequest("Adresse invalide.", content_type="text/plain; charset=utf-8")
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -34,7 +34,9 @@ class ChildrenView(GenericAPIView):
     def get_queryset(self):
         return children_of(self.request.user).order_by("birth_date", "pk")
 
-    @extend_schema(tags=["family"], operation_id="family_children_list")
+    @extend_schema(
+        responses=ChildSerializer(many=True), tags=["family"], operation_id="family_children_list"
+    )
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(ChildSerializer(page, many=True).data)

@@ -58,7 +58,7 @@ class WalletView(APIView):
 class TransactionsView(GenericAPIView):
     serializer_class = MovementSerializer
 
-    @extend_schema(tags=["wallet"])
+    @extend_schema(responses=MovementSerializer(many=True), tags=["wallet"])
     def get(self, request):
         page = self.paginate_queryset(history_of(family_id_of(request.user)))
         return self.get_paginated_response(MovementSerializer(page, many=True).data)

@@ -11,7 +11,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from shared_apps.common.validation import MAX_DATABASE_ID, InvalidInput
+from shared_apps.common.validation import MAX_DATABASE_ID, InvalidInput, date_param, int_param
 from shared_apps.families.selectors import family_id_of
 from tenant_apps.bookings import selectors, services
 from tenant_apps.bookings.cancellation import refund_sentence
@@ -32,25 +32,11 @@ MAX_CALENDAR_DAYS = 366
 
 
 def _date_param(request, name: str, *, required: bool = True) -> datetime.date | None:
-    raw = request.query_params.get(name)
-    if not raw:
-        if required:
-            raise InvalidInput(fields={name: ["Paramètre obligatoire (AAAA-MM-JJ)."]})
-        return None
-    try:
-        value = datetime.date.fromisoformat(raw)
-    except ValueError as exc:
-        raise InvalidInput(fields={name: ["Date attendue au format AAAA-MM-JJ."]}) from exc
-    if not 2000 <= value.year <= 2100:
-        raise InvalidInput(fields={name: ["Date hors calendrier (années 2000 à 2100)."]})
-    return value
+    return date_param(request.query_params, name, required=required)
 
 
 def _int_param(request, name: str) -> int:
-    try:
-        return int(request.query_params.get(name, ""))
-    except ValueError as exc:
-        raise InvalidInput(fields={name: ["Identifiant numérique attendu."]}) from exc
+    return int_param(request.query_params, name)
 
 
 class CalendarView(APIView):
@@ -186,6 +172,7 @@ class ReservationsView(GenericAPIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("from", datetime.date), OpenApiParameter("to", datetime.date)],
+        responses=ReservationSerializer(many=True),
         tags=["bookings"],
     )
     def get(self, request):

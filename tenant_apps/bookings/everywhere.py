@@ -13,8 +13,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.response import Response
-from rest_framework.views import APIView
+from rest_framework.generics import GenericAPIView
 
 from shared_apps.families.selectors import communes_of_family, family_id_of
 from tenant_apps.bookings import selectors
@@ -75,32 +74,25 @@ class EverywhereReservationSerializer(ReservationSerializer):
     commune_name = serializers.CharField()
 
 
-class ReservationsEverywhereView(APIView):
+class ReservationsEverywhereView(GenericAPIView):
+    serializer_class = EverywhereReservationSerializer
+
     @extend_schema(
         parameters=[OpenApiParameter("from", datetime.date)],
         responses=EverywhereReservationSerializer(many=True),
         tags=["bookings"],
+        operation_id="reservations_everywhere_list",
         description="The family's reservations in every commune, by date.",
     )
     def get(self, request):
-        raw = request.query_params.get("from")
-        try:
-            since = datetime.date.fromisoformat(raw) if raw else None
-        except ValueError:
-            from shared_apps.common.validation import InvalidInput
+        from shared_apps.common.validation import date_param
 
-            raise InvalidInput(fields={"from": ["Date attendue au format AAAA-MM-JJ."]}) from None
+        since = date_param(request.query_params, "from", required=False)
         rows = []
         for commune, reservations in reservations_everywhere(request.user, since=since):
             for reservation in reservations:
                 reservation.commune_slug, reservation.commune_name = commune.slug, commune.name
                 rows.append(reservation)
         rows.sort(key=lambda r: (r.date, r.commune_name, r.child_id))
-        return Response(
-            {
-                "count": len(rows),
-                "next": None,
-                "previous": None,
-                "results": EverywhereReservationSerializer(rows, many=True).data,
-            }
-        )
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(EverywhereReservationSerializer(page, many=True).data)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shared_apps.common.api import ObjectJSONParser
 from shared_apps.common.errors import NotFound
 from tenant_apps.enrollments import selectors, services
 from tenant_apps.enrollments.models import RequestStatus
@@ -29,10 +30,14 @@ def _files(request) -> dict:
 
 
 class AccessRequestsView(GenericAPIView):
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, ObjectJSONParser]
     serializer_class = AccessRequestSerializer
 
-    @extend_schema(tags=["access requests"], operation_id="access_requests_list")
+    @extend_schema(
+        responses=AccessRequestSerializer(many=True),
+        tags=["access requests"],
+        operation_id="access_requests_list",
+    )
     def get(self, request):
         page = self.paginate_queryset(selectors.requests_of_family(request.user))
         return self.get_paginated_response(AccessRequestSerializer(page, many=True).data)
@@ -94,7 +99,15 @@ class StaffQueueView(GenericAPIView):
     serializer_class = StaffAccessRequestSerializer
 
     @extend_schema(
-        parameters=[OpenApiParameter("status", enum=RequestStatus.values, required=False)],
+        parameters=[
+            OpenApiParameter(
+                "status",
+                enum=["", *RequestStatus.values],
+                required=False,
+                description="Absent or empty: every status.",
+            )
+        ],
+        responses=StaffAccessRequestSerializer(many=True),
         tags=["staff"],
         operation_id="staff_access_requests_list",
     )

@@ -230,3 +230,12 @@ def test_audit_log_records_staff_views_and_decisions(submit, agent_a, commune_a,
         (agent_a.pk, commune_a.pk, "document.view", str(document_id)),
         (agent_a.pk, commune_a.pk, "access_request.accept", str(request_id)),
     ]
+
+
+@pytest.mark.parametrize("body", ["[]", '"x"', "null", "123"])
+def test_a_json_body_that_is_not_an_object_is_refused_with_a_400(parent_api, cantine, body):
+    response = parent_api.post(
+        "/c/commune-a/api/v1/access-requests", body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "body_not_an_object"

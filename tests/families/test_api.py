@@ -229,3 +229,10 @@ def test_joining_a_family_keeps_the_history_of_ones_own(auth_api, send_mail_now)
         invitee.get("/api/v1/me").json()["family_id"]
         == auth_api.get("/api/v1/me").json()["family_id"]
     )
+
+
+@pytest.mark.parametrize("body", ["[]", '"x"', "null", "123"])
+def test_a_json_body_that_is_not_an_object_is_a_400(auth_api, body):
+    response = auth_api.post("/api/v1/family/children", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "body_not_an_object"
