@@ -35,6 +35,9 @@ if MARELLE_ENV not in {"production", "demo", "test"}:
     raise ImproperlyConfigured(f"MARELLE_ENV={MARELLE_ENV!r}: use production, demo or test.")
 IS_PRODUCTION = MARELLE_ENV == "production"
 TESTING = MARELLE_ENV == "test"
+# Parallel test workers (pytest-xdist names them gw0, gw1…) each get their own media files and
+# platform cache, as pytest-django gives each its own database.
+_WORKER = f"-{os.environ['PYTEST_XDIST_WORKER']}" if os.environ.get("PYTEST_XDIST_WORKER") else ""
 
 DEBUG = env_bool("DEBUG", default=False)
 
@@ -178,7 +181,8 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / ("test-media" if TESTING else "media")))
+_MEDIA_DIR = f"test-media{_WORKER}" if TESTING else "media"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / _MEDIA_DIR))
 # Supporting documents: what a parent may upload, checked by content, not by name.
 DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -214,7 +218,7 @@ CACHES["platform"] = (
     if REDIS_URL
     else {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": VAR_DIR / "cache" / ("platform-test" if TESTING else "platform"),
+        "LOCATION": VAR_DIR / "cache" / (f"platform-test{_WORKER}" if TESTING else "platform"),
     }
 )
 CACHES["platform"]["KEY_PREFIX"] = "platform"

@@ -9,8 +9,8 @@ import time_machine
 from django.core import mail
 
 from shared_apps.accounts.models import User
-from tests.conftest import link_in
 from tests.factories import PASSWORD, UserFactory
+from tests.fixtures.clients import link_in
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
-from tests.conftest import link_in
+from tests.fixtures.clients import link_in
 
 pytestmark = pytest.mark.django_db
 

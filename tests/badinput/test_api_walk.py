@@ -12,7 +12,7 @@ import re
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
-from tests.badinput.conftest import api_client_for, error_format_problem, rolled_back, with_ids
+from tests.badinput.probes import api_client_for, error_format_problem, rolled_back, with_ids
 
 pytestmark = pytest.mark.django_db
 

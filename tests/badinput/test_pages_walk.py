@@ -12,8 +12,8 @@ import re
 import pytest
 from django.test import Client
 
-from tests.badinput.conftest import rolled_back, with_ids
 from tests.badinput.forms import post_forms
+from tests.badinput.probes import rolled_back, with_ids
 from tests.tenants.test_isolation import _all_patterns, _example_path
 
 pytestmark = pytest.mark.django_db

@@ -22,7 +22,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tests.badinput.conftest import rolled_back
+from tests.badinput.probes import rolled_back
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,9 @@ import time_machine
 from shared_apps.wallet.selectors import pockets_of
 from tenant_apps.bookings.models import Reservation
 from tenant_apps.catalog.models import Closure, Product, Service, ServiceKind
-from tests.bookings.conftest import make_family
-from tests.enrollments.conftest import client_for
 from tests.factories import UserFactory
+from tests.fixtures.bookings import make_family
+from tests.fixtures.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

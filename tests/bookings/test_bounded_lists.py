@@ -7,8 +7,9 @@ import pytest
 
 from tenant_apps.bookings.models import Reservation
 from tenants.models import Membership
-from tests.enrollments.conftest import client_for, pdf_file, png_file
 from tests.factories import UserFactory
+from tests.fixtures.clients import client_for
+from tests.fixtures.files import pdf_file, png_file
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ import pytest
 from shared_apps.wallet.selectors import pockets_of
 from tenant_apps.bookings.models import Order, Reservation
 from tenants.models import Commune, Membership
-from tests.enrollments.conftest import client_for
 from tests.factories import UserFactory
+from tests.fixtures.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from tenant_apps.bookings import services
 from tenant_apps.bookings.errors import DayFull
 from tenant_apps.bookings.models import DayCount, Reservation
 from tenant_apps.catalog.models import Product
-from tests.bookings.conftest import NOW, make_family
+from tests.fixtures.bookings import NOW, make_family
 from tests.parallel import run_in_parallel
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -20,7 +20,7 @@ from shared_apps.common.money import format_euros
 from shared_apps.wallet.selectors import pockets_of
 from tenant_apps.bookings import rules, selectors, services
 from tenant_apps.bookings.models import Reservation
-from tests.bookings.conftest import NOW, make_family
+from tests.fixtures.bookings import NOW, make_family
 
 pytestmark = pytest.mark.django_db
 

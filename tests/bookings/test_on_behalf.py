@@ -9,9 +9,9 @@ from shared_apps.audit.models import AuditEntry
 from shared_apps.wallet.selectors import pockets_of
 from tenant_apps.bookings.models import Order, Reservation
 from tenants.models import Membership
-from tests.bookings.conftest import make_family
-from tests.enrollments.conftest import client_for
 from tests.factories import UserFactory
+from tests.fixtures.bookings import make_family
+from tests.fixtures.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

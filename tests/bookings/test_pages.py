@@ -7,8 +7,8 @@ import pytest
 
 from shared_apps.wallet.selectors import pockets_of
 from tenant_apps.bookings.models import Reservation
-from tests.bookings.conftest import make_family
 from tests.factories import UserFactory
+from tests.fixtures.bookings import make_family
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.bookings.conftest import make_family
+from tests.fixtures.bookings import make_family
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +88,130 @@ def test_calendar_of_a_year_costs_constant_queries(frozen, commune_a, in_commune
     week = _queries(lambda: parent.api.get(f"{BASE}/calendar", {**params, "to": "2026-12-10"}))
     year = _queries(lambda: parent.api.get(f"{BASE}/calendar", {**params, "to": "2027-12-01"}))
     assert week == year
+
+
+# --- Absolute counts on the hot endpoints ----------------------------------------------------
+# Pinned as Zulip pins them: a new query on these paths must be a decision, seen in review, not
+# an accident. Each request is made once beforehand (by the same parent or by another family) so
+# that what is counted is the steady state: the commune is in this process's cache, the session
+# and token tables are warm, the commune's revenue accounts exist. The test transaction turns each
+# `atomic` block into a SAVEPOINT/RELEASE pair, counted here (BEGIN/COMMIT would not be). When a
+# count changes on purpose, update N and the reason beside it.
+
+MONDAY, TUESDAY, THURSDAY = "2026-12-14", "2026-12-15", "2026-12-17"
+
+
+@pytest.fixture
+def booked(frozen, commune_a, in_commune, canteen):
+    """A family of two children, both booked on three days and paid from its wallet, and a
+    warm-up family that went through the same steps first."""
+    warm_up = make_family(commune_a, in_commune, canteen.service, children=1, funds_cents=10_000)
+    warm_up.api.post(
+        f"{BASE}/cart/items",
+        {"product_id": canteen.pk, "child_ids": [warm_up.kids[0].pk], "dates": [MONDAY]},
+    )
+    warm_up.api.post(f"{BASE}/cart/checkout", {"payment_method": "wallet"})
+    parent = make_family(commune_a, in_commune, canteen.service, children=2, funds_cents=10_000)
+    _book(parent, canteen, [MONDAY, TUESDAY, THURSDAY])
+    return parent
+
+
+def _book(parent, canteen, dates):
+    response = parent.api.post(
+        f"{BASE}/cart/items",
+        {"product_id": canteen.pk, "child_ids": [k.pk for k in parent.kids], "dates": dates},
+    )
+    assert response.status_code == 201, response.json()
+    response = parent.api.post(f"{BASE}/cart/checkout", {"payment_method": "wallet"})
+    assert response.status_code == 201, response.json()
+    return response
+
+
+def test_calendar_query_count(booked, canteen, django_assert_num_queries):
+    params = {"product_id": canteen.pk, "child_id": booked.kids[0].pk, "from": "2026-12-03"}
+    booked.api.get(f"{BASE}/calendar", {**params, "to": "2026-12-04"})
+    # 11: search_path, token+user, product+service, the family (guardian), its enrolments in the
+    # service, its children; then the calendar: the family again, the closures, the family
+    # profile (quotient familial prices), the reservations and the cart items of the range.
+    with django_assert_num_queries(11):
+        response = booked.api.get(f"{BASE}/calendar", {**params, "to": "2027-01-31"})
+    assert response.status_code == 200
+
+
+def test_cart_add_query_count(booked, canteen, django_assert_num_queries):
+    # 18: search_path, token+user, family; product+service, closures, family profile, children,
+    # enrolments, reservations already made on those days; then SAVEPOINT, cart locked, items
+    # already in the cart for those children and days, the day's reservations and cart items
+    # (one place per child and day), one bulk INSERT, the cart's expiry pushed back, RELEASE;
+    # and the added items read back for the answer.
+    with django_assert_num_queries(18):
+        response = booked.api.post(
+            f"{BASE}/cart/items",
+            {
+                "product_id": canteen.pk,
+                "child_ids": [k.pk for k in booked.kids],
+                "dates": ["2027-01-04", "2027-01-05", "2027-01-07"],
+            },
+        )
+    assert response.status_code == 201, response.json()
+
+
+def test_checkout_by_wallet_query_count(booked, canteen, django_assert_num_queries):
+    booked.api.post(
+        f"{BASE}/cart/items",
+        {
+            "product_id": canteen.pk,
+            "child_ids": [k.pk for k in booked.kids],
+            "dates": ["2027-01-04", "2027-01-05", "2027-01-07"],
+        },
+    )
+    # 42: search_path, token+user, family; SAVEPOINT, the commune row shared-locked, cart locked,
+    # its items+products, closures, family profile; day counters created, locked and bumped in
+    # three bulk statements; reservations and closures on those days re-checked; the order and
+    # (under a SAVEPOINT) its reservations in one bulk INSERT; the wallet and its three accounts
+    # (service pocket, general pocket, revenue); the spend: SAVEPOINT, accounts locked, its source
+    # key looked up twice, then post_transaction's own SAVEPOINT, lock, check, transaction,
+    # postings, two balances, RELEASE ×2; the order marked paid, the cart emptied, RELEASE; the
+    # answer: family, reservations with their joins, and their cancellation terms.
+    with django_assert_num_queries(42):
+        response = booked.api.post(f"{BASE}/cart/checkout", {"payment_method": "wallet"})
+    assert response.status_code == 201, response.json()
+
+
+def test_cancel_query_count(booked, django_assert_num_queries):
+    reservation_id = booked.api.get(f"{BASE}/reservations").json()["results"][0]["id"]
+    # 25: search_path, token+user, family, the reservation; SAVEPOINT, day counter ensured and
+    # locked, the reservation (with product and service) and its order locked, reservation
+    # cancelled and counter decremented; the refund: wallet, pocket and revenue accounts, source
+    # key checked, then post_transaction's SAVEPOINT, lock, check, transaction, postings, two
+    # balances, RELEASE; the refund recorded on the reservation, RELEASE.
+    with django_assert_num_queries(25):
+        response = booked.api.post(f"{BASE}/reservations/{reservation_id}/cancel")
+    assert response.status_code == 200, response.json()
+
+
+def test_reservations_list_query_count(booked, django_assert_num_queries):
+    booked.api.get(f"{BASE}/reservations")
+    # 6: search_path, token+user, family; the page's count, the page (children, products,
+    # services and variants joined), and the cancellation terms (orders of those days).
+    with django_assert_num_queries(6):
+        response = booked.api.get(f"{BASE}/reservations")
+    assert response.status_code == 200
+    assert response.json()["count"] == 6
+
+
+def test_headcount_query_count(booked, commune_a, django_assert_num_queries):
+    from tenants.models import Membership, Role
+    from tests.factories import UserFactory
+    from tests.fixtures.clients import client_for
+
+    agent = UserFactory()
+    Membership.objects.create(user=agent, commune=commune_a, role=Role.AGENT)
+    staff = client_for(agent)
+    staff.get(f"{BASE}/staff/headcount", {"date": TUESDAY})
+    # 5: search_path, token+user, the staff membership (permission), the day's reservations with
+    # children, products and variants joined, and the audit entry (children's names were seen).
+    with django_assert_num_queries(5):
+        response = staff.get(f"{BASE}/staff/headcount", {"date": MONDAY})
+    assert response.status_code == 200
+    assert response.json()["total"] == 3

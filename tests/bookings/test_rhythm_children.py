@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from shared_apps.families.services import add_child
-from tests.bookings.conftest import make_family
+from tests.fixtures.bookings import make_family
 
 pytestmark = pytest.mark.django_db
 

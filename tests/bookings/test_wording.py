@@ -12,8 +12,8 @@ from shared_apps.wallet.selectors import pockets_of
 from tenant_apps.bookings.models import Reservation
 from tenant_apps.catalog.models import Closure, Product
 from tenants.models import Membership
-from tests.enrollments.conftest import client_for
 from tests.factories import UserFactory
+from tests.fixtures.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -6,6 +6,7 @@ import pytest
 
 from tenant_apps.catalog import services
 from tenants.models import Role
+from tests.catalog.examples import CANTINE
 from tests.factories import MembershipFactory, UserFactory
 
 
@@ -33,14 +34,6 @@ def parent(db):
 def manager_client(client, manager_a):
     client.force_login(manager_a)
     return client
-
-
-CANTINE = {
-    "kind": "cantine",
-    "name": "Cantine",
-    "description": "Restaurant scolaire.",
-    "payment_methods": ["card", "wallet", "direct_debit"],
-}
 
 
 @pytest.fixture

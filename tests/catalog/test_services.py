@@ -10,7 +10,7 @@ from shared_apps.directory.selectors import communes_with_services
 from tenant_apps.catalog import services
 from tenant_apps.catalog.models import DocumentType, MealVariant, Product, Service
 from tenant_apps.enrollments.models import AccessRequest, Document
-from tests.catalog.conftest import CANTINE
+from tests.catalog.examples import CANTINE
 
 pytestmark = pytest.mark.django_db
 

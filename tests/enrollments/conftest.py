@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import shutil
 
 import pytest
 from django.conf import settings
-from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from shared_apps.families.services import add_child
 from tenant_apps.catalog.models import DocumentType, Service, ServiceKind
 from tenants.models import Membership, Role
 from tests.factories import UserFactory
+from tests.fixtures.clients import client_for
+from tests.fixtures.files import pdf_file, png_file
 
 
 @pytest.fixture(autouse=True)
@@ -23,29 +21,6 @@ def _clean_test_media():
     shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
     yield
     shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
-
-
-def pdf_file(name="justificatif.pdf", size=None) -> SimpleUploadedFile:
-    body = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-    if size:
-        body = body + b"0" * (size - len(body))
-    return SimpleUploadedFile(name, body, content_type="application/pdf")
-
-
-def png_file(name="photo.png") -> SimpleUploadedFile:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), "white").save(buffer, format="PNG")
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
-    client.user = user
-    return client
 
 
 @pytest.fixture

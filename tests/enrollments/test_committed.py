@@ -3,7 +3,7 @@
 import pytest
 from django.core import mail
 
-from tests.enrollments.conftest import client_for
+from tests.fixtures.clients import client_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

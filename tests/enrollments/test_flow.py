@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from shared_apps.audit.models import AuditEntry
 from tenant_apps.enrollments.models import AccessRequest, Document, Enrollment
-from tests.conftest import link_in
-from tests.enrollments.conftest import client_for, pdf_file, png_file
+from tests.fixtures.clients import client_for, link_in
+from tests.fixtures.files import pdf_file, png_file
 
 pytestmark = pytest.mark.django_db
 

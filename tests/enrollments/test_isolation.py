@@ -6,8 +6,9 @@ import pytest
 
 from tenant_apps.catalog.models import DocumentType, Service, ServiceKind
 from tenant_apps.enrollments.models import AccessRequest, Document
-from tests.enrollments.conftest import client_for, pdf_file, png_file
 from tests.factories import UserFactory
+from tests.fixtures.clients import client_for
+from tests.fixtures.files import pdf_file, png_file
 
 pytestmark = pytest.mark.django_db
 

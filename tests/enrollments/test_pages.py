@@ -7,7 +7,7 @@ from django.core import mail
 
 from shared_apps.audit.models import AuditEntry
 from tenant_apps.enrollments.models import AccessRequest, Document, Enrollment
-from tests.enrollments.conftest import pdf_file, png_file
+from tests.fixtures.files import pdf_file, png_file
 
 pytestmark = pytest.mark.django_db
 

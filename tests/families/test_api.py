@@ -136,7 +136,7 @@ def _invite(client, email, send_mail_now) -> str:
         response = client.post("/api/v1/family/invitations", {"email": email})
     assert response.status_code == 201, response.json()
     link = [m for m in mail.outbox if email.lower() in m.to][-1]
-    from tests.conftest import link_in
+    from tests.fixtures.clients import link_in
 
     return link_in(link, "/famille/invitation/").rstrip("/").rsplit("/", 1)[1]
 

@@ -11,7 +11,6 @@ Django test client, so the signature our view verifies is the one localstripe co
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -19,47 +18,22 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
-import stripe
 
 from shared_apps.directory.services import publish_service
 from shared_apps.families.services import get_or_create_family
-
-SECRET_KEY = "sk_test_marelle"
-PUBLISHABLE_KEY = "pk_test_marelle"
-WEBHOOK_SECRET = "whsec_test"
-
-CARD_OK = "4242424242424242"
-# localstripe declines the *charge* for these numbers (4000000000000002 is only declined when
-# attached to a customer there, which a one-off top-up never does).
-CARD_DECLINED = "4000000000000341"
-CARD_3DS = "4000000000003220"
-
-# The launcher binds 127.0.0.1 on a free port (port 0, no race) and prints it.
-LAUNCHER = Path(__file__).resolve().parents[2] / "scripts" / "localstripe_server.py"
-
-
-def _request(method: str, url: str, data: dict | None = None, *, key: str | None = SECRET_KEY):
-    body = urllib.parse.urlencode(data or {}).encode() if data is not None else None
-    request = urllib.request.Request(url, data=body, method=method)
-    if key:
-        request.add_header("Authorization", f"Bearer {key}")
-    if body is not None:
-        request.add_header("Content-Type", "application/x-www-form-urlencoded")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            raw = response.read()
-            return response.status, (json.loads(raw) if raw.strip() else None)
-    except urllib.error.HTTPError as error:
-        raw = error.read()
-        return error.code, (json.loads(raw) if raw.strip() else None)
+from tests.payments.offline import (
+    LAUNCHER,
+    PUBLISHABLE_KEY,
+    SECRET_KEY,
+    WEBHOOK_SECRET,
+    Browser,
+    Delivery,
+    WebhookInbox,
+    call_localstripe,
+)
 
 
 @pytest.fixture(scope="session")
@@ -80,7 +54,7 @@ def localstripe_url():
         deadline = time.monotonic() + 15
         while True:
             try:
-                if _request("DELETE", f"{url}/_config/data", key=None)[0] == 200:
+                if call_localstripe("DELETE", f"{url}/_config/data", key=None)[0] == 200:
                     break
             except OSError:
                 pass
@@ -98,42 +72,6 @@ def localstripe_url():
         process.stdout.close()
         log.close()
         shutil.rmtree(workdir, ignore_errors=True)
-
-
-@dataclass(frozen=True)
-class Delivery:
-    body: bytes
-    signature: str
-
-    @property
-    def event(self) -> dict:
-        return json.loads(self.body)
-
-
-class WebhookInbox:
-    """What localstripe delivered, in order; tests wait for one event of one PaymentIntent."""
-
-    def __init__(self) -> None:
-        self.deliveries: list[Delivery] = []
-        self._changed = threading.Condition()
-
-    def record(self, delivery: Delivery) -> None:
-        with self._changed:
-            self.deliveries.append(delivery)
-            self._changed.notify_all()
-
-    def wait_for(self, event_type: str, intent_id: str, timeout: float = 10.0) -> Delivery:
-        def found():
-            for delivery in self.deliveries:
-                event = delivery.event
-                if event["type"] == event_type and event["data"]["object"]["id"] == intent_id:
-                    return delivery
-            return None
-
-        with self._changed:
-            if not self._changed.wait_for(found, timeout=timeout):
-                raise AssertionError(f"no {event_type} webhook for {intent_id} in {timeout} s")
-            return found()
 
 
 @pytest.fixture(scope="session")
@@ -155,7 +93,7 @@ def webhook_inbox(localstripe_url):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    status, _ = _request(
+    status, _ = call_localstripe(
         "POST",
         f"{localstripe_url}/_config/webhooks/marelle",
         {"url": f"http://127.0.0.1:{server.server_port}/", "secret": WEBHOOK_SECRET},
@@ -176,87 +114,13 @@ def stripe_offline(settings, localstripe_url):
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
     settings.STRIPE_JS_URL = f"{localstripe_url}/js.stripe.com/v3/"
     settings.WALLET_GENERAL_CREDIT_ENABLED = True
-    assert _request("DELETE", f"{localstripe_url}/_config/data", key=None)[0] == 200
+    assert call_localstripe("DELETE", f"{localstripe_url}/_config/data", key=None)[0] == 200
     return localstripe_url
-
-
-class Browser:
-    """What Stripe.js does in the parent's browser, done over HTTP against localstripe."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-
-    def pay(self, intent_id: str, card_number: str) -> tuple[int, dict]:
-        """Create the card's PaymentMethod, attach it to the intent and confirm."""
-        status, method = _request(
-            "POST",
-            f"{self.base}/v1/payment_methods",
-            {
-                "type": "card",
-                "card[number]": card_number,
-                "card[exp_month]": "12",
-                "card[exp_year]": "2034",
-                "card[cvc]": "123",
-            },
-        )
-        assert status == 200, method
-        status, body = _request(
-            "POST", f"{self.base}/v1/payment_intents/{intent_id}", {"payment_method": method["id"]}
-        )
-        assert status == 200, body
-        return _request("POST", f"{self.base}/v1/payment_intents/{intent_id}/confirm", {})
-
-    def authenticate(self, intent_id: str, client_secret: str, *, success: bool) -> dict:
-        """The 3-D Secure pop-up, answered with the publishable key as Stripe.js would."""
-        status, body = _request(
-            "POST",
-            f"{self.base}/v1/payment_intents/{intent_id}/_authenticate",
-            {
-                "key": PUBLISHABLE_KEY,
-                "client_secret": client_secret,
-                "success": "true" if success else "false",
-            },
-            key=None,
-        )
-        assert status == 200, body
-        return body
-
-    def intent(self, intent_id: str) -> dict:
-        status, body = _request("GET", f"{self.base}/v1/payment_intents/{intent_id}")
-        assert status == 200, body
-        return body
-
-    def refunds_of(self, intent_id: str) -> list[dict]:
-        query = urllib.parse.urlencode({"payment_intent": intent_id})
-        status, body = _request("GET", f"{self.base}/v1/refunds?{query}")
-        assert status == 200, body
-        return body["data"]
 
 
 @pytest.fixture
 def browser(stripe_offline) -> Browser:
     return Browser(stripe_offline)
-
-
-def sign(body: bytes, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
-    """A Stripe-Signature header, for our own event fixtures (what localstripe never sends)."""
-    return stripe.WebhookSignature.generate_signature_header(
-        body.decode(), secret, timestamp=timestamp
-    )
-
-
-def event_for(intent: dict, event_type: str, *, event_id: str | None = None) -> bytes:
-    """A Stripe event about a real localstripe PaymentIntent (e.g. payment_intent.processing)."""
-    return json.dumps(
-        {
-            "id": event_id or f"evt_marelle_{event_type.rsplit('.', 1)[1]}_{intent['id']}",
-            "object": "event",
-            "type": event_type,
-            "created": int(time.time()),
-            "livemode": False,
-            "data": {"object": intent},
-        }
-    ).encode()
 
 
 @pytest.fixture

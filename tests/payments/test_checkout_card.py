@@ -13,8 +13,8 @@ from shared_apps.wallet.selectors import pockets_of
 from tenant_apps.bookings import selectors as booking_selectors
 from tenant_apps.bookings.card import release_unpaid_orders
 from tenant_apps.bookings.models import DayCount, Order, Reservation
-from tests.bookings.conftest import canteen, make_family  # noqa: F401  (fixtures)
-from tests.payments.conftest import CARD_DECLINED, CARD_OK
+from tests.fixtures.bookings import make_family
+from tests.payments.offline import CARD_DECLINED, CARD_OK
 
 pytestmark = pytest.mark.django_db
 

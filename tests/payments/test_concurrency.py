@@ -12,7 +12,7 @@ from shared_apps.wallet.models import LedgerTransaction
 from shared_apps.wallet.selectors import pockets_of
 from tests.factories import UserFactory
 from tests.parallel import run_in_parallel
-from tests.payments.conftest import CARD_OK, event_for, sign
+from tests.payments.offline import CARD_OK, event_for, sign
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

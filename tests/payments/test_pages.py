@@ -6,7 +6,7 @@ import pytest
 
 from shared_apps.payments.models import Payment
 from tests.factories import UserFactory
-from tests.payments.conftest import CARD_OK, event_for, sign
+from tests.payments.offline import CARD_OK, event_for, sign
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from shared_apps.wallet.errors import InsufficientBalance
 from shared_apps.wallet.models import LedgerTransaction
 from shared_apps.wallet.selectors import pockets_of
 from shared_apps.wallet.services import pay_from_wallet
-from tests.payments.conftest import CARD_OK, event_for, sign
+from tests.payments.offline import CARD_OK, event_for, sign
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ import pytest
 
 from shared_apps.directory.services import publish_service
 from shared_apps.payments.models import Payment
-from tests.enrollments.conftest import client_for
 from tests.factories import UserFactory
+from tests.fixtures.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from shared_apps.families.selectors import family_id_of
 from shared_apps.payments.models import Payment, WebhookEvent
 from shared_apps.wallet.models import LedgerTransaction
 from shared_apps.wallet.selectors import pockets_of
-from tests.payments.conftest import CARD_3DS, CARD_DECLINED, CARD_OK, event_for, sign
+from tests.payments.offline import CARD_3DS, CARD_DECLINED, CARD_OK, event_for, sign
 
 pytestmark = pytest.mark.django_db
 

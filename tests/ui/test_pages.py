@@ -16,8 +16,8 @@ from shared_apps.families.services import get_or_create_family
 from shared_apps.wallet.services import credit_top_up
 from tenant_apps.bookings.forms import PatternForm
 from tenants.models import Membership, Role
-from tests.bookings.conftest import PARIS
 from tests.factories import UserFactory
+from tests.fixtures.bookings import PARIS
 
 pytestmark = pytest.mark.django_db
 

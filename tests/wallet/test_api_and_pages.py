@@ -13,8 +13,8 @@ from shared_apps.wallet.services import credit_top_up
 from tenant_apps.catalog.models import Service, ServiceKind
 from tenant_apps.enrollments.models import AccessRequest
 from tenants.models import Commune, Membership, Role
-from tests.enrollments.conftest import client_for
 from tests.factories import UserFactory
+from tests.fixtures.clients import client_for
 
 pytestmark = pytest.mark.django_db
 
