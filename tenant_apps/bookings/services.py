@@ -703,14 +703,21 @@ def _place_order(
 def _price_items(items: list, family_id: int, pricing: dict[int, tuple[int, int]]) -> None:
     """Set each item's price_cents: the marginal price of adding it to the family's day (full
     for the first child holding the product that day, sibling price for the others). One
-    query; the caller holds the day counters' locks."""
+    query; the caller holds the day counters' locks.
+
+    A place whose card payment is still pending does not count as a sibling yet: if that order
+    is released, the new place must not be left at the reduced price; if the card money
+    arrives, the day is settled then and the overpaid part comes back (card.fulfil_checkout).
+    """
     holding = Counter(
         Reservation.objects.filter(
             family_id=family_id,
             product_id__in={item.product_id for item in items},
             date__in={item.date for item in items},
             status__in=LIVE_STATUSES,
-        ).values_list("product_id", "date")
+        )
+        .exclude(order__status=OrderStatus.AWAITING_PAYMENT)
+        .values_list("product_id", "date")
     )
     for item in sorted(items, key=lambda i: (i.product_id, i.date, i.child_id)):
         full, sibling = pricing[item.product_id]
@@ -936,11 +943,13 @@ def mark_attendance(*, staff_user, day, product_id, present, absent) -> int:
             "On ne pointe pas un jour à venir.", fields={"date": ["Jour à venir."]}
         )
     with transaction.atomic():
+        # The booking paths' lock order: the day's counter, then its reservations by id.
+        _lock_counters([(product.pk, day)])
         booked = {
             r.child_id: r
-            for r in Reservation.objects.select_for_update().filter(
-                product=product, date=day, status__in=LIVE_STATUSES
-            )
+            for r in Reservation.objects.select_for_update(of=("self",))
+            .filter(product=product, date=day, status__in=LIVE_STATUSES)
+            .order_by("pk")
         }
         unknown = (present | absent) - set(booked)
         if unknown:

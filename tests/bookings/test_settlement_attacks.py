@@ -66,11 +66,6 @@ def card_arrives(order, commune):
     card.fulfil_checkout(payment)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not fixed: the sibling price is granted on a place whose card payment is pending; "
-    "when that order is released the sibling keeps the reduction (reported)",
-)
 def test_a_released_card_order_does_not_leave_a_sibling_at_the_sibling_price(
     frozen, meal, card_ok, commune_a, in_commune
 ):
@@ -144,46 +139,65 @@ def test_what_the_cancel_answer_says_matches_where_the_money_goes(
     )
 
 
-def test_a_wallet_cancel_does_not_claim_the_pending_card_share_is_credited_now(
+def test_a_pending_card_cancel_says_what_comes_back_now_and_what_only_if_the_card_arrives(
     frozen, meal, card_ok, commune_a, in_commune
 ):
-    """Hugo (card, pending) was cancelled first and kept 2,00 € for Léa's sibling price; Léa
-    (wallet) is then cancelled: 2,00 € come back now, 2,00 € only if the card money arrives."""
+    """Léa (wallet, 4,00 €) was cancelled first and kept 2,00 € for Hugo's sibling price; Hugo
+    (card, 2,00 €, pending) is then cancelled: Léa's 2,00 € come back now, Hugo's 2,00 € only
+    if the card money arrives — and the sentences say so."""
     from tenant_apps.bookings.cancellation import refund_sentence
 
-    parent = make_family(commune_a, in_commune, meal.service, funds_cents=0)
+    parent = make_family(commune_a, in_commune, meal.service, funds_cents=400)
     lea, hugo = parent.kids
     with in_commune(commune_a):
-        pending = book(parent, meal, [hugo], "card")  # 4,00 € by card, pending
-        credit_top_up(
-            source_key="later",
-            family_id=parent.family.pk,
-            amount_cents=200,
-            commune=commune_a,
-            service_id=meal.service.pk,
-        )
-        book(parent, meal, [lea], "wallet")  # 2,00 €, the sibling price
-        services.cancel_reservation(user=parent, reservation_id=reservation_of(hugo).pk)
-        lea_day = reservation_of(lea)
-        (listed,) = selectors.with_cancellation_terms([lea_day])
+        book(parent, meal, [lea], "wallet")  # 4,00 € from the wallet
+        pending = book(parent, meal, [hugo], "card")  # 2,00 € by card, pending
+        assert pending.amount_cents == 200
+        services.cancel_reservation(user=parent, reservation_id=reservation_of(lea).pk)
+        assert balance(parent) == 200  # Léa's cancellation gives back 2,00 €, keeps 2,00 €
+        hugo_day = reservation_of(hugo)
+        (listed,) = selectors.with_cancellation_terms([hugo_day])
         before = refund_sentence(
             listed, listed.refund_if_cancelled_cents, split=listed.refund_split_if_cancelled
         )
-        result = services.cancel_reservation(user=parent, reservation_id=lea_day.pk)
+        result = services.cancel_reservation(user=parent, reservation_id=hugo_day.pk)
         after = refund_sentence(
             result.reservation, result.refund_cents, done=True, split=result.split
         )
-        assert balance(parent) == 200  # Léa's 2,00 € now
+        assert balance(parent) == 400  # Léa's kept 2,00 € now
         card_arrives(Order.objects.get(pk=pending.pk), commune_a)
-    assert balance(parent) == 600
+    assert balance(parent) == 600  # and Hugo's 2,00 € once the card paid them
     call_command("verify_ledger")
     assert result.split == {"service": 200, "pending_card": 200}
-    assert (
-        before.startswith(f"{format_euros(200)} seront recrédités") and "si le paiement" in before
-    )
+    assert before.startswith("Si le paiement par carte aboutit") and "revient aussi" in before
     assert after == (
-        f"{format_euros(200)} sont recrédités sur votre porte-monnaie, pour le service « Cantine »."
-        " Ce qu’une annulation précédente de ce jour avait retenu revient aussi : si le paiement "
-        f"par carte aboutit, {format_euros(200)} seront versés sur votre porte-monnaie, pour le "
-        "service « Cantine »."
+        f"Si le paiement par carte aboutit, {format_euros(200)} seront versés sur votre "
+        "porte-monnaie, pour le service « Cantine ». Ce qu’une annulation précédente de ce jour "
+        f"avait retenu revient aussi : {format_euros(200)} sont recrédités sur votre "
+        "porte-monnaie, pour le service « Cantine »."
     )
+
+
+def test_a_sibling_booked_while_the_card_was_pending_gets_the_reduction_when_it_arrives(
+    frozen, meal, card_ok, commune_a, in_commune
+):
+    """A pending place is not a sibling yet (Hugo pays the full price), but once Léa's card
+    money arrives the day is settled: Hugo gets the sibling reduction back in the pocket."""
+    parent = make_family(commune_a, in_commune, meal.service, funds_cents=0)
+    lea, hugo = parent.kids
+    with in_commune(commune_a):
+        pending = book(parent, meal, [lea], "card")
+        credit_top_up(
+            source_key="later",
+            family_id=parent.family.pk,
+            amount_cents=10_000,
+            commune=commune_a,
+            service_id=meal.service.pk,
+        )
+        assert book(parent, meal, [hugo], "wallet").amount_cents == 400
+        card_arrives(pending, commune_a)
+    # 4,00 € by card for Léa, 2,00 € net from the wallet for Hugo: the day costs 6,00 €.
+    assert 10_000 - balance(parent) == 200
+    from django.core.management import call_command
+
+    call_command("verify_ledger")
