@@ -208,7 +208,9 @@ class CancelView(APIView):
     )
     def post(self, request, reservation_id: int):
         result = services.cancel_reservation(user=request.user, reservation_id=reservation_id)
-        sentence = refund_sentence(result.reservation, result.refund_cents, done=True)
+        sentence = refund_sentence(
+            result.reservation, result.refund_cents, done=True, split=result.split
+        )
         return Response(
             {
                 "refund_cents": result.refund_cents,

@@ -33,14 +33,21 @@ def fulfil_checkout(payment):
     """Called by the payments app, inside its transaction, when a checkout payment succeeded.
 
     The card part becomes the services' revenue and the order is paid; days cancelled while the
-    payment was pending are refunded to the pocket now. If the order was released meanwhile
-    (paid too late), the card money is not lost: it goes to the family's pockets.
+    payment was pending are refunded to the pocket now, and the order's days are settled (a
+    sibling booked meanwhile at the full price, because a pending place does not count as a
+    sibling, gets the overpaid part back). If the order was released meanwhile (paid too late),
+    the card money is not lost: it goes to the family's pockets. Locks in the booking paths'
+    order: day counters, the days' reservations and orders, then the wallet.
     """
+    from tenant_apps.bookings.services import _lock_counters
+
     commune = payment.commune
     with tenant_context(commune):
-        order = (
-            Order.objects.select_for_update().filter(pk=payment.metadata.get("order_id")).first()
-        )
+        order_id = payment.metadata.get("order_id")
+        order_rows = Reservation.objects.filter(order_id=order_id)
+        _lock_counters(list(order_rows.values_list("product_id", "date")))
+        days = settlement.lock_days(order_rows.values_list("family_id", "product_id", "date"))
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
         if order is None:  # cannot happen, but card money is never left unrecorded
             ledger_transaction, _ = wallet.credit_top_up(
                 source_key=f"cardpay-orphan:{payment.pk}",
@@ -90,6 +97,16 @@ def fulfil_checkout(payment):
             )
         order.status = OrderStatus.PAID
         order.save(update_fields=["status"])
+        for family_day in days.values():
+            for reservation in family_day:
+                if reservation.order_id == order.pk:
+                    reservation.order = order
+            settlement.apply(
+                rules.settle_day(settlement.places_of(family_day), cancelled=set()),
+                family_day,
+                commune=commune,
+                description=f"Commande n° {order.pk} payée : tarif fratrie recalculé",
+            )
         return last
 
 

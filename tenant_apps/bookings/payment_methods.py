@@ -80,6 +80,10 @@ def put_order_back_in_cart(order_id: int, *, now: datetime.datetime) -> None:
     from tenant_apps.bookings.services import CART_LIFETIME, _cart_of
 
     with transaction.atomic():
+        # The cart first, as checkout takes it (cart → day counters → …): no deadlock with a
+        # second checkout of the same family.
+        family_id = Order.objects.values_list("family_id", flat=True).get(pk=order_id)
+        cart = _cart_of(family_id, now=now, lock=True)
         lines = list(
             Reservation.objects.filter(order_id=order_id, status=ReservationStatus.BOOKED).values(
                 "child_id", "product_id", "variant_id", "date", "price_cents"
@@ -88,9 +92,7 @@ def put_order_back_in_cart(order_id: int, *, now: datetime.datetime) -> None:
         # release_order takes the locks in the booking paths' order and re-checks the status.
         if not release_order(order_id, now=now):
             return
-        family_id = Order.objects.values_list("family_id", flat=True).get(pk=order_id)
         Reservation.objects.filter(order_id=order_id).delete()
-        cart = _cart_of(family_id, now=now, lock=True)
         CartItem.objects.bulk_create(
             [CartItem(cart=cart, **line) for line in lines], ignore_conflicts=True
         )

@@ -151,12 +151,16 @@ def with_cancellation_terms(reservations, *, now=None) -> list[Reservation]:
         percent = cancellation_refund_percent(reservation, now=now, calendar=calendar)
         reservation.cancel_in_time = percent == 100
         reservation.refund_if_cancelled_cents = None
+        reservation.refund_split_if_cancelled = None
         if percent is not None:
             places = settlement.places_of(
                 days[(reservation.family_id, reservation.product_id, reservation.date)]
             )
             decided = rules.settle_day(places, cancelled={reservation.pk}, refund_percent=percent)
             reservation.refund_if_cancelled_cents = decided.refunded_now(places)
+            reservation.refund_split_if_cancelled = settlement.refund_split(
+                decided, days[(reservation.family_id, reservation.product_id, reservation.date)]
+            )
     return reservations
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from shared_apps.common.validation import MAX_DATABASE_ID
 from shared_apps.families.models import Child
 from shared_apps.families.selectors import family_id_of
-from shared_apps.wallet.services import pay_from_wallet
+from shared_apps.wallet.services import lock_refund_accounts, pay_from_wallet
 from tenant_apps.bookings import rules, settlement
 from tenant_apps.bookings.cancellation import why_not_cancellable
 from tenant_apps.bookings.context import BookingContext, cancellation_refund_percent
@@ -71,6 +71,9 @@ class CancelResult:
     # "service" (the service's wallet pocket, now), "pending_card" (the pocket, once the pending
     # card payment arrives), "invoice" (not invoiced) or None (nothing given back)
     pocket: str | None
+    # refund_cents per pocket (settlement.pocket_of): the day's refund may also come from an
+    # earlier cancellation of a sibling paid otherwise
+    split: dict[str, int] | None = None
 
 
 def _now() -> datetime.datetime:
@@ -700,14 +703,21 @@ def _place_order(
 def _price_items(items: list, family_id: int, pricing: dict[int, tuple[int, int]]) -> None:
     """Set each item's price_cents: the marginal price of adding it to the family's day (full
     for the first child holding the product that day, sibling price for the others). One
-    query; the caller holds the day counters' locks."""
+    query; the caller holds the day counters' locks.
+
+    A place whose card payment is still pending does not count as a sibling yet: if that order
+    is released, the new place must not be left at the reduced price; if the card money
+    arrives, the day is settled then and the overpaid part comes back (card.fulfil_checkout).
+    """
     holding = Counter(
         Reservation.objects.filter(
             family_id=family_id,
             product_id__in={item.product_id for item in items},
             date__in={item.date for item in items},
             status__in=LIVE_STATUSES,
-        ).values_list("product_id", "date")
+        )
+        .exclude(order__status=OrderStatus.AWAITING_PAYMENT)
+        .values_list("product_id", "date")
     )
     for item in sorted(items, key=lambda i: (i.product_id, i.date, i.child_id)):
         full, sibling = pricing[item.product_id]
@@ -891,6 +901,7 @@ def cancel_reservation(
         reservation.save(update_fields=["status", "cancelled_at", "cancelled_by"])
         _add_to_counts([(reservation.product_id, reservation.date, -1)])
         total_refund = decided.refunded_now(settlement.places_of(day))
+        split = settlement.refund_split(decided, day)
         settlement.apply(
             decided,
             day,
@@ -905,7 +916,7 @@ def cancel_reservation(
             pocket = "service"
         elif reservation.paid_by == PaymentChoice.DIRECT_DEBIT:
             pocket = "invoice"  # not billed (or billed only the late share)
-    return CancelResult(reservation, total_refund, pocket)
+    return CancelResult(reservation, total_refund, pocket, split)
 
 
 def _as_int(value):
@@ -932,11 +943,13 @@ def mark_attendance(*, staff_user, day, product_id, present, absent) -> int:
             "On ne pointe pas un jour à venir.", fields={"date": ["Jour à venir."]}
         )
     with transaction.atomic():
+        # The booking paths' lock order: the day's counter, then its reservations by id.
+        _lock_counters([(product.pk, day)])
         booked = {
             r.child_id: r
-            for r in Reservation.objects.select_for_update().filter(
-                product=product, date=day, status__in=LIVE_STATUSES
-            )
+            for r in Reservation.objects.select_for_update(of=("self",))
+            .filter(product=product, date=day, status__in=LIVE_STATUSES)
+            .order_by("pk")
         }
         unknown = (present | absent) - set(booked)
         if unknown:
@@ -979,7 +992,20 @@ def cancel_day_for_closure(*, service_id: int, day: datetime.date, reason: str) 
     )
     now = _now()
     cancelled = []
-    for family_day in settlement.lock_days(keys).values():
+    days = settlement.lock_days(keys)
+    # Many families are refunded in this one transaction: their pockets and the revenue account
+    # are locked at once, in id order, as a single family's payment locks them.
+    lock_refund_accounts(
+        family_ids={
+            r.family_id
+            for family_day in days.values()
+            for r in family_day
+            if r.paid_by in (PaymentChoice.WALLET, PaymentChoice.CARD)
+        },
+        commune=commune,
+        service_id=service_id,
+    )
+    for family_day in days.values():
         live = [r for r in family_day if r.status == ReservationStatus.BOOKED]
         decided = rules.settle_day(
             settlement.places_of(family_day),
