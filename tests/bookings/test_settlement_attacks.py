@@ -15,7 +15,7 @@ from shared_apps.wallet.selectors import pockets_of
 from shared_apps.wallet.services import credit_top_up
 from tenant_apps.bookings import card, selectors, services
 from tenant_apps.bookings.models import Order, Reservation
-from tests.bookings.conftest import NOW, make_family
+from tests.fixtures.bookings import NOW, make_family
 
 pytestmark = pytest.mark.django_db
 
