@@ -21,7 +21,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	@PORT=$(PORT) HOST=$(HOST) ./scripts/demo.sh
 
-## Run the whole test suite (embedded PostgreSQL unless DATABASE_URL is set).
+## Run the whole test suite in parallel (embedded PostgreSQL unless DATABASE_URL is set).
 test: $(STAMP)
 	$(BIN)/pytest
 

@@ -18,7 +18,9 @@ from tenant_apps.catalog.models import Product
 from tests.fixtures.bookings import NOW, make_family
 from tests.parallel import run_in_parallel
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Real connections: these tests share one xdist worker (pyproject's `--dist loadgroup`), so
+# their threads never add up against PostgreSQL's max_connections.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("real_connections")]
 
 DAY = datetime.date(2026, 12, 7)
 

@@ -14,7 +14,9 @@ from tests.factories import UserFactory
 from tests.parallel import run_in_parallel
 from tests.payments.offline import CARD_OK, event_for, sign
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Real connections: these tests share one xdist worker (pyproject's `--dist loadgroup`), so
+# their threads never add up against PostgreSQL's max_connections.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("real_connections")]
 
 
 @pytest.fixture

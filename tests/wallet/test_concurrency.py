@@ -12,7 +12,9 @@ from shared_apps.wallet.services import credit_top_up, pay_from_wallet, refund_t
 from tests.factories import UserFactory
 from tests.parallel import run_in_parallel
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Real connections: these tests share one xdist worker (pyproject's `--dist loadgroup`), so
+# their threads never add up against PostgreSQL's max_connections.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("real_connections")]
 
 
 def test_fifty_simultaneous_spends_and_refunds_never_overdraw(commune_a, commune_b):
