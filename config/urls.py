@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from shared_apps.common import views as common_views
-from tenant_apps.bookings import everywhere as bookings_everywhere
+from tenant_apps.bookings import views as bookings_views
 
 admin.site.site_header = "Marelle — administration de la plateforme"
 admin.site.site_title = "Marelle"
@@ -19,7 +19,7 @@ urlpatterns = [
     path("famille/", include("shared_apps.families.urls")),
     path("services/", include("shared_apps.directory.urls")),
     path("porte-monnaie/", include("shared_apps.wallet.urls")),
-    path("reservations/", bookings_everywhere.page, name="reservations-everywhere"),
+    path("reservations/", bookings_views.everywhere, name="reservations-everywhere"),
     path("porte-monnaie/", include("shared_apps.payments.urls")),
     path("c/<slug:commune_slug>/", include("config.urls_commune")),
 ]

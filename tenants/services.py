@@ -32,6 +32,17 @@ class CommuneInactive(Conflict):
     message = "Cette commune n’accepte plus de réservations."
 
 
+def assert_on_schema(commune: Commune) -> None:
+    """Refuse to go on unless the connection is on `commune`'s schema: a use case that is given
+    its commune checks that what it reads and writes is that commune's, never "whatever schema
+    happened to be set". Raises RuntimeError (a programming error, not a user's)."""
+    if connection.schema_name != commune.schema_name:
+        raise RuntimeError(
+            f"Expected the schema of {commune.schema_name!r}, the connection is on "
+            f"{connection.schema_name!r}."
+        )
+
+
 def lock_active_commune(commune: Commune) -> None:
     """Inside a money-moving transaction: refuse unless the commune is active in the database.
 

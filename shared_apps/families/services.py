@@ -178,16 +178,16 @@ class ChildHasFutureBookings(Conflict):
     )
 
 
-def _booking_hooks():
+def _booking_hook(name: str):
     """The communes' booking code, named in settings: public code never imports tenant apps."""
     from django.utils.module_loading import import_string
 
-    return import_string(settings.FAMILY_BOOKINGS_HOOKS)
+    return import_string(settings.FAMILY_BOOKINGS_HOOKS[name])
 
 
 def upcoming_bookings_of_child(*, user, child) -> list:
     """[(commune, reservation), …] still to come for this child, in every commune."""
-    return _booking_hooks().upcoming_reservations_of_child(user=user, child_id=child.pk)
+    return _booking_hook("upcoming_of_child")(user=user, child_id=child.pk)
 
 
 def remove_child(*, user, child_id, cancel_bookings: bool = False) -> Child:
@@ -203,7 +203,7 @@ def remove_child(*, user, child_id, cancel_bookings: bool = False) -> Child:
     if upcoming and not cancel_bookings:
         raise ChildHasFutureBookings(fields={"reservations": [str(len(upcoming))]})
     if upcoming:
-        _booking_hooks().cancel_upcoming_reservations_of_child(user=user, child_id=child.pk)
+        _booking_hook("cancel_upcoming_of_child")(user=user, child_id=child.pk)
     child.removed_at = timezone.now()
     child.save(update_fields=["removed_at"])
     return child

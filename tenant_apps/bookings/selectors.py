@@ -1,4 +1,6 @@
-"""Reads for booking pages and API: calendars, reservations, headcounts (constant queries)."""
+"""Reads for booking pages and API: calendars, reservations (in one commune or in every commune
+of the family), headcounts; constant queries. Functions that need the commune's calendar take
+the `commune`; the prices and refunds they show come from `rules.py`."""
 
 from __future__ import annotations
 
@@ -6,14 +8,14 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
+from django_tenants.utils import tenant_context
 
 from shared_apps.families.models import Child
-from shared_apps.families.selectors import family_id_of
-from tenant_apps.bookings import rules, settlement
-from tenant_apps.bookings.context import BookingContext, cancellation_refund_percent
+from shared_apps.families.selectors import communes_of_family, family_id_of
+from tenant_apps.bookings import rules
+from tenant_apps.bookings.inputs import BookingContext
 from tenant_apps.bookings.models import LIVE_STATUSES, Cart, CartItem, DayCount, Reservation
 from tenant_apps.catalog.models import Product
 from tenant_apps.enrollments.models import Enrollment
@@ -32,13 +34,20 @@ class CalendarDay:
 
 
 def calendar(
-    *, user, product: Product, child_id: int, start: datetime.date, end: datetime.date, now=None
+    *,
+    commune,
+    user,
+    product: Product,
+    child_id: int,
+    start: datetime.date,
+    end: datetime.date,
+    now=None,
 ) -> list[CalendarDay]:
     """Each day's state for one child and product, from `start` to `end` inclusive."""
     now = now or timezone.now()
     family_id = family_id_of(user)
     days = [start + datetime.timedelta(days=i) for i in range((end - start).days + 1)]
-    context = BookingContext.load(product, family_id, days)
+    context = BookingContext.load(product, family_id, days, commune=commune)
     # The family's holdings decide this child's price (the sibling reduction): one query each.
     held = Reservation.objects.filter(
         product=product, family_id=family_id, date__range=(start, end), status__in=LIVE_STATUSES
@@ -50,7 +59,7 @@ def calendar(
     ).values_list("child_id", "date", "price_cents")
     in_cart = {day: price for child, day, price in carted if child == child_id}
     siblings_holding |= {day for child, day, _ in carted if child != child_id}
-    full, sibling = context.price(1), context.price(2)
+    full, sibling = context.prices()
     counts = (
         dict(
             DayCount.objects.filter(product=product, date__range=(start, end)).values_list(
@@ -82,11 +91,13 @@ def calendar(
     return result
 
 
-def day_prices(*, user, product: Product) -> tuple[int, int]:
+def day_prices(*, commune, user, product: Product) -> tuple[int, int]:
     """(full, sibling) price per day of `product` for the user's family, in cents: its quotient
     familial price for the first child holding a day, the sibling price for each other one."""
-    context = BookingContext.load(product, family_id_of(user), [timezone.localdate()])
-    return context.price(1), context.price(2)
+    context = BookingContext.load(
+        product, family_id_of(user), [timezone.localdate()], commune=commune
+    )
+    return context.prices()
 
 
 def enrolled_children(user, service_id: int) -> list[Child]:
@@ -133,12 +144,13 @@ def reservations_of_family(user) -> QuerySet[Reservation]:
     )
 
 
-def with_cancellation_terms(reservations, *, now=None) -> list[Reservation]:
-    """Annotate each with `cancellable_until` and `refund_if_cancelled_cents`: what cancelling
-    it now would give back, the family's whole day settled as the cancellation would settle it
-    (None when it cannot be cancelled). One query, whatever the number of reservations."""
+def with_cancellation_terms(reservations, *, commune, now=None) -> list[Reservation]:
+    """Annotate each of `commune`'s reservations with `cancellable_until` and
+    `refund_if_cancelled_cents`: what cancelling it now would give back, the family's whole day
+    settled as the cancellation would settle it (None when it cannot be cancelled). One query,
+    whatever the number of reservations."""
     now = now or timezone.now()
-    calendar = commune_calendar(connection.tenant)
+    calendar = commune_calendar(commune)
     reservations = list(reservations)
     days = _family_days(
         {(r.family_id, r.product_id, r.date) for r in reservations if r.status == "booked"}
@@ -148,11 +160,11 @@ def with_cancellation_terms(reservations, *, now=None) -> list[Reservation]:
         reservation.cancellable_until = rules.deadline_for(
             reservation.date, rule, calendar=calendar
         )
-        percent = cancellation_refund_percent(reservation, now=now, calendar=calendar)
+        percent = rules.cancellation_refund_percent(reservation, now=now, calendar=calendar)
         reservation.cancel_in_time = percent == 100
         reservation.refund_if_cancelled_cents = None
         if percent is not None:
-            places = settlement.places_of(
+            places = rules.places_of(
                 days[(reservation.family_id, reservation.product_id, reservation.date)]
             )
             decided = rules.settle_day(places, cancelled={reservation.pk}, refund_percent=percent)
@@ -180,6 +192,32 @@ def _family_days(keys) -> dict[tuple, list[Reservation]]:
     return days
 
 
+def reservations_everywhere(user, *, since: datetime.date | None = None) -> list[tuple]:
+    """[(commune, [reservation, …]), …] for every commune of the user's family ("Mes
+    réservations" across communes): visits only the communes the family is linked to, a
+    constant number of queries each."""
+    result = []
+    for commune in communes_of_family(family_id_of(user)):
+        with tenant_context(commune):
+            queryset = reservations_of_family(user)
+            if since:
+                queryset = queryset.filter(date__gte=since)
+            result.append((commune, with_cancellation_terms(list(queryset), commune=commune)))
+    return result
+
+
+def upcoming_reservations_of_child(*, user, child_id: int) -> list[tuple]:
+    """[(commune, reservation), …] booked from today on for one child, in every commune. Named
+    in settings.FAMILY_BOOKINGS_HOOKS: the public schema's code calls it without importing it."""
+    today = timezone.localdate()
+    return [
+        (commune, reservation)
+        for commune, reservations in reservations_everywhere(user, since=today)
+        for reservation in reservations
+        if reservation.child_id == child_id and reservation.status == "booked"
+    ]
+
+
 @dataclass(frozen=True)
 class HeadcountLine:
     product_name: str
@@ -188,7 +226,7 @@ class HeadcountLine:
     children: list[Child]
 
 
-def headcount(day: datetime.date, *, viewed_by=None) -> dict:
+def headcount(day: datetime.date, *, commune, viewed_by=None) -> dict:
     """Who is booked on `day`: counts per product, class and meal variant, with names."""
     reservations = list(
         Reservation.objects.filter(date=day, status__in=LIVE_STATUSES)
@@ -235,7 +273,7 @@ def headcount(day: datetime.date, *, viewed_by=None) -> dict:
 
         record(
             actor=viewed_by,
-            commune=connection.tenant,
+            commune=commune,
             action="headcount.view",
             target_type="day",
             target_id=day.isoformat(),

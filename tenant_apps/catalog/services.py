@@ -472,14 +472,14 @@ def add_closure(*, service: Service, data: dict, today: datetime.date | None = N
     duplicate = DuplicateClosure(fields={"date": [DuplicateClosure.message]})
     if Closure.objects.filter(service=service, date=day).exists():
         raise duplicate
-    from tenant_apps.bookings.services import cancel_day_for_closure
+    from tenant_apps.bookings.services.cancellation import cancel_day_for_closure
 
     try:
         with transaction.atomic():
             closure = Closure.objects.create(service=service, date=day, reason=reason)
             # The commune closes: what families booked that day is cancelled and fully refunded.
             closure.cancelled_reservations = cancel_day_for_closure(
-                service_id=service.pk, day=day, reason=reason
+                commune=connection.tenant, service_id=service.pk, day=day, reason=reason
             )
             return closure
     except IntegrityError as exc:

@@ -104,7 +104,7 @@ def test_staff_booking_form_refuses_more_than_sixty_days():
 
 @pytest.mark.parametrize("field", ["present", "absent"])
 def test_attendance_lists_beyond_their_bound_are_refused(frozen, agent, canteen, field):
-    from tenant_apps.bookings.services import MAX_ATTENDANCE_CHILDREN
+    from tenant_apps.bookings.parsing import MAX_ATTENDANCE_CHILDREN
 
     response = agent.post(
         f"{BASE}/staff/attendance",
