@@ -1,5 +1,8 @@
 """Booking use cases, one module per use case (as Zulip's `zerver/actions/`); each function
-takes its `commune` first and checks the connection is on its schema:
+takes its `commune` first and checks the connection is on its schema
+(`tenants.services.assert_on_schema`) — but for the two hooks the public schema calls, which
+find the commune themselves (`card_orders.fulfil_checkout`: the payment's;
+`cancellation.cancel_upcoming_reservations_of_child`: each of the family's communes):
 
 - `cart`: add days (chosen, or by a weekly rhythm) to the family's cart, remove them;
 - `checkout`: book and pay the cart; `place_order`, the one place an order is written;
