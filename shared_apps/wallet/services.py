@@ -260,6 +260,22 @@ def _split_of(
     return WalletPayment(ledger_transaction, -amounts.get(own.pk, 0), -amounts.get(general.pk, 0))
 
 
+def lock_refund_accounts(*, family_ids, commune, service_id: int) -> None:
+    """Lock, in ascending id order, the accounts that refunds of these families to the service's
+    pockets post to (the service's revenue and each family's pocket for it).
+
+    For a transaction that refunds many families one after the other (a closure): it would
+    otherwise hold the revenue account from the first refund on and then wait for a family's
+    pocket that this family's own payment holds while it waits for the revenue account.
+    """
+    ids = [_account(AccountKind.REVENUE, commune=commune, service_id=service_id).pk]
+    ids += [
+        service_pocket(wallet_of_family(family_id), commune, service_id).pk
+        for family_id in sorted(set(family_ids))
+    ]
+    list(Account.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
+
+
 def refund_to_service_pocket(
     *,
     source_key: str,

@@ -226,7 +226,9 @@ class CancelView(APIView):
         result = cancel_reservation(
             commune=request.tenant, user=request.user, reservation_id=reservation_id
         )
-        sentence = refund_sentence(result.reservation, result.refund_cents, done=True)
+        sentence = refund_sentence(
+            result.reservation, result.refund_cents, done=True, split=result.split
+        )
         return Response(
             {
                 "refund_cents": result.refund_cents,

@@ -344,7 +344,8 @@ def settle_day(
     late rule after it), the rest becomes a late fee. The money comes back from the cancelled
     place first, then from what earlier cancellations kept for the sibling price (so cancelling
     the full-price child refunds only the sibling price while a sibling stays, and the rest comes
-    back when the day is emptied). A closure waives late fees: everything paid comes back.
+    back when the day is emptied), then from live places that paid above what they owe in the
+    set. A closure waives late fees: everything paid comes back.
 
     Invariant (property-tested): after any sequence of bookings at the marginal price and of
     settlements, sum(price - refund) == day_price + sum(late fees).
@@ -373,8 +374,21 @@ def settle_day(
         if keep:
             new_fees[place.key] = fees[place.key] + keep
             to_keep -= keep
-    # Anything left over was paid by live places above today's prices (a tariff changed between
-    # bookings): it stays with them, as their own price says.
+    # What is left was paid by live places above what they owe in the set: a place booked at
+    # the full price while its sibling's card payment was pending (not counted then, so a
+    # released card order never leaves a sibling at the reduced price) once that card money
+    # arrives, or a tariff that changed between bookings. Live places give back their overpaid
+    # part, the latest booked first.
+    live = sorted((p for p in after if p.live), key=lambda p: p.key)
+    due = {
+        p.key: (p.full_price_cents if i == 0 else p.sibling_price_cents) for i, p in enumerate(live)
+    }
+    for place in reversed(live):
+        overpaid = place.price_cents - place.refund_cents - due[place.key]
+        take = min(max(overpaid, 0), to_refund)
+        if take:
+            refunds[place.key] = place.refund_cents + take
+            to_refund -= take
     return Settlement(refunds, new_fees)
 
 

@@ -14,7 +14,7 @@ from django_tenants.utils import tenant_context
 
 from shared_apps.families.models import Child
 from shared_apps.families.selectors import communes_of_family, family_id_of
-from tenant_apps.bookings import rules
+from tenant_apps.bookings import rules, settlement
 from tenant_apps.bookings.inputs import BookingContext
 from tenant_apps.bookings.models import LIVE_STATUSES, Cart, CartItem, DayCount, Reservation
 from tenant_apps.catalog.models import Product
@@ -163,12 +163,16 @@ def with_cancellation_terms(reservations, *, commune, now=None) -> list[Reservat
         percent = rules.cancellation_refund_percent(reservation, now=now, calendar=calendar)
         reservation.cancel_in_time = percent == 100
         reservation.refund_if_cancelled_cents = None
+        reservation.refund_split_if_cancelled = None
         if percent is not None:
             places = rules.places_of(
                 days[(reservation.family_id, reservation.product_id, reservation.date)]
             )
             decided = rules.settle_day(places, cancelled={reservation.pk}, refund_percent=percent)
             reservation.refund_if_cancelled_cents = decided.refunded_now(places)
+            reservation.refund_split_if_cancelled = settlement.refund_split(
+                decided, days[(reservation.family_id, reservation.product_id, reservation.date)]
+            )
     return reservations
 
 

@@ -8,9 +8,34 @@ in the order `locks.py` states.
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from shared_apps.wallet.services import refund_to_service_pocket
 from tenant_apps.bookings import ledger_keys, rules
 from tenant_apps.bookings.models import OrderStatus, PaymentChoice, Reservation
+
+
+def pocket_of(reservation: Reservation) -> str:
+    """Where a refund on this (loaded) reservation goes: "invoice" (direct debit, not invoiced),
+    "pending_card" (its card payment is pending: the pocket, once the money arrives) or
+    "service" (the service's pocket, now)."""
+    if reservation.paid_by == PaymentChoice.DIRECT_DEBIT:
+        return "invoice"
+    if reservation.order.status == OrderStatus.AWAITING_PAYMENT:
+        return "pending_card"
+    return "service"
+
+
+def refund_split(settlement: rules.Settlement, reservations) -> dict[str, int]:
+    """What a settlement gives back, per `pocket_of` its places (before `apply`): a day's
+    refund may come from places paid differently (an earlier cancellation's kept share)."""
+    by_pk = {r.pk: r for r in reservations}
+    split: dict[str, int] = defaultdict(int)
+    for pk, total in settlement.refund_cents.items():
+        delta = total - by_pk[pk].refund_cents
+        if delta > 0:
+            split[pocket_of(by_pk[pk])] += delta
+    return dict(split)
 
 
 def apply(

@@ -344,7 +344,9 @@ def cancel(request: HttpRequest, reservation_id: int) -> HttpResponse:
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            sentence = refund_sentence(result.reservation, result.refund_cents, done=True)
+            sentence = refund_sentence(
+                result.reservation, result.refund_cents, done=True, split=result.split
+            )
             messages.success(request, f"Réservation annulée. {sentence}")
         return redirect(_url(request, "bookings-mine"))
     refund = reservation.refund_if_cancelled_cents
@@ -355,7 +357,11 @@ def cancel(request: HttpRequest, reservation_id: int) -> HttpResponse:
             "reservation": reservation,
             "refusal": why_not_cancellable(reservation, calendar=commune_calendar(request.tenant)),
             "in_time": reservation.cancel_in_time,
-            "refund_sentence": refund_sentence(reservation, refund) if refund is not None else "",
+            "refund_sentence": refund_sentence(
+                reservation, refund, split=reservation.refund_split_if_cancelled
+            )
+            if refund is not None
+            else "",
         },
     )
 

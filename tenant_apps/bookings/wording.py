@@ -7,6 +7,7 @@ The amounts themselves are decided by the rules (`rules.cancellation_refund_perc
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 
 from django.utils import timezone
 
@@ -22,7 +23,48 @@ def _amount_is(cents: int, singular: str, plural: str) -> str:
     return f"{format_euros(cents)} {singular if cents < 200 else plural}"
 
 
-def refund_sentence(reservation: Reservation, refund_cents: int, *, done: bool = False) -> str:
+def refund_sentence(
+    reservation: Reservation,
+    refund_cents: int,
+    *,
+    done: bool = False,
+    split: Mapping[str, int] | None = None,
+) -> str:
+    """`refund_cents` said for `reservation`'s own payment method and, when the day's settlement
+    also gives back, through another payment, what an earlier cancellation of a sibling kept
+    (`split`: cents per settlement.pocket_of), one more sentence for each such part."""
+    from tenant_apps.bookings.settlement import pocket_of
+
+    own = pocket_of(reservation)
+    others = {kind: cents for kind, cents in (split or {}).items() if kind != own and cents > 0}
+    if not others:
+        return _own_refund_sentence(reservation, refund_cents, done=done)
+    sentence = _own_refund_sentence(reservation, (split or {}).get(own, 0), done=done)
+    service = reservation.product.service.name
+    pocket = f"sur votre porte-monnaie, pour le service « {service} »"
+    for kind in ("service", "pending_card", "invoice"):
+        cents = others.get(kind)
+        if not cents:
+            continue
+        if kind == "service":
+            verb = (
+                _amount_is(cents, "est recrédité", "sont recrédités")
+                if done
+                else _amount_is(cents, "sera recrédité", "seront recrédités")
+            )
+            what = f"{verb} {pocket}"
+        elif kind == "pending_card":
+            paid = _amount_is(cents, "sera versé", "seront versés")
+            what = f"si le paiement par carte aboutit, {paid} {pocket}"
+        else:
+            what = _amount_is(cents, "ne sera pas facturé", "ne seront pas facturés")
+        sentence += (
+            f" Ce qu’une annulation précédente de ce jour avait retenu revient aussi : {what}."
+        )
+    return sentence
+
+
+def _own_refund_sentence(reservation: Reservation, refund_cents: int, *, done: bool = False) -> str:
     """What happens to the money when `reservation` is cancelled giving back `refund_cents`
     (what the day's settlement gives back: within the deadline, what the family paid beyond the
     price of the children still booked; the late rule's share after it).

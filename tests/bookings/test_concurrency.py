@@ -128,3 +128,65 @@ def test_cancellations_and_checkouts_of_the_same_day_never_deadlock(commune_a, i
     with in_commune(commune_a):
         assert Reservation.objects.filter(date=DAY, status="booked").count() == 6
         assert DayCount.objects.get(product=canteen, date=DAY).booked == 6
+
+
+def test_a_closure_refunding_many_families_never_deadlocks_with_one_of_them_paying(
+    commune_a, in_commune, canteen, monkeypatch
+):
+    """A closure refunds family after family in one transaction, holding the service's revenue
+    account from the first refund on. Another family's wallet payment meanwhile locks its own
+    pocket (older than the revenue account: families top up before the first booking), then
+    waits for the revenue account: the closure must not then wait for that pocket."""
+    import threading
+    import time
+
+    from tenant_apps.bookings import settlement
+    from tenant_apps.catalog.services import add_closure
+
+    first, second = (
+        make_family(commune_a, in_commune, canteen.service, children=1, funds_cents=1000)
+        for _ in range(2)
+    )
+    other_day = DAY + datetime.timedelta(days=1)
+    with time_machine.travel(NOW, tick=False), in_commune(commune_a):
+        for parent in (first, second):
+            add_to_cart(
+                commune=commune_a,
+                user=parent,
+                product_id=canteen.pk,
+                child_ids=[parent.kids[0].pk],
+                dates=[DAY],
+            )
+            checkout(commune=commune_a, user=parent, payment_method="wallet")
+        add_to_cart(
+            commune=commune_a,
+            user=second,
+            product_id=canteen.pk,
+            child_ids=[second.kids[0].pk],
+            dates=[other_day],
+        )
+
+    refunding = threading.Event()
+    real_apply = settlement.apply
+
+    def apply_then_pause(*args, **kwargs):
+        posted = real_apply(*args, **kwargs)
+        if not refunding.is_set():  # the first family refunded: the revenue account is held
+            refunding.set()
+            time.sleep(1.5)  # the other family's payment starts and blocks meanwhile
+        return posted
+
+    monkeypatch.setattr(settlement, "apply", apply_then_pause)
+
+    def close():
+        return add_closure(service=canteen.service, data={"date": DAY, "reason": "Grève"})
+
+    def pay():
+        assert refunding.wait(timeout=30)
+        return checkout(commune=commune_a, user=second, payment_method="wallet")
+
+    results = _in_parallel(commune_a, [close, pay])
+
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert sum(p.balance_cents for p in pockets_of(first.family.pk)) == 1000
+    assert sum(p.balance_cents for p in pockets_of(second.family.pk)) == 1000 - 380

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from shared_apps.audit.services import record
 from tenant_apps.bookings.errors import InvalidBooking
+from tenant_apps.bookings.locks import lock_counters
 from tenant_apps.bookings.models import LIVE_STATUSES, Reservation, ReservationStatus
 from tenant_apps.bookings.services.checks import active_product
 from tenants.services import assert_on_schema
@@ -32,11 +33,13 @@ def mark_attendance(*, commune, staff_user, day, product_id, present, absent) ->
             "On ne pointe pas un jour à venir.", fields={"date": ["Jour à venir."]}
         )
     with transaction.atomic():
+        # The booking paths' lock order: the day's counter, then its reservations by id.
+        lock_counters([(product.pk, day)])
         booked = {
             r.child_id: r
-            for r in Reservation.objects.select_for_update().filter(
-                product=product, date=day, status__in=LIVE_STATUSES
-            )
+            for r in Reservation.objects.select_for_update(of=("self",))
+            .filter(product=product, date=day, status__in=LIVE_STATUSES)
+            .order_by("pk")
         }
         unknown = (present | absent) - set(booked)
         if unknown:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from shared_apps.families.selectors import family_id_of
+from shared_apps.wallet.services import lock_refund_accounts
 from tenant_apps.bookings import rules, selectors, settlement
 from tenant_apps.bookings.errors import NotCancellable, ReservationNotFound
 from tenant_apps.bookings.locks import free_places, lock_counters, lock_days
@@ -40,6 +41,9 @@ class CancelResult:
     # "service" (the service's wallet pocket, now), "pending_card" (the pocket, once the pending
     # card payment arrives), "invoice" (not invoiced) or None (nothing given back)
     pocket: str | None
+    # refund_cents per pocket (settlement.pocket_of): the day's refund may also come from an
+    # earlier cancellation of a sibling paid otherwise
+    split: dict[str, int] | None = None
 
 
 def cancel_reservation(
@@ -86,6 +90,7 @@ def cancel_reservation(
         reservation.save(update_fields=["status", "cancelled_at", "cancelled_by"])
         free_places([(reservation.product_id, reservation.date)])
         total_refund = decided.refunded_now(rules.places_of(day))
+        split = settlement.refund_split(decided, day)
         settlement.apply(
             decided,
             day,
@@ -100,7 +105,7 @@ def cancel_reservation(
             pocket = "service"
         elif reservation.paid_by == PaymentChoice.DIRECT_DEBIT:
             pocket = "invoice"  # not billed (or billed only the late share)
-    return CancelResult(reservation, total_refund, pocket)
+    return CancelResult(reservation, total_refund, pocket, split)
 
 
 def cancel_day_for_closure(*, commune, service_id: int, day: datetime.date, reason: str) -> int:
@@ -121,7 +126,20 @@ def cancel_day_for_closure(*, commune, service_id: int, day: datetime.date, reas
     )
     now = timezone.now()
     cancelled = []
-    for family_day in lock_days(keys).values():
+    days = lock_days(keys)
+    # Many families are refunded in this one transaction: their pockets and the revenue account
+    # are locked at once, in id order, as a single family's payment locks them.
+    lock_refund_accounts(
+        family_ids={
+            r.family_id
+            for family_day in days.values()
+            for r in family_day
+            if r.paid_by in (PaymentChoice.WALLET, PaymentChoice.CARD)
+        },
+        commune=commune,
+        service_id=service_id,
+    )
+    for family_day in days.values():
         live = [r for r in family_day if r.status == ReservationStatus.BOOKED]
         decided = rules.settle_day(
             rules.places_of(family_day),

@@ -21,7 +21,7 @@ from shared_apps.wallet.models import TransactionKind
 from tenant_apps.bookings import ledger_keys, rules, settlement
 from tenant_apps.bookings.locks import free_places, lock_counters, lock_days
 from tenant_apps.bookings.models import Order, OrderStatus, Reservation, ReservationStatus
-from tenant_apps.bookings.services.cart import refill_cart
+from tenant_apps.bookings.services.cart import cart_of_family, refill_cart
 from tenants.services import assert_on_schema
 
 
@@ -42,14 +42,19 @@ def fulfil_checkout(payment):
     (settings.PAYMENT_FULFILMENT_HOOKS); the commune is the payment's.
 
     The card part becomes the services' revenue and the order is paid; days cancelled while the
-    payment was pending are refunded to the pocket now. If the order was released meanwhile
-    (paid too late), the card money is not lost: it goes to the family's pockets.
+    payment was pending are refunded to the pocket now, and the order's days are settled (a
+    sibling booked meanwhile at the full price, because a pending place does not count as a
+    sibling, gets the overpaid part back). If the order was released meanwhile (paid too late),
+    the card money is not lost: it goes to the family's pockets. Locks in the booking paths'
+    order: day counters, the days' reservations and orders, then the wallet.
     """
     commune = payment.commune
     with tenant_context(commune):
-        order = (
-            Order.objects.select_for_update().filter(pk=payment.metadata.get("order_id")).first()
-        )
+        order_id = payment.metadata.get("order_id")
+        order_rows = Reservation.objects.filter(order_id=order_id)
+        lock_counters(list(order_rows.values_list("product_id", "date")))
+        days = lock_days(order_rows.values_list("family_id", "product_id", "date"))
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
         if order is None:  # cannot happen, but card money is never left unrecorded
             ledger_transaction, _ = wallet.credit_top_up(
                 source_key=ledger_keys.orphan_card_payment(payment.pk),
@@ -97,6 +102,16 @@ def fulfil_checkout(payment):
             )
         order.status = OrderStatus.PAID
         order.save(update_fields=["status"])
+        for family_day in days.values():
+            for reservation in family_day:
+                if reservation.order_id == order.pk:
+                    reservation.order = order
+            settlement.apply(
+                rules.settle_day(rules.places_of(family_day), cancelled=set()),
+                family_day,
+                commune=commune,
+                description=f"Commande n° {order.pk} payée : tarif fratrie recalculé",
+            )
         return last
 
 
@@ -179,6 +194,10 @@ def put_order_back_in_cart(*, commune, order_id: int, now: datetime.datetime) ->
     """
     assert_on_schema(commune)
     with transaction.atomic():
+        # The cart first, as checkout takes it (cart → day counters → …): no deadlock with a
+        # second checkout of the same family.
+        family_id = Order.objects.values_list("family_id", flat=True).get(pk=order_id)
+        cart_of_family(family_id, now=now, lock=True)
         lines = list(
             Reservation.objects.filter(order_id=order_id, status=ReservationStatus.BOOKED).values(
                 "child_id", "product_id", "variant_id", "date", "price_cents"
@@ -187,6 +206,5 @@ def put_order_back_in_cart(*, commune, order_id: int, now: datetime.datetime) ->
         # release_order takes the locks in the booking paths' order and re-checks the status.
         if not release_order(commune=commune, order_id=order_id, now=now):
             return
-        family_id = Order.objects.values_list("family_id", flat=True).get(pk=order_id)
         Reservation.objects.filter(order_id=order_id).delete()
         refill_cart(family_id, lines, now=now)

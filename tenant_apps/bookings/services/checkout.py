@@ -243,14 +243,21 @@ def place_order(
 
 def _price_items(items: list, family_id: int, pricing: dict[int, tuple[int, int]]) -> None:
     """Set each item's price_cents by rules.marginal_prices, from the family's live places on
-    the items' days. One query; the caller holds the day counters' locks."""
+    the items' days. One query; the caller holds the day counters' locks.
+
+    A place whose card payment is still pending does not count as a sibling yet: if that order
+    is released, the new place must not be left at the reduced price; if the card money
+    arrives, the day is settled then and the overpaid part comes back (card_orders.fulfil_checkout).
+    """
     holding = Counter(
         Reservation.objects.filter(
             family_id=family_id,
             product_id__in={item.product_id for item in items},
             date__in={item.date for item in items},
             status__in=LIVE_STATUSES,
-        ).values_list("product_id", "date")
+        )
+        .exclude(order__status=OrderStatus.AWAITING_PAYMENT)
+        .values_list("product_id", "date")
     )
     prices = rules.marginal_prices(
         [(item.product_id, item.date, item.child_id) for item in items],
