@@ -32,6 +32,24 @@ class CommuneInactive(Conflict):
     message = "Cette commune n’accepte plus de réservations."
 
 
+class WrongSchema(RuntimeError):
+    """A use case of one commune ran on another's schema (or the public one): a programming
+    error, never a client's, so it is not a DomainError and answers 500."""
+
+
+def assert_on_schema(commune: Commune) -> None:
+    """Refuse to go on unless the connection is on `commune`'s schema.
+
+    Tenant-app use cases take their commune explicitly (from `request.tenant`, or a task's
+    commune) and call this first: a row written in another commune's schema would be a leak
+    no test of the happy path can see.
+    """
+    if connection.schema_name != commune.schema_name:
+        raise WrongSchema(
+            f"use case for {commune.schema_name!r} ran on schema {connection.schema_name!r}"
+        )
+
+
 def lock_active_commune(commune: Commune) -> None:
     """Inside a money-moving transaction: refuse unless the commune is active in the database.
 
