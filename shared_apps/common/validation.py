@@ -4,7 +4,8 @@ What a client sends is parsed here, once, into Python values; services receive d
 model instances and never parse again. The rules:
 
 - a day is AAAA-MM-JJ (or a `date`), in the years 2000 to 2100 (`parse_date`, `date_param`):
-  beyond, a date is a typo or a probe, and date arithmetic near year 1 or 9999 overflows;
+  beyond, a date is a typo or a probe, and date arithmetic near year 1 or 9999 overflows
+  (a field with narrower bounds of its own, a birth date, checks those instead);
 - an id is a non-negative whole number PostgreSQL can hold as a bigint (`parse_id`,
   `int_param`): a larger one is no id and must not reach the database;
 - a number is a whole number, as an int or its ASCII digits as text, that a bigint can hold
@@ -111,10 +112,12 @@ def in_our_years(day: datetime.date) -> bool:
     return FIRST_YEAR <= day.year <= LAST_YEAR
 
 
-def parse_date(value: object) -> datetime.date | None:
+def parse_date(value: object, *, any_year: bool = False) -> datetime.date | None:
     """A day given as a date or typed AAAA-MM-JJ, in the years 2000 to 2100; None otherwise.
 
-    A datetime is a moment, not a day: refused."""
+    A datetime is a moment, not a day: refused. `any_year` only for a field whose own bounds
+    are narrower and say why in their own words (a birth date: "dans le futur", "peu
+    plausible"); it must check them."""
     if isinstance(value, datetime.datetime):
         return None
     if isinstance(value, datetime.date):
@@ -126,7 +129,7 @@ def parse_date(value: object) -> datetime.date | None:
             return None
     else:
         return None
-    return day if in_our_years(day) else None
+    return day if any_year or in_our_years(day) else None
 
 
 def date_param(params: Mapping, name: str, *, required: bool = True) -> datetime.date | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
+from shared_apps.accounts.models import User
+from shared_apps.common.validation import parse_id
 from shared_apps.families.models import Child, ChildRelation, Family, Guardian
 
 
@@ -25,12 +27,11 @@ def children_of(user) -> QuerySet[Child]:
     )
 
 
-def child_of(user, child_id) -> Child | None:
+def child_of(user: User, child_id: int) -> Child | None:
     """One of the user's children, or None — another family's child is simply not found."""
-    try:
-        return children_of(user).get(pk=int(child_id))
-    except (Child.DoesNotExist, TypeError, ValueError):
+    if parse_id(child_id) is None:
         return None
+    return children_of(user).filter(pk=child_id).first()
 
 
 def guardians_of(family: Family) -> QuerySet[Guardian]:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from config.celery import enqueue_on_commit
 from shared_apps.common.errors import Conflict, DomainError, NotFound
 from shared_apps.common.ratelimit import RateLimited, spend_mail_budget
-from shared_apps.common.validation import FieldErrors, check_required, clean_text
+from shared_apps.common.validation import FieldErrors, check_required, clean_text, parse_date
 from shared_apps.families.models import Child, ChildRelation, Family, Guardian, Invitation, Relation
 from shared_apps.families.selectors import child_of
 
@@ -80,7 +80,8 @@ def _clean_child(data: dict, errors: FieldErrors, *, partial: bool) -> dict:
             errors.add("notes", "Information complémentaire : 2000 caractères au maximum.")
         cleaned["notes"] = value
     if "birth_date" in data or not partial:
-        birth_date = _parse_date(data.get("birth_date"))
+        # Its own bounds (not in the future, not too old) say more than "2000 to 2100".
+        birth_date = parse_date(data.get("birth_date"), any_year=True)
         today = timezone.localdate()
         if birth_date is None:
             errors.add("birth_date", "Date de naissance attendue, par ex. 2018-09-14.")
@@ -99,15 +100,6 @@ def _clean_child(data: dict, errors: FieldErrors, *, partial: bool) -> dict:
             errors.add("relation", "Choisissez : mère, père, tuteur·rice ou autre.")
         cleaned["relation"] = relation
     return cleaned
-
-
-def _parse_date(value) -> datetime.date | None:
-    if isinstance(value, datetime.date):
-        return value
-    try:
-        return datetime.date.fromisoformat(str(value or ""))
-    except ValueError:
-        return None
 
 
 def _is_duplicate(family_id: int, fields: dict, *, exclude_pk: int | None = None) -> bool:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from config.celery import enqueue_on_commit
 from shared_apps.common.errors import DomainError
 from shared_apps.common.money import format_euros
-from shared_apps.common.validation import FieldErrors
+from shared_apps.common.validation import FieldErrors, parse_id
 from shared_apps.directory.models import PublishedService
 from shared_apps.families.services import get_or_create_family
 from shared_apps.payments.errors import (
@@ -280,10 +280,10 @@ def _payment_for(event: WebhookEvent, notification: Notification) -> Payment | N
     payment = payments.filter(provider_ref=notification.payment_ref).first()
     if payment is not None:
         return payment
-    payment_id = str(notification.metadata.get("payment_id") or "")
-    if not payment_id.isdigit():
+    payment_id = parse_id(notification.metadata.get("payment_id"))
+    if payment_id is None:
         return None
-    payment = payments.filter(pk=int(payment_id), provider_ref__isnull=True).first()
+    payment = payments.filter(pk=payment_id, provider_ref__isnull=True).first()
     if payment is not None:
         payment.provider_ref = notification.payment_ref
         payment.save(update_fields=["provider_ref", "updated_at"])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
+from shared_apps.accounts.models import User
+from shared_apps.common.validation import parse_id
 from shared_apps.families.models import Guardian
 from shared_apps.families.selectors import family_id_of
 from tenant_apps.enrollments.models import (
@@ -41,11 +43,10 @@ def requests_of_family(user) -> QuerySet[AccessRequest]:
     )
 
 
-def request_of_family(user, request_id) -> AccessRequest | None:
-    try:
-        return requests_of_family(user).get(pk=int(request_id))
-    except (AccessRequest.DoesNotExist, TypeError, ValueError):
+def request_of_family(user: User, request_id: int) -> AccessRequest | None:
+    if parse_id(request_id) is None:
         return None
+    return requests_of_family(user).filter(pk=request_id).first()
 
 
 def staff_queue(status: str | None = None) -> QuerySet[AccessRequest]:
@@ -56,11 +57,10 @@ def staff_queue(status: str | None = None) -> QuerySet[AccessRequest]:
     return _with_details(queryset.order_by("created_at", "pk"))
 
 
-def staff_request(request_id) -> AccessRequest | None:
-    try:
-        return _with_details(AccessRequest.objects.all()).get(pk=int(request_id))
-    except (AccessRequest.DoesNotExist, TypeError, ValueError):
+def staff_request(request_id: int) -> AccessRequest | None:
+    if parse_id(request_id) is None:
         return None
+    return _with_details(AccessRequest.objects.filter(pk=request_id)).first()
 
 
 def guardians_for(access_request: AccessRequest) -> list[Guardian]:
@@ -79,22 +79,24 @@ def guardians_for(access_request: AccessRequest) -> list[Guardian]:
     )
 
 
-def document_for_family(user, document_id) -> Document | None:
-    try:
-        return Document.objects.select_related("document_type", "access_request").get(
-            pk=int(document_id), access_request__family_id=family_id_of(user)
-        )
-    except (Document.DoesNotExist, TypeError, ValueError):
+def document_for_family(user: User, document_id: int) -> Document | None:
+    if parse_id(document_id) is None:
         return None
+    return (
+        Document.objects.select_related("document_type", "access_request")
+        .filter(pk=document_id, access_request__family_id=family_id_of(user))
+        .first()
+    )
 
 
-def document_for_staff(document_id) -> Document | None:
-    try:
-        return Document.objects.select_related("document_type", "access_request").get(
-            pk=int(document_id)
-        )
-    except (Document.DoesNotExist, TypeError, ValueError):
+def document_for_staff(document_id: int) -> Document | None:
+    if parse_id(document_id) is None:
         return None
+    return (
+        Document.objects.select_related("document_type", "access_request")
+        .filter(pk=document_id)
+        .first()
+    )
 
 
 def status_choices() -> list[tuple[str, str]]:
