@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from shared_apps.common.errors import DomainError
 
@@ -44,7 +44,7 @@ class FieldErrors:
             raise InvalidInput(message, fields=self.errors)
 
 
-def distinct_choices(raw, allowed) -> list | None:
+def distinct_choices(raw: object, allowed: Sequence[str | int]) -> list | None:
     """The distinct values of a client's list, in its order, when it is a list no longer than
     `allowed` whose every value is one of `allowed` (a repeated value adds nothing); None
     otherwise. Costs nothing more for a long list: it is refused on its length first."""

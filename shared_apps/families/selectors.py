@@ -9,16 +9,16 @@ from shared_apps.common.validation import parse_id
 from shared_apps.families.models import Child, ChildRelation, Family, Guardian
 
 
-def family_of(user) -> Family | None:
+def family_of(user: User) -> Family | None:
     guardian = Guardian.objects.select_related("family").filter(user=user).first()
     return guardian.family if guardian else None
 
 
-def family_id_of(user) -> int | None:
+def family_id_of(user: User) -> int | None:
     return Guardian.objects.filter(user=user).values_list("family_id", flat=True).first()
 
 
-def children_of(user) -> QuerySet[Child]:
+def children_of(user: User) -> QuerySet[Child]:
     """The user's family's current children, each with `relation`: who the user is to them."""
     return Child.objects.filter(family__guardians__user=user, removed_at__isnull=True).annotate(
         relation=Subquery(

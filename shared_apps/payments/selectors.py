@@ -33,12 +33,15 @@ def top_up_of(user: User, payment_id: int) -> Payment | None:
 def pocket_label(payment: Payment) -> str:
     if payment.scope == Scope.GENERAL:
         return GENERAL_LABEL
+    commune = payment.commune
+    assert commune is not None and payment.service_id is not None  # a service's top-up
+    assert payment.commune_id is not None
     listing = PublishedService.objects.filter(
         commune_id=payment.commune_id, service_id=payment.service_id
     ).first()
     if listing is None:
-        return f"Service {de(payment.commune.name)}"
-    return service_label(listing.name, payment.commune.name)
+        return f"Service {de(commune.name)}"
+    return service_label(listing.name, commune.name)
 
 
 @dataclass(frozen=True)

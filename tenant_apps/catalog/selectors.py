@@ -125,7 +125,7 @@ def closure_of(service: Service, closure_id: int) -> Closure | None:
 
 # --- Booking rules in plain French ----------------------------------------------------------
 
-_PERIODS = {
+_PERIODS: dict[str, str] = {
     OpeningPeriod.SCHOOL_DAYS: "jours d’école (hors vacances scolaires)",
     OpeningPeriod.HOLIDAYS: "vacances scolaires uniquement",
     OpeningPeriod.ALL: "toute l’année",

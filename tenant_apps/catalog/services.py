@@ -139,7 +139,7 @@ def save_product(
         raise NotFound("Produit introuvable.")
     for field in ("name", "price_cents", "description", "is_active"):
         if field in changes:
-            setattr(product, field, changes[field])  # type: ignore[literal-required]
+            setattr(product, field, changes[field])
     variants = changes.get("variants")
     try:
         with transaction.atomic():
@@ -174,7 +174,7 @@ def save_document_type(
         document_type.code = changes.get("code") or "piece"
     for field in ("label", "help_text", "required", "accepted_formats"):
         if field in changes:
-            setattr(document_type, field, changes[field])  # type: ignore[literal-required]
+            setattr(document_type, field, changes[field])
     try:
         with transaction.atomic():
             document_type.save()
@@ -239,7 +239,7 @@ def add_closure(
         with transaction.atomic():
             closure = Closure.objects.create(service=service, date=day, reason=reason)
             # The commune closes: what families booked that day is cancelled and fully refunded.
-            closure.cancelled_reservations = cancel_day_for_closure(
+            closure.cancelled_reservations = cancel_day_for_closure(  # type: ignore[attr-defined]
                 service_id=service.pk, day=day, reason=reason
             )
             return closure

@@ -12,6 +12,7 @@ from tenant_apps.enrollments.models import (
     AccessRequest,
     AccessRequestChild,
     Document,
+    FamilyProfile,
     RequestStatus,
 )
 
@@ -37,9 +38,12 @@ def _with_details(queryset: QuerySet[AccessRequest]) -> QuerySet[AccessRequest]:
     )
 
 
-def requests_of_family(user) -> QuerySet[AccessRequest]:
+def requests_of_family(user: User) -> QuerySet[AccessRequest]:
+    family_id = family_id_of(user)
+    if family_id is None:
+        return AccessRequest.objects.none()
     return _with_details(
-        AccessRequest.objects.filter(family_id=family_id_of(user)).order_by("-created_at", "-pk")
+        AccessRequest.objects.filter(family_id=family_id).order_by("-created_at", "-pk")
     )
 
 
@@ -80,11 +84,12 @@ def guardians_for(access_request: AccessRequest) -> list[Guardian]:
 
 
 def document_for_family(user: User, document_id: int) -> Document | None:
-    if parse_id(document_id) is None:
+    family_id = family_id_of(user)
+    if parse_id(document_id) is None or family_id is None:
         return None
     return (
         Document.objects.select_related("document_type", "access_request")
-        .filter(pk=document_id, access_request__family_id=family_id_of(user))
+        .filter(pk=document_id, access_request__family_id=family_id)
         .first()
     )
 
@@ -103,7 +108,5 @@ def status_choices() -> list[tuple[str, str]]:
     return list(RequestStatus.choices)
 
 
-def family_profile(family_id: int):
-    from tenant_apps.enrollments.models import FamilyProfile
-
+def family_profile(family_id: int) -> FamilyProfile | None:
     return FamilyProfile.objects.filter(family_id=family_id).first()

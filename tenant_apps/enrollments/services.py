@@ -78,7 +78,10 @@ def _check_files(
 
 
 def _store_documents(
-    access_request: AccessRequest, checked: dict[int, CheckedFile], user, stored: list[Document]
+    access_request: AccessRequest,
+    checked: dict[int, CheckedFile],
+    user: User,
+    stored: list[Document],
 ) -> None:
     """Save the checked files, appending each to `stored` so a failure can remove them."""
     for document_type_id, checked_file in checked.items():
@@ -87,7 +90,7 @@ def _store_documents(
             document_type_id=document_type_id,
             original_name=(checked_file.upload.name or "document")[:255],
             content_type=checked_file.content_type,
-            size=checked_file.upload.size,
+            size=checked_file.upload.size or 0,
             uploaded_by=user,
         )
         document.file.save("upload", checked_file.upload, save=False)
@@ -98,7 +101,8 @@ def _store_documents(
 def _remove_files(documents: list[Document]) -> None:
     for document in documents:
         with contextlib.suppress(OSError):
-            document.file.storage.delete(document.file.name)
+            if document.file.name:
+                document.file.storage.delete(document.file.name)
 
 
 def submit_access_request(
@@ -162,9 +166,12 @@ def submit_access_request(
 
 
 def _family_request(user: User, request_id: int) -> AccessRequest:
-    access_request = AccessRequest.objects.filter(
-        pk=request_id, family_id=family_id_of(user)
-    ).first()
+    family_id = family_id_of(user)
+    access_request = (
+        None
+        if family_id is None
+        else AccessRequest.objects.filter(pk=request_id, family_id=family_id).first()
+    )
     if access_request is None:
         raise RequestNotFound()
     return access_request
