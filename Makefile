@@ -28,6 +28,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	MARELLE_ENV=test DATABASE_URL=postgres://mypy@127.0.0.1:1/mypy $(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -75,6 +75,7 @@ def _ensure_requests(parent, staff_by_slug: dict) -> None:
             ):
                 continue
             request = submit_access_request(
+                commune=commune,
                 user=parent,
                 service_id=service.pk,
                 child_ids=[kids[name].pk for name in names],

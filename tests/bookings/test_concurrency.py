@@ -179,7 +179,7 @@ def test_a_closure_refunding_many_families_never_deadlocks_with_one_of_them_payi
     monkeypatch.setattr(settlement, "apply", apply_then_pause)
 
     def close():
-        return add_closure(service=canteen.service, data={"date": DAY, "reason": "Grève"})
+        return add_closure(commune=commune_a, service=canteen.service, day=DAY, reason="Grève")
 
     def pay():
         assert refunding.wait(timeout=30)

@@ -151,7 +151,12 @@ def test_a_closure_gives_back_everything_paid_for_the_day(
     assert balance(parent) == 10_000 - 400
 
     with in_commune(commune_a):
-        add_closure(service=meal.service, data={"date": MON, "reason": "Grève"})
+        add_closure(
+            commune=commune_a,
+            service=meal.service,
+            day=datetime.date.fromisoformat(MON),
+            reason="Grève",
+        )
 
     assert balance(parent) == 10_000
 
