@@ -290,7 +290,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "shared_apps.common.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "shared_apps.common.api.ObjectJSONParser",
+        "shared_apps.common.parsers.ObjectJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

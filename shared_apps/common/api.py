@@ -5,30 +5,11 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from rest_framework import exceptions
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from shared_apps.common.errors import DomainError
-
-
-class BodyNotAnObject(exceptions.ParseError):
-    """A JSON body that parses but is a list, a string, a number or null."""
-
-
-class ObjectJSONParser(JSONParser):
-    """Every JSON endpoint of ours takes an object: anything else is refused here, once.
-
-    Without it, `request.data` may be a list or a string, and a view that calls `.get()` on it
-    answers 500 instead of 400.
-    """
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        data = super().parse(stream, media_type, parser_context)
-        if not isinstance(data, dict):
-            raise BodyNotAnObject()
-        return data
-
+from shared_apps.common.parsers import BodyNotAnObject
 
 # DRF exception class → (stable code, French message); subclasses before their parents.
 _DRF_ERRORS: dict[type, tuple[str, str]] = {

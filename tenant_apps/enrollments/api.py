@@ -9,8 +9,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from shared_apps.common.api import ObjectJSONParser
 from shared_apps.common.errors import NotFound
+from shared_apps.common.parsers import ObjectJSONParser
 from tenant_apps.enrollments import selectors, services
 from tenant_apps.enrollments.models import RequestStatus
 from tenant_apps.enrollments.serializers import (
