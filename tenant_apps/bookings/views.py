@@ -17,6 +17,7 @@ from shared_apps.common.errors import DomainError
 from shared_apps.common.links import absolute_url
 from shared_apps.common.money import format_euros
 from shared_apps.families.selectors import family_id_of
+from tenant_apps.backoffice.services import record_headcount_view
 from tenant_apps.bookings import selectors, services
 from tenant_apps.bookings.cancellation import refund_sentence, why_not_cancellable
 from tenant_apps.bookings.forms import PatternForm
@@ -345,11 +346,15 @@ def headcount(request: HttpRequest) -> HttpResponse:
             raise ValueError
     except ValueError:
         day = today
+    result = selectors.headcount(day)
+    record_headcount_view(
+        viewed_by=request.user, commune=request.tenant, day=day, children=result["total"]
+    )
     return render(
         request,
         "bookings/headcount.html",
         {
-            "headcount": selectors.headcount(day, viewed_by=request.user),
+            "headcount": result,
             "day": day,
             "previous": day - datetime.timedelta(days=1),
             "following": day + datetime.timedelta(days=1),
