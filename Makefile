@@ -25,7 +25,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest
 
+## Lint: import layers (contracts in pyproject.toml), then ruff.
 lint: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
