@@ -3,8 +3,8 @@
 With hundreds of commune schemas, a database foreign key from each of them to the user or family
 table would put thousands of constraints on it, and deleting one row would need a lock per
 constraint (lock exhaustion). So the reference carries no database constraint, never cascades
-(users are anonymised, not deleted; a command checks for orphans) and adds no reverse accessor to
-the public model, which cannot know every commune's tables (ARCHITECTURE.md, "Tenancy and routing").
+(public rows are anonymised, not deleted) and adds no reverse accessor to the public model, which
+cannot know every commune's tables (ARCHITECTURE.md, "Tenancy and routing").
 """
 
 from __future__ import annotations
