@@ -95,7 +95,12 @@ TENANT_APPS = [
     "tenant_apps.backoffice",
     "tenant_apps.bookings",
 ]
-INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+# The demo data (`manage.py demo`) has no models and no schema: installed for its command only.
+INSTALLED_APPS = [
+    *SHARED_APPS,
+    *(app for app in TENANT_APPS if app not in SHARED_APPS),
+    "demo",
+]
 
 TENANT_MODEL = "tenants.Commune"
 TENANT_DOMAIN_MODEL = "tenants.Domain"

@@ -4,12 +4,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from shared_apps.common import views as common_views
 from tenant_apps.bookings import views as bookings_views
+from tenants import views as tenants_views
 
 admin.site.site_header = "Marelle — administration de la plateforme"
 admin.site.site_title = "Marelle"
 
 urlpatterns = [
-    path("", common_views.home, name="home"),
+    path("", tenants_views.home, name="home"),
     path("healthz", common_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -7,6 +7,7 @@ clicks). Accounts are locked in primary-key order so concurrent movements cannot
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -275,7 +276,7 @@ def _split_of(
     return WalletPayment(ledger_transaction, -amounts.get(own.pk, 0), -amounts.get(general.pk, 0))
 
 
-def lock_refund_accounts(*, family_ids, commune, service_id: int) -> None:
+def lock_refund_accounts(*, family_ids: Iterable[int], commune: Commune, service_id: int) -> None:
     """Lock, in ascending id order, the accounts that refunds of these families to the service's
     pockets post to (the service's revenue and each family's pocket for it).
 

@@ -1,8 +1,11 @@
-"""Staff use cases that touch a family's wallet, always within this commune's services."""
+"""Staff use cases: a family's wallet within this commune's services, and audited reads."""
 
 from __future__ import annotations
 
+import datetime
+
 from shared_apps.accounts.models import User
+from shared_apps.audit.services import record
 from shared_apps.common.errors import NotFound
 from shared_apps.wallet.models import LedgerTransaction
 from shared_apps.wallet.services import record_counter_payment
@@ -39,4 +42,19 @@ def record_counter_credit(
         amount_cents=amount_cents,
         method=method,
         reference=reference,
+    )
+
+
+def record_headcount_view(
+    *, viewed_by: User, commune: Commune, day: datetime.date, children: int
+) -> None:
+    """A staff member saw the day's headcount: children's names, classes and notes (allergies,
+    PAI) are family data, so each view is audited."""
+    record(
+        actor=viewed_by,
+        commune=commune,
+        action="headcount.view",
+        target_type="day",
+        target_id=day.isoformat(),
+        details={"children": children},
     )

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from shared_apps.common.validation import MAX_DATABASE_ID, InvalidInput, date_param, int_param
 from shared_apps.families.selectors import family_id_of
+from tenant_apps.backoffice.services import record_headcount_view
 from tenant_apps.bookings import selectors
 from tenant_apps.bookings.errors import ProductNotFound
 from tenant_apps.bookings.models import PaymentChoice
@@ -248,11 +249,12 @@ class HeadcountView(APIView):
         description="Counts per product, class and meal variant, with the children's names.",
     )
     def get(self, request):
-        return Response(
-            selectors.headcount(
-                _date_param(request, "date"), commune=request.tenant, viewed_by=request.user
-            )
+        day = _date_param(request, "date")
+        result = selectors.headcount(day)
+        record_headcount_view(
+            viewed_by=request.user, commune=request.tenant, day=day, children=result["total"]
         )
+        return Response(result)
 
 
 class OnBehalfSerializer(serializers.Serializer):

@@ -230,8 +230,11 @@ class HeadcountLine:
     children: list[Child]
 
 
-def headcount(day: datetime.date, *, commune, viewed_by=None) -> dict:
-    """Who is booked on `day`: counts per product, class and meal variant, with names."""
+def headcount(day: datetime.date) -> dict:
+    """Who is booked on `day`: counts per product, class and meal variant, with names.
+
+    Showing it to staff is audited: callers record the view (backoffice.services).
+    """
     reservations = list(
         Reservation.objects.filter(date=day, status__in=LIVE_STATUSES)
         .select_related("product", "child", "variant")
@@ -270,18 +273,6 @@ def headcount(day: datetime.date, *, commune, viewed_by=None) -> dict:
                     for r in group
                 ],
             }
-        )
-    if viewed_by is not None:
-        # Children's names, classes and notes (allergies, PAI) are family data: audited.
-        from shared_apps.audit.services import record
-
-        record(
-            actor=viewed_by,
-            commune=commune,
-            action="headcount.view",
-            target_type="day",
-            target_id=day.isoformat(),
-            details={"children": len(reservations)},
         )
     return {"date": day, "total": len(reservations), "products": list(products.values())}
 

@@ -18,6 +18,7 @@ from shared_apps.common.errors import DomainError
 from shared_apps.common.links import absolute_url
 from shared_apps.common.money import format_euros
 from shared_apps.families.selectors import family_id_of
+from tenant_apps.backoffice.services import record_headcount_view
 from tenant_apps.bookings import rules, selectors
 from tenant_apps.bookings.forms import OnBehalfForm, PatternForm
 from tenant_apps.bookings.models import (
@@ -375,11 +376,15 @@ def headcount(request: HttpRequest) -> HttpResponse:
             raise ValueError
     except ValueError:
         day = today
+    result = selectors.headcount(day)
+    record_headcount_view(
+        viewed_by=request.user, commune=request.tenant, day=day, children=result["total"]
+    )
     return render(
         request,
         "bookings/headcount.html",
         {
-            "headcount": selectors.headcount(day, commune=request.tenant, viewed_by=request.user),
+            "headcount": result,
             "day": day,
             "previous": day - datetime.timedelta(days=1),
             "following": day + datetime.timedelta(days=1),

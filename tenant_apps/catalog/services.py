@@ -239,7 +239,7 @@ def add_closure(
         with transaction.atomic():
             closure = Closure.objects.create(service=service, date=day, reason=reason)
             # The commune closes: what families booked that day is cancelled and fully refunded.
-            closure.cancelled_reservations = cancel_day_for_closure(
+            closure.cancelled_reservations = cancel_day_for_closure(  # type: ignore[attr-defined]
                 commune=commune, service_id=service.pk, day=day, reason=reason
             )
             return closure
