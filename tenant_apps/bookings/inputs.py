@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tenant_apps.bookings import rules
 from tenant_apps.catalog.models import Closure, Product
 from tenant_apps.enrollments.models import FamilyProfile
 from tenants.calendar import CommuneCalendar, commune_calendar
+
+if TYPE_CHECKING:
+    from tenants.models import Commune
 
 
 @dataclass
@@ -27,7 +31,12 @@ class BookingContext:
 
     @classmethod
     def load(
-        cls, product: Product, family_id: int | None, dates: list[datetime.date], *, commune
+        cls,
+        product: Product,
+        family_id: int | None,
+        dates: list[datetime.date],
+        *,
+        commune: Commune,
     ) -> BookingContext:
         """The inputs for `product`, the family and `dates` (sorted), in `commune`."""
         closures = dict(
@@ -35,7 +44,8 @@ class BookingContext:
                 service_id=product.service_id, date__gte=dates[0], date__lte=dates[-1]
             ).values_list("date", "reason")
         )
-        profile = FamilyProfile.objects.filter(family_id=family_id).first()
+        # No family (None) matches no profile.
+        profile = FamilyProfile.objects.filter(family_id=family_id).first()  # type: ignore[misc]
         return cls(
             product=product,
             calendar=commune_calendar(commune),

@@ -7,18 +7,23 @@ are idempotent only because every writer of a movement builds its key here.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
-def order_payment(commune, order_id: int, service_id: int) -> str:
+if TYPE_CHECKING:
+    from tenants.models import Commune
+
+
+def order_payment(commune: Commune, order_id: int, service_id: int) -> str:
     """An order's share for one service, paid from the wallet at checkout."""
     return f"order:{commune.schema_name}:{order_id}:{service_id}"
 
 
-def order_release(commune, order_id: int, service_id: int) -> str:
+def order_release(commune: Commune, order_id: int, service_id: int) -> str:
     """The wallet share of a card order never paid, given back when the order is released."""
     return f"release:{commune.schema_name}:{order_id}:{service_id}"
 
 
-def refund(commune, reservation_id: int, refund_total_cents: int) -> str:
+def refund(commune: Commune, reservation_id: int, refund_total_cents: int) -> str:
     """The refund that brings a reservation's refunds to `refund_total_cents`.
 
     Refund totals only grow, so each step has its own key and replaying a step moves nothing.

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 
 from django.db import connection, transaction
 
@@ -33,7 +34,9 @@ def _assert_in_transaction(what: str) -> None:
     assert transaction.get_connection().in_atomic_block, f"{what} needs the caller's transaction"
 
 
-def lock_counters(keys) -> dict[tuple[int, datetime.date], DayCount]:
+def lock_counters(
+    keys: Iterable[tuple[int, datetime.date]],
+) -> dict[tuple[int, datetime.date], DayCount]:
     """Step 1: lock the (product, day) counters, creating missing ones, in (product, day)
     order. Returns them by (product, day)."""
     _assert_in_transaction("lock_counters")
@@ -109,7 +112,7 @@ def take_places(places: list[tuple[int, datetime.date]], products: dict[int, Pro
     add_to_day_counts([(p, d, wanted[(p, d)]) for p, d in keys])
 
 
-def lock_days(keys) -> dict[DayKey, list[Reservation]]:
+def lock_days(keys: Iterable[DayKey]) -> dict[DayKey, list[Reservation]]:
     """Steps 2 and 3: lock every reservation of the given (family, product, day)s, then their
     orders, in id order; return them per day with `order` holding the locked (fresh) order
     row. After the day counters (step 1)."""

@@ -23,11 +23,16 @@ import datetime
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from tenant_apps.bookings.models import LIVE_STATUSES, OrderStatus, ReservationStatus
 from tenant_apps.catalog.models import DeadlineKind, OpeningPeriod
 from tenants.calendar import BeyondSchoolCalendar, CommuneCalendar
+
+if TYPE_CHECKING:
+    from tenant_apps.bookings.models import Reservation
+    from tenant_apps.catalog.models import Product
 
 PARIS = ZoneInfo("Europe/Paris")
 WEEKDAY_NAMES = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
@@ -52,7 +57,7 @@ class DeadlineRule:
     time: datetime.time = datetime.time(12, 0)
 
     @classmethod
-    def for_booking(cls, product) -> DeadlineRule:
+    def for_booking(cls, product: Product) -> DeadlineRule:
         return cls(
             product.booking_deadline_kind,
             product.booking_deadline_days,
@@ -61,7 +66,7 @@ class DeadlineRule:
         )
 
     @classmethod
-    def for_cancellation(cls, product) -> DeadlineRule:
+    def for_cancellation(cls, product: Product) -> DeadlineRule:
         return cls(
             product.cancel_deadline_kind,
             product.cancel_deadline_days,
@@ -290,7 +295,7 @@ class Place:
     live: bool = True
 
 
-def day_price(places) -> int:
+def day_price(places: Iterable[Place]) -> int:
     """What the family owes for its live places of one product on one day, in cents: the first
     live place (booking order) at its full price, the others at their sibling price."""
     live = sorted((p for p in places if p.live), key=lambda p: p.key)
@@ -299,13 +304,13 @@ def day_price(places) -> int:
     return live[0].full_price_cents + sum(p.sibling_price_cents for p in live[1:])
 
 
-def holds_money(reservation) -> bool:
+def holds_money(reservation: Reservation) -> bool:
     """Whether a reservation holds money in its family's day: all but those of card orders
     released unpaid (they were never paid, their wallet part went back with the release)."""
     return reservation.order.status != OrderStatus.FAILED
 
 
-def places_of(reservations: Iterable) -> list[Place]:
+def places_of(reservations: Iterable[Reservation]) -> list[Place]:
     """The `Place`s of one family's day, from its reservations (their `order` loaded)."""
     return [
         Place(
@@ -329,13 +334,17 @@ class Settlement:
     refund_cents: dict[int, int] = field(default_factory=dict)
     late_fee_cents: dict[int, int] = field(default_factory=dict)
 
-    def refunded_now(self, places) -> int:
+    def refunded_now(self, places: Iterable[Place]) -> int:
         before = {p.key: p.refund_cents for p in places}
         return sum(total - before[key] for key, total in self.refund_cents.items())
 
 
 def settle_day(
-    places, *, cancelled: set[int], refund_percent: int = 100, waive_late_fees: bool = False
+    places: Iterable[Place],
+    *,
+    cancelled: set[int],
+    refund_percent: int = 100,
+    waive_late_fees: bool = False,
 ) -> Settlement:
     """Cancel the places `cancelled` and settle the family's day as a whole.
 
@@ -403,7 +412,7 @@ def refund_percent_at(
 
 
 def cancellation_refund_percent(
-    reservation, *, now: datetime.datetime, calendar: CommuneCalendar
+    reservation: Reservation, *, now: datetime.datetime, calendar: CommuneCalendar
 ) -> int | None:
     """The share (percent) of what cancelling `reservation` frees that is given back at `now`:
     100 before the product's cancellation deadline (Europe/Paris, working days of the commune's

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -17,9 +19,13 @@ from shared_apps.families.selectors import communes_of_family, family_id_of
 from tenant_apps.bookings import rules, settlement
 from tenant_apps.bookings.inputs import BookingContext
 from tenant_apps.bookings.models import LIVE_STATUSES, Cart, CartItem, DayCount, Reservation
-from tenant_apps.catalog.models import Product
+from tenant_apps.catalog.models import Product, Service
 from tenant_apps.enrollments.models import Enrollment
 from tenants.calendar import commune_calendar
+
+if TYPE_CHECKING:
+    from shared_apps.accounts.models import User
+    from tenants.models import Commune
 
 
 @dataclass(frozen=True)
@@ -35,13 +41,13 @@ class CalendarDay:
 
 def calendar(
     *,
-    commune,
-    user,
+    commune: Commune,
+    user: User,
     product: Product,
     child_id: int,
     start: datetime.date,
     end: datetime.date,
-    now=None,
+    now: datetime.datetime | None = None,
 ) -> list[CalendarDay]:
     """Each day's state for one child and product, from `start` to `end` inclusive."""
     now = now or timezone.now()
@@ -49,12 +55,14 @@ def calendar(
     days = [start + datetime.timedelta(days=i) for i in range((end - start).days + 1)]
     context = BookingContext.load(product, family_id, days, commune=commune)
     # The family's holdings decide this child's price (the sibling reduction): one query each.
-    held = Reservation.objects.filter(
+    # No family (None) matches no row.
+    held = Reservation.objects.filter(  # type: ignore[misc]
         product=product, family_id=family_id, date__range=(start, end), status__in=LIVE_STATUSES
     ).values_list("child_id", "date", "price_cents")
     booked = {day: price for child, day, price in held if child == child_id}
     siblings_holding = {day for child, day, _ in held if child != child_id}
-    carted = CartItem.objects.filter(
+    # No family (None) matches no row.
+    carted = CartItem.objects.filter(  # type: ignore[misc]
         cart__family_id=family_id, product=product, date__range=(start, end)
     ).values_list("child_id", "date", "price_cents")
     in_cart = {day: price for child, day, price in carted if child == child_id}
@@ -70,6 +78,8 @@ def calendar(
         else {}
     )
     result = []
+    deadline: datetime.datetime | None  # None on a closed day
+    price: int | None
     for day in days:
         deadline = context.booking_deadline(day)
         available = context.availability(day)
@@ -91,7 +101,7 @@ def calendar(
     return result
 
 
-def day_prices(*, commune, user, product: Product) -> tuple[int, int]:
+def day_prices(*, commune: Commune, user: User, product: Product) -> tuple[int, int]:
     """(full, sibling) price per day of `product` for the user's family, in cents: its quotient
     familial price for the first child holding a day, the sibling price for each other one."""
     context = BookingContext.load(
@@ -100,9 +110,10 @@ def day_prices(*, commune, user, product: Product) -> tuple[int, int]:
     return context.prices()
 
 
-def enrolled_children(user, service_id: int) -> list[Child]:
+def enrolled_children(user: User, service_id: int) -> list[Child]:
     family_id = family_id_of(user)
-    ids = Enrollment.objects.filter(service_id=service_id, family_id=family_id).values_list(
+    # No family (None) matches no row.
+    ids = Enrollment.objects.filter(service_id=service_id, family_id=family_id).values_list(  # type: ignore[misc]
         "child_id", flat=True
     )
     return list(
@@ -110,9 +121,10 @@ def enrolled_children(user, service_id: int) -> list[Child]:
     )
 
 
-def cart_of(user) -> tuple[Cart | None, list[CartItem]]:
+def cart_of(user: User) -> tuple[Cart | None, list[CartItem]]:
     family_id = family_id_of(user)
-    cart = Cart.objects.filter(family_id=family_id).first()
+    # No family (None) matches no row.
+    cart = Cart.objects.filter(family_id=family_id).first()  # type: ignore[misc]
     if cart is None or cart.expires_at <= timezone.now():
         return cart, []
     items = list(
@@ -123,7 +135,7 @@ def cart_of(user) -> tuple[Cart | None, list[CartItem]]:
     return cart, items
 
 
-def services_of_items(items) -> list:
+def services_of_items(items: Iterable[CartItem]) -> list[Service]:
     """The distinct services of cart items (their products' services already loaded)."""
     return list({item.product.service_id: item.product.service for item in items}.values())
 
@@ -136,15 +148,21 @@ def cart_items(*, ids: list[int]) -> list[CartItem]:
     )
 
 
-def reservations_of_family(user) -> QuerySet[Reservation]:
+def reservations_of_family(user: User) -> QuerySet[Reservation]:
     return (
-        Reservation.objects.filter(family_id=family_id_of(user))
+        # No family (None) matches no row.
+        Reservation.objects.filter(family_id=family_id_of(user))  # type: ignore[misc]
         .select_related("product__service", "child", "variant")
         .order_by("date", "child__first_name", "product__name")
     )
 
 
-def with_cancellation_terms(reservations, *, commune, now=None) -> list[Reservation]:
+def with_cancellation_terms(
+    reservations: Iterable[Reservation],
+    *,
+    commune: Commune,
+    now: datetime.datetime | None = None,
+) -> list[Reservation]:
     """Annotate each of `commune`'s reservations with `cancellable_until` and
     `refund_if_cancelled_cents`: what cancelling it now would give back, the family's whole day
     settled as the cancellation would settle it (None when it cannot be cancelled). One query,
@@ -157,26 +175,26 @@ def with_cancellation_terms(reservations, *, commune, now=None) -> list[Reservat
     )
     for reservation in reservations:
         rule = rules.DeadlineRule.for_cancellation(reservation.product)
-        reservation.cancellable_until = rules.deadline_for(
+        reservation.cancellable_until = rules.deadline_for(  # type: ignore[attr-defined]
             reservation.date, rule, calendar=calendar
         )
         percent = rules.cancellation_refund_percent(reservation, now=now, calendar=calendar)
-        reservation.cancel_in_time = percent == 100
-        reservation.refund_if_cancelled_cents = None
-        reservation.refund_split_if_cancelled = None
+        reservation.cancel_in_time = percent == 100  # type: ignore[attr-defined]
+        reservation.refund_if_cancelled_cents = None  # type: ignore[attr-defined]
+        reservation.refund_split_if_cancelled = None  # type: ignore[attr-defined]
         if percent is not None:
             places = rules.places_of(
                 days[(reservation.family_id, reservation.product_id, reservation.date)]
             )
             decided = rules.settle_day(places, cancelled={reservation.pk}, refund_percent=percent)
-            reservation.refund_if_cancelled_cents = decided.refunded_now(places)
-            reservation.refund_split_if_cancelled = settlement.refund_split(
+            reservation.refund_if_cancelled_cents = decided.refunded_now(places)  # type: ignore[attr-defined]
+            reservation.refund_split_if_cancelled = settlement.refund_split(  # type: ignore[attr-defined]
                 decided, days[(reservation.family_id, reservation.product_id, reservation.date)]
             )
     return reservations
 
 
-def _family_days(keys) -> dict[tuple, list[Reservation]]:
+def _family_days(keys: set[tuple[int, int, datetime.date]]) -> dict[tuple, list[Reservation]]:
     """Every reservation (with its order) of the given (family, product, day)s, by day."""
     days: dict[tuple, list[Reservation]] = defaultdict(list)
     if not keys:
@@ -196,7 +214,9 @@ def _family_days(keys) -> dict[tuple, list[Reservation]]:
     return days
 
 
-def reservations_everywhere(user, *, since: datetime.date | None = None) -> list[tuple]:
+def reservations_everywhere(
+    user: User, *, since: datetime.date | None = None
+) -> list[tuple[Commune, list[Reservation]]]:
     """[(commune, [reservation, …]), …] for every commune of the user's family ("Mes
     réservations" across communes): visits only the communes the family is linked to, a
     constant number of queries each."""
@@ -210,7 +230,9 @@ def reservations_everywhere(user, *, since: datetime.date | None = None) -> list
     return result
 
 
-def upcoming_reservations_of_child(*, user, child_id: int) -> list[tuple]:
+def upcoming_reservations_of_child(
+    *, user: User, child_id: int
+) -> list[tuple[Commune, Reservation]]:
     """[(commune, reservation), …] booked from today on for one child, in every commune. Named
     in settings.FAMILY_BOOKINGS_HOOKS: the public schema's code calls it without importing it."""
     today = timezone.localdate()

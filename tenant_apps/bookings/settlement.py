@@ -9,10 +9,16 @@ in the order `locks.py` states.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from shared_apps.wallet.services import refund_to_service_pocket
 from tenant_apps.bookings import ledger_keys, rules
 from tenant_apps.bookings.models import OrderStatus, PaymentChoice, Reservation
+
+if TYPE_CHECKING:
+    from shared_apps.accounts.models import User
+    from tenants.models import Commune
 
 
 def pocket_of(reservation: Reservation) -> str:
@@ -26,7 +32,9 @@ def pocket_of(reservation: Reservation) -> str:
     return "service"
 
 
-def refund_split(settlement: rules.Settlement, reservations) -> dict[str, int]:
+def refund_split(
+    settlement: rules.Settlement, reservations: Iterable[Reservation]
+) -> dict[str, int]:
     """What a settlement gives back, per `pocket_of` its places (before `apply`): a day's
     refund may come from places paid differently (an earlier cancellation's kept share)."""
     by_pk = {r.pk: r for r in reservations}
@@ -39,7 +47,12 @@ def refund_split(settlement: rules.Settlement, reservations) -> dict[str, int]:
 
 
 def apply(
-    settlement: rules.Settlement, reservations, *, commune, description: str, user=None
+    settlement: rules.Settlement,
+    reservations: Iterable[Reservation],
+    *,
+    commune: Commune,
+    description: str,
+    user: User | None = None,
 ) -> int:
     """Write a settlement onto the day's (locked) reservations and post the refunds that are
     money now; returns the cents refunded to the pocket now.

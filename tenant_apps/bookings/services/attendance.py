@@ -4,6 +4,8 @@ product's day. Audited."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,8 +17,20 @@ from tenant_apps.bookings.models import LIVE_STATUSES, Reservation, ReservationS
 from tenant_apps.bookings.services.checks import active_product
 from tenants.services import assert_on_schema
 
+if TYPE_CHECKING:
+    from shared_apps.accounts.models import User
+    from tenants.models import Commune
 
-def mark_attendance(*, commune, staff_user, day, product_id, present, absent) -> int:
+
+def mark_attendance(
+    *,
+    commune: Commune,
+    staff_user: User,
+    day: datetime.date | str,
+    product_id: int | str,
+    present: Iterable[int] | None,
+    absent: Iterable[int] | None,
+) -> int:
     """Mark the children `present` and `absent` on `day` (not a day to come); every one must
     be booked that day. Returns how many were marked."""
     assert_on_schema(commune)

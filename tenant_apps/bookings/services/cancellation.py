@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -33,6 +34,10 @@ from tenant_apps.catalog.models import Product
 from tenants.calendar import commune_calendar
 from tenants.services import assert_on_schema
 
+if TYPE_CHECKING:
+    from shared_apps.accounts.models import User
+    from tenants.models import Commune
+
 
 @dataclass(frozen=True)
 class CancelResult:
@@ -47,7 +52,12 @@ class CancelResult:
 
 
 def cancel_reservation(
-    *, commune, user, reservation_id, now: datetime.datetime | None = None, staff=False
+    *,
+    commune: Commune,
+    user: User,
+    reservation_id: int | str,
+    now: datetime.datetime | None = None,
+    staff: bool = False,
 ) -> CancelResult:
     """ "Mes réservations" → the red cross → "OK": cancel one child's day and settle the family's
     day: within the deadline the family gets back what it paid beyond the price of the children
@@ -64,9 +74,11 @@ def cancel_reservation(
     now = now or timezone.now()
     query = Reservation.objects.all()
     if not staff:
-        query = query.filter(family_id=family_id_of(user))
+        # No family (None) matches no row.
+        query = query.filter(family_id=family_id_of(user))  # type: ignore[misc]
+    # Not an id (None) matches no row.
     found = (
-        query.filter(pk=as_int(reservation_id)).values("family_id", "product_id", "date").first()
+        query.filter(pk=as_int(reservation_id)).values("family_id", "product_id", "date").first()  # type: ignore[misc]
     )
     if found is None:
         raise ReservationNotFound()
@@ -108,7 +120,9 @@ def cancel_reservation(
     return CancelResult(reservation, total_refund, pocket, split)
 
 
-def cancel_day_for_closure(*, commune, service_id: int, day: datetime.date, reason: str) -> int:
+def cancel_day_for_closure(
+    *, commune: Commune, service_id: int, day: datetime.date, reason: str
+) -> int:
     """The commune closes a day: cancel its reservations and give back everything paid for it,
     whatever the deadlines, late fees included (the service is not provided). Wallet- and
     card-paid money goes to the service's pocket; direct-debit days are not invoiced; an unpaid
@@ -162,12 +176,14 @@ def cancel_day_for_closure(*, commune, service_id: int, day: datetime.date, reas
     return len(cancelled)
 
 
-def cancel_upcoming_reservations_of_child(*, user, child_id: int) -> list[tuple]:
+def cancel_upcoming_reservations_of_child(
+    *, user: User, child_id: int
+) -> list[tuple[Commune, Reservation, int | None]]:
     """A child leaves the family's list: in every commune, cancel what can still be cancelled
     (with the usual refund); what cannot stays booked (and billed). Returns
     [(commune, reservation, refund_cents or None when not cancellable), …]. Named in
     settings.FAMILY_BOOKINGS_HOOKS: the public schema's code calls it without importing it."""
-    outcome = []
+    outcome: list[tuple[Commune, Reservation, int | None]] = []
     for commune, reservation in selectors.upcoming_reservations_of_child(
         user=user, child_id=child_id
     ):

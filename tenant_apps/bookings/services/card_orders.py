@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -17,12 +18,16 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from shared_apps.wallet import services as wallet
-from shared_apps.wallet.models import TransactionKind
+from shared_apps.wallet.models import LedgerTransaction, TransactionKind
 from tenant_apps.bookings import ledger_keys, rules, settlement
 from tenant_apps.bookings.locks import free_places, lock_counters, lock_days
 from tenant_apps.bookings.models import Order, OrderStatus, Reservation, ReservationStatus
 from tenant_apps.bookings.services.cart import cart_of_family, refill_cart
 from tenants.services import assert_on_schema
+
+if TYPE_CHECKING:
+    from shared_apps.payments.models import Payment
+    from tenants.models import Commune
 
 
 def _shares(order: Order) -> Counter:
@@ -37,7 +42,7 @@ def _card_parts(order: Order) -> Counter:
     return Counter({int(sid): cents for sid, cents in (order.card_by_service or {}).items()})
 
 
-def fulfil_checkout(payment):
+def fulfil_checkout(payment: Payment) -> LedgerTransaction | None:
     """Called by the payments app, inside its transaction, when a checkout payment succeeded
     (settings.PAYMENT_FULFILMENT_HOOKS); the commune is the payment's.
 
@@ -49,6 +54,7 @@ def fulfil_checkout(payment):
     order: day counters, the days' reservations and orders, then the wallet.
     """
     commune = payment.commune
+    assert commune is not None, "a checkout payment names its commune (start_checkout_payment)"
     with tenant_context(commune):
         order_id = payment.metadata.get("order_id")
         order_rows = Reservation.objects.filter(order_id=order_id)
@@ -115,7 +121,7 @@ def fulfil_checkout(payment):
         return last
 
 
-def release_unpaid_orders(*, commune, now: datetime.datetime | None = None) -> int:
+def release_unpaid_orders(*, commune: Commune, now: datetime.datetime | None = None) -> int:
     """Give back the places of `commune`'s card orders never paid in time, each order in its
     own transaction. Returns how many were released."""
     assert_on_schema(commune)
@@ -130,7 +136,7 @@ def release_unpaid_orders(*, commune, now: datetime.datetime | None = None) -> i
     return released
 
 
-def release_order(*, commune, order_id: int, now: datetime.datetime) -> bool:
+def release_order(*, commune: Commune, order_id: int, now: datetime.datetime) -> bool:
     """Cancel an unpaid card order's reservations, free their places, give the wallet part back
     and settle the family's days without them. Inside the caller's transaction; locks in
     `locks.py`'s order (day counters, reservations, orders). Returns False (nothing done)
@@ -182,7 +188,7 @@ def release_order(*, commune, order_id: int, now: datetime.datetime) -> bool:
     return True
 
 
-def put_order_back_in_cart(*, commune, order_id: int, now: datetime.datetime) -> None:
+def put_order_back_in_cart(*, commune: Commune, order_id: int, now: datetime.datetime) -> None:
     """The card payment of a just-placed order could not start (provider down or refusing):
     undo the order as if "Payer" had never been pressed.
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -36,6 +38,10 @@ from tenant_apps.bookings.services.checks import (
 from tenant_apps.catalog.models import MealVariant, Product
 from tenants.services import assert_on_schema
 
+if TYPE_CHECKING:
+    from shared_apps.accounts.models import User
+    from tenants.models import Commune
+
 CART_LIFETIME = datetime.timedelta(minutes=30)
 
 
@@ -54,7 +60,9 @@ def cart_of_family(family_id: int, *, now: datetime.datetime, lock: bool = False
     return cart
 
 
-def refill_cart(family_id: int, lines: list[dict], *, now: datetime.datetime) -> None:
+def refill_cart(
+    family_id: int, lines: Sequence[Mapping[str, object]], *, now: datetime.datetime
+) -> None:
     """Put lines (child_id, product_id, variant_id, date, price_cents) back in the family's
     cart at the prices they held, skipping any it already holds. Inside the caller's
     transaction."""
@@ -84,12 +92,12 @@ def _holding(
 
 def add_to_cart(
     *,
-    commune,
-    user,
-    product_id,
-    child_ids,
-    dates,
-    variant_id=None,
+    commune: Commune,
+    user: User,
+    product_id: int | str,
+    child_ids: Sequence[int | str],
+    dates: Sequence[datetime.date | str],
+    variant_id: int | str | None = None,
     now: datetime.datetime | None = None,
 ) -> list[CartItem]:
     """Put days in the family's cart for some children: all of them or none."""
@@ -101,7 +109,8 @@ def add_to_cart(
     dates = parse_dates(dates)
     variant = None
     if variant_id not in (None, ""):
-        variant = MealVariant.objects.filter(pk=as_int(variant_id), product=product).first()
+        # Not an id (None) matches no row.
+        variant = MealVariant.objects.filter(pk=as_int(variant_id), product=product).first()  # type: ignore[misc]
         if variant is None:
             raise InvalidBooking(fields={"variant_id": ["Choix de repas inconnu."]})
     context = BookingContext.load(product, family_id, dates, commune=commune)
@@ -133,7 +142,13 @@ def add_to_cart(
 
 
 def add_days_to_cart(
-    *, commune, user, product_id, child_ids, dates, variant_id=None
+    *,
+    commune: Commune,
+    user: User,
+    product_id: int | str,
+    child_ids: Sequence[int | str],
+    dates: Sequence[datetime.date | str],
+    variant_id: int | str | None = None,
 ) -> tuple[list[CartItem], int]:
     """The calendar's "Ajouter au panier": a day already booked for one of the chosen children
     ("Réservé : Léa — cocher pour Hugo") is added for the others only; anything else wrong is
@@ -170,7 +185,16 @@ def add_days_to_cart(
 
 
 def add_weekly_rhythm_to_cart(
-    *, commune, user, product_id, child_ids, weekdays, start, end, variant_id=None, now=None
+    *,
+    commune: Commune,
+    user: User,
+    product_id: int | str,
+    child_ids: Sequence[int | str],
+    weekdays: Sequence[int | str],
+    start: datetime.date,
+    end: datetime.date,
+    variant_id: int | str | None = None,
+    now: datetime.datetime | None = None,
 ) -> tuple[list[CartItem], int]:
     """ "Réservez par semaine, par mois…": the rhythm's days that can be booked for every chosen
     child are added; closed, late or booked ones are skipped and counted.
@@ -211,7 +235,13 @@ def add_weekly_rhythm_to_cart(
     return added, len(wanted) - len(days)
 
 
-def _add_groups(commune, user, product_id, groups: dict, variant_id) -> list[CartItem]:
+def _add_groups(
+    commune: Commune,
+    user: User,
+    product_id: int | str,
+    groups: dict[tuple[int, ...], list[datetime.date]],
+    variant_id: int | str | None,
+) -> list[CartItem]:
     with transaction.atomic():  # every group, or none
         return [
             item
@@ -227,11 +257,13 @@ def _add_groups(commune, user, product_id, groups: dict, variant_id) -> list[Car
         ]
 
 
-def remove_cart_item(*, commune, user, item_id) -> None:
+def remove_cart_item(*, commune: Commune, user: User, item_id: int | str) -> None:
     """Take one item out of the family's cart; NotFound when it is not in it."""
     assert_on_schema(commune)
+    # Not an id, or no family (None), matches no row.
     deleted, _ = CartItem.objects.filter(
-        pk=as_int(item_id), cart__family_id=family_id_of(user)
+        pk=as_int(item_id),
+        cart__family_id=family_id_of(user),  # type: ignore[misc]
     ).delete()
     if not deleted:
         raise NotFound("Élément du panier introuvable.")

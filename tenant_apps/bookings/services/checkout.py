@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -43,6 +45,10 @@ from tenant_apps.bookings.services.card_orders import put_order_back_in_cart
 from tenant_apps.catalog.models import Closure, Product
 from tenants.services import assert_on_schema, lock_active_commune
 
+if TYPE_CHECKING:
+    from shared_apps.accounts.models import User
+    from tenants.models import Commune
+
 
 @dataclass(frozen=True)
 class CheckoutResult:
@@ -63,7 +69,7 @@ class OrderLine:
 
 
 def checkout(
-    *, commune, user, payment_method: str, now: datetime.datetime | None = None
+    *, commune: Commune, user: User, payment_method: str, now: datetime.datetime | None = None
 ) -> CheckoutResult:
     """Book everything in the cart and pay for it, all or nothing.
 
@@ -135,7 +141,7 @@ def checkout(
     return result
 
 
-def _start_card_payment(commune, result: CheckoutResult, user) -> CheckoutResult:
+def _start_card_payment(commune: Commune, result: CheckoutResult, user: User) -> CheckoutResult:
     """After the order holds its places (committed), ask the provider for a card payment. If
     it cannot start, the order goes back in the cart: nothing held, charged or cancelled."""
     order = result.order
@@ -159,10 +165,10 @@ def _start_card_payment(commune, result: CheckoutResult, user) -> CheckoutResult
 
 def place_order(
     *,
-    commune,
+    commune: Commune,
     family_id: int,
-    user,
-    items: list,
+    user: User,
+    items: Sequence[CartItem | OrderLine],
     products: dict[int, Product],
     payment_method: str,
     pricing: dict[int, tuple[int, int]],
@@ -199,11 +205,12 @@ def place_order(
             f"{rules.list_days(closed_days)}.",
             fields={"dates": sorted({d.isoformat() for d in closed_days})},
         )
+    # The choices are str: payment_method is one of their values (checked by the callers).
     status = {
         PaymentChoice.WALLET: OrderStatus.PAID,
         PaymentChoice.DIRECT_DEBIT: OrderStatus.TO_INVOICE,
         PaymentChoice.CARD: OrderStatus.AWAITING_PAYMENT,
-    }[payment_method]
+    }[payment_method]  # type: ignore[index]
     order = Order.objects.create(
         family_id=family_id,
         placed_by=user,
@@ -241,7 +248,9 @@ def place_order(
     return CheckoutResult(order, reservations)
 
 
-def _price_items(items: list, family_id: int, pricing: dict[int, tuple[int, int]]) -> None:
+def _price_items(
+    items: Sequence[CartItem | OrderLine], family_id: int, pricing: dict[int, tuple[int, int]]
+) -> None:
     """Set each item's price_cents by rules.marginal_prices, from the family's live places on
     the items' days. One query; the caller holds the day counters' locks.
 
@@ -269,7 +278,13 @@ def _price_items(items: list, family_id: int, pricing: dict[int, tuple[int, int]
 
 
 def _pay_order_from_wallet(
-    commune, order: Order, items, products, user, *, rest_by_card: bool = False
+    commune: Commune,
+    order: Order,
+    items: Sequence[CartItem | OrderLine],
+    products: dict[int, Product],
+    user: User,
+    *,
+    rest_by_card: bool = False,
 ) -> None:
     """Pay each service's share from the wallet (its pocket, then "tous services"). With
     `rest_by_card`, what the wallet cannot pay is left for the card (order.card_by_service);

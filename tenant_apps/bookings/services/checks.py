@@ -5,6 +5,7 @@ or an agent sees ("Jour fermé — Vacances de Noël : lundi 21/12.")."""
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
@@ -27,8 +28,11 @@ from tenant_apps.bookings.parsing import BOOKING_HORIZON_DAYS
 from tenant_apps.catalog.models import Product
 from tenant_apps.enrollments.models import Enrollment
 
+if TYPE_CHECKING:
+    from shared_apps.accounts.models import User
 
-def family_of_booker(user) -> int:
+
+def family_of_booker(user: User) -> int:
     """The user's family id; InvalidBooking while the user has described no family."""
     family_id = family_id_of(user)
     if family_id is None:
@@ -36,7 +40,7 @@ def family_of_booker(user) -> int:
     return family_id
 
 
-def active_product(product_id) -> Product:
+def active_product(product_id: int | str) -> Product:
     """The active product of an active service (with its service); ProductNotFound otherwise."""
     try:
         product = Product.objects.select_related("service").get(

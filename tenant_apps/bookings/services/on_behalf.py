@@ -5,6 +5,8 @@ the one place an order is written."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -22,9 +24,20 @@ from tenant_apps.bookings.tasks import send_booked_on_behalf_email_task
 from tenant_apps.enrollments.models import Enrollment
 from tenants.services import assert_on_schema, lock_active_commune
 
+if TYPE_CHECKING:
+    from shared_apps.accounts.models import User
+    from tenants.models import Commune
+
 
 def book_on_behalf(
-    *, commune, staff_user, child_id, product_id, dates, consent_note: str, now=None
+    *,
+    commune: Commune,
+    staff_user: User,
+    child_id: int | str,
+    product_id: int | str,
+    dates: Sequence[datetime.date | str],
+    consent_note: str,
+    now: datetime.datetime | None = None,
 ) -> CheckoutResult:
     """An agent books days for a family's child, with the family's agreement (`consent_note`),
     paid from its wallet. The booking deadline is waived (that is the point), but not closures,
@@ -39,7 +52,8 @@ def book_on_behalf(
         )
     product = active_product(product_id)
     dates = parse_dates(dates)
-    enrollment = Enrollment.objects.filter(
+    # Not an id (None) matches no row.
+    enrollment = Enrollment.objects.filter(  # type: ignore[misc]
         service_id=product.service_id, child_id=as_int(child_id)
     ).first()
     if enrollment is None:
