@@ -64,7 +64,7 @@ def top_up(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def pay(request: HttpRequest, payment_id: int) -> HttpResponse:
-    """Step 2: the card, in Stripe's Payment Element (needs JavaScript)."""
+    """Step 2: the card, in Stripe's Card Element (needs JavaScript)."""
     payment = _own_top_up(request, payment_id)
     config = services.client_config(payment)
     if config is None:

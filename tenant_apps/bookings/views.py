@@ -437,7 +437,7 @@ def _own_order(request, order_id):
 
 @login_required
 def card_pay(request: HttpRequest, order_id: int) -> HttpResponse:
-    """The card, in the provider's Payment Element; the order is paid when the webhook says so."""
+    """The card, in the provider's Card Element; the order is paid when the webhook says so."""
     from shared_apps.payments.models import Payment
     from shared_apps.payments.services import client_config
 

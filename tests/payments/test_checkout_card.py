@@ -296,6 +296,19 @@ def test_another_familys_card_order_pages_are_404(
     assert client.get(f"/c/commune-a/panier/commande/{body['order_id']}/carte/").status_code == 404
 
 
+def test_the_card_page_of_an_order_mounts_the_card_element(
+    stripe_offline, client, parent, canteen, bookable_days, settings
+):
+    body = _checkout_by_card(parent, canteen, bookable_days)
+    client.force_login(parent)
+
+    page = client.get(f"/c/commune-a/panier/commande/{body['order_id']}/carte/").content.decode()
+
+    assert '<div id="card-element"' in page
+    assert f'<script src="{settings.STRIPE_JS_URL}">' in page
+    assert f'data-client-secret="{body["payment"]["client_secret"]}"' in page
+
+
 def test_the_wallet_pays_first_and_the_card_the_rest(
     stripe_offline, browser, deliver, commune_a, in_commune, canteen, bookable_days
 ):
