@@ -25,9 +25,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest
 
+## Lint: import layers (contracts in pyproject.toml), then ruff.
 lint: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	MARELLE_ENV=test DATABASE_URL=postgres://mypy@127.0.0.1:1/mypy $(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from shared_apps.accounts import api as accounts_api
 from shared_apps.families import api as families_api
-from tenant_apps.bookings import everywhere as bookings_everywhere
+from tenant_apps.bookings import api as bookings_api
 
 urlpatterns = [
     path("", include("shared_apps.directory.api_urls")),
@@ -25,7 +25,7 @@ urlpatterns = [
     path("me", accounts_api.MeView.as_view(), name="api-me"),
     path(
         "reservations",
-        bookings_everywhere.ReservationsEverywhereView.as_view(),
+        bookings_api.ReservationsEverywhereView.as_view(),
         name="api-reservations-everywhere",
     ),
     path("me/password", accounts_api.ChangePasswordView.as_view(), name="api-change-password"),

@@ -98,7 +98,12 @@ TENANT_APPS = [
     "tenant_apps.backoffice",
     "tenant_apps.bookings",
 ]
-INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+# The demo data (`manage.py demo`) has no models and no schema: installed for its command only.
+INSTALLED_APPS = [
+    *SHARED_APPS,
+    *(app for app in TENANT_APPS if app not in SHARED_APPS),
+    "demo",
+]
 
 TENANT_MODEL = "tenants.Commune"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
@@ -271,7 +276,7 @@ WALLET_TOP_UP_MIN_CENTS = 500
 WALLET_TOP_UP_MAX_CENTS = 50_000
 
 # Card payments for something else than a top-up are fulfilled by the code that sold it.
-PAYMENT_FULFILMENT_HOOKS = {"checkout": "tenant_apps.bookings.card.fulfil_checkout"}
+PAYMENT_FULFILMENT_HOOKS = {"checkout": "tenant_apps.bookings.services.card_orders.fulfil_checkout"}
 UNPAID_ORDER_MINUTES = 30
 
 # --- Stripe -------------------------------------------------------------------------------------
@@ -364,8 +369,13 @@ if not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", PUBLIC_BASE_URL):
     )
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # reset and verification links expire after 24 hours
 FAMILY_INVITATION_DAYS = 7
-# Where family code finds the communes' bookings (a dotted path: no import of tenant apps).
-FAMILY_BOOKINGS_HOOKS = "tenant_apps.bookings.everywhere"
+# Where family code finds the communes' bookings (dotted paths: no import of tenant apps).
+FAMILY_BOOKINGS_HOOKS = {
+    "upcoming_of_child": "tenant_apps.bookings.selectors.upcoming_reservations_of_child",
+    "cancel_upcoming_of_child": (
+        "tenant_apps.bookings.services.cancellation.cancel_upcoming_reservations_of_child"
+    ),
+}
 
 # --- Client addresses and abuse budgets -----------------------------------------------------------
 # How many reverse proxies of ours stand in front of gunicorn, each appending the address it saw

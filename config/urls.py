@@ -3,13 +3,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from shared_apps.common import views as common_views
-from tenant_apps.bookings import everywhere as bookings_everywhere
+from tenant_apps.bookings import views as bookings_views
+from tenants import views as tenants_views
 
 admin.site.site_header = "Marelle — administration de la plateforme"
 admin.site.site_title = "Marelle"
 
 urlpatterns = [
-    path("", common_views.home, name="home"),
+    path("", tenants_views.home, name="home"),
     path("healthz", common_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -19,7 +20,7 @@ urlpatterns = [
     path("famille/", include("shared_apps.families.urls")),
     path("services/", include("shared_apps.directory.urls")),
     path("porte-monnaie/", include("shared_apps.wallet.urls")),
-    path("reservations/", bookings_everywhere.page, name="reservations-everywhere"),
+    path("reservations/", bookings_views.everywhere, name="reservations-everywhere"),
     path("porte-monnaie/", include("shared_apps.payments.urls")),
     path("c/<slug:commune_slug>/", include("config.urls_commune")),
 ]

@@ -40,6 +40,36 @@ elif [ "$port_state" = "taken" ]; then
   exit 1
 fi
 
+# Card payments: Stripe itself when its keys are set; otherwise an embedded localstripe on the
+# loopback (config/demo_stripe.py) with test keys, our webhook registered, stopped with the demo.
+case "$HOST" in
+  0.0.0.0|localhost) webhook_host=127.0.0.1 ;;
+  ::|::1|"[::1]") webhook_host="[::1]" ;;
+  *) webhook_host="$HOST" ;;
+esac
+LOCALSTRIPE_PID=""
+if [ -z "${STRIPE_SECRET_KEY:-}${STRIPE_PUBLISHABLE_KEY:-}${STRIPE_WEBHOOK_SECRET:-}" ]; then
+  if stripe_exports=$($PY -m config.demo_stripe start \
+    --webhook-url "http://$webhook_host:$PORT/api/v1/payments/stripe/webhook"); then
+    eval "$stripe_exports"
+    echo "Paiement par carte : Stripe de démonstration (localstripe, $STRIPE_API_BASE) ;" \
+      "carte de test 4242 4242 4242 4242, date future, cryptogramme 123."
+  else
+    echo "localstripe n'a pas démarré (var/localstripe/localstripe.log) : pas de paiement" \
+      "par carte dans cette démo." >&2
+  fi
+fi
+
 echo "Démo Marelle : $PUBLIC_BASE_URL/  (Ctrl+C pour arrêter)"
-exec .venv/bin/gunicorn config.wsgi --bind "$HOST:$PORT" --workers 2 --threads 4 \
-  --access-logfile - --error-logfile - --log-level warning
+.venv/bin/gunicorn config.wsgi --bind "$HOST:$PORT" --workers 2 --threads 4 \
+  --access-logfile - --error-logfile - --log-level warning &
+gunicorn_pid=$!
+# Ctrl+C or a TERM to this script stops gunicorn, then the localstripe started above.
+stop_demo() {
+  trap - INT TERM EXIT
+  kill -TERM "$gunicorn_pid" 2>/dev/null || true
+  wait "$gunicorn_pid" 2>/dev/null || true
+  if [ -n "$LOCALSTRIPE_PID" ]; then $PY -m config.demo_stripe stop; fi
+}
+trap stop_demo INT TERM EXIT
+wait "$gunicorn_pid"

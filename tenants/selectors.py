@@ -5,12 +5,19 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from typing import TYPE_CHECKING
 
 from django.core.cache import caches
 from django.db import transaction
 from django.db.models import QuerySet
 
 from tenants.models import Commune, Membership, Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+    from django.core.cache.backends.base import BaseCache
+
+    from shared_apps.accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +30,7 @@ ROUTING_VERSION_KEY = "tenants:commune-routing-version"
 _CACHE_TTL_SECONDS = 60.0
 
 
-def _platform_cache():
+def _platform_cache() -> BaseCache:
     return caches["platform"]
 
 
@@ -115,12 +122,14 @@ def active_communes() -> QuerySet[Commune]:
     return Commune.objects.filter(is_active=True).order_by("name")
 
 
-def membership_for(user, commune: Commune) -> Membership | None:
+def membership_for(user: User | AnonymousUser, commune: Commune) -> Membership | None:
     if not user.is_authenticated:
         return None
     return Membership.objects.filter(user=user, commune=commune).first()
 
 
-def is_staff_of(user, commune: Commune, *, roles: tuple[str, ...] = tuple(Role.values)) -> bool:
+def is_staff_of(
+    user: User | AnonymousUser, commune: Commune, *, roles: tuple[str, ...] = tuple(Role.values)
+) -> bool:
     membership = membership_for(user, commune)
     return membership is not None and membership.role in roles

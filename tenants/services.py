@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,6 +14,12 @@ from django_tenants.utils import get_public_schema_name, schema_exists
 from shared_apps.common.errors import Conflict, DomainError
 from tenants.calendar import UnservedPlace, check_serviceable
 from tenants.models import Commune
+
+if TYPE_CHECKING:
+    from django_tenants.postgresql_backend.base import DatabaseWrapper as TenantDatabaseWrapper
+
+if TYPE_CHECKING:
+    from django.db.backends.utils import CursorWrapper
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RESERVED_SLUGS = {"public", "api", "admin", "static", "media", "template", "c"}
@@ -30,6 +37,28 @@ class CommuneAlreadyExists(Conflict):
 class CommuneInactive(Conflict):
     code = "commune_inactive"
     message = "Cette commune n’accepte plus de réservations."
+
+
+def tenant_connection() -> TenantDatabaseWrapper:
+    """The default connection as django-tenants makes it (with its schema), typed as such."""
+    return cast("TenantDatabaseWrapper", connection)
+
+
+class WrongSchema(RuntimeError):
+    """A use case of one commune ran on another's schema (or the public one): a programming
+    error, never a client's, so it is not a DomainError and answers 500."""
+
+
+def assert_on_schema(commune: Commune) -> None:
+    """Refuse to go on unless the connection is on `commune`'s schema.
+
+    Tenant-app use cases take their commune explicitly (from `request.tenant`, or a task's
+    commune) and call this first: a row written in another commune's schema would be a leak
+    no test of the happy path can see.
+    """
+    current = tenant_connection().schema_name
+    if current != commune.schema_name:
+        raise WrongSchema(f"use case for {commune.schema_name!r} ran on schema {current!r}")
 
 
 def lock_active_commune(commune: Commune) -> None:
@@ -71,7 +100,7 @@ def ensure_template_schema(*, verbosity: int = 0) -> None:
     call_command(
         "migrate_schemas", tenant=True, schema_name=template, interactive=False, verbosity=verbosity
     )
-    connection.set_schema_to_public()
+    tenant_connection().set_schema_to_public()
 
 
 def create_commune(
@@ -139,7 +168,7 @@ def create_commune(
     return commune
 
 
-def _named_objects(cursor, schema: str) -> dict[tuple[str, str, str], str]:
+def _named_objects(cursor: CursorWrapper, schema: str) -> dict[tuple[str, str, str], str]:
     """(kind, table, definition) → name, for the constraints and indexes of `schema`."""
     cursor.execute(
         """

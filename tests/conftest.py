@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures.communes",
     "tests.fixtures.clients",
     "tests.fixtures.bookings",
+    "tests.fixtures.stripe",
 ]

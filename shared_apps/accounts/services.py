@@ -82,7 +82,9 @@ def _clean_profile(data: dict, errors: FieldErrors, *, partial: bool) -> dict:
     return cleaned
 
 
-def _check_password(errors: FieldErrors, password: str, user: User | None, field="password"):
+def _check_password(
+    errors: FieldErrors, password: str, user: User | None, field: str = "password"
+) -> None:
     if not password:
         errors.add(field, "Choisissez un mot de passe.")
         return

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from shared_apps.audit.models import AuditEntry
+
+if TYPE_CHECKING:
+    from shared_apps.accounts.models import User
+    from tenants.models import Commune
 
 
 def record(
     *,
-    actor,
+    actor: User | None,
     action: str,
-    commune=None,
+    commune: Commune | None = None,
     target_type: str = "",
     target_id: object = "",
     family_id: int | None = None,

@@ -1,4 +1,4 @@
-"""Pages shared by the whole platform: home, errors, health."""
+"""Pages shared by the whole platform: errors and health."""
 
 from __future__ import annotations
 
@@ -7,18 +7,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonR
 from django.shortcuts import render
 
 from shared_apps.common.api import error_body
-from tenants.selectors import active_communes
 
 
 def _wants_json(request: HttpRequest) -> bool:
     return "/api/" in request.path_info or request.headers.get("Accept", "").startswith(
         "application/json"
     )
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    communes = active_communes()
-    return render(request, "common/home.html", {"communes": communes})
 
 
 def not_found(request: HttpRequest, exception=None, *, unknown_commune: str | None = None):

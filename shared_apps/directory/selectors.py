@@ -28,7 +28,7 @@ def communes_with_services(*, search: str = "") -> QuerySet[Commune]:
     )
 
 
-def published_service(commune, service_id: int) -> PublishedService | None:
+def published_service(commune: Commune, service_id: int) -> PublishedService | None:
     return PublishedService.objects.filter(commune=commune, service_id=service_id).first()
 
 

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
+from shared_apps.accounts.models import User
+from shared_apps.common.validation import parse_id
 from shared_apps.families.models import Child, ChildRelation, Family, Guardian
 
 
-def family_of(user) -> Family | None:
+def family_of(user: User) -> Family | None:
     guardian = Guardian.objects.select_related("family").filter(user=user).first()
     return guardian.family if guardian else None
 
 
-def family_id_of(user) -> int | None:
+def family_id_of(user: User) -> int | None:
     return Guardian.objects.filter(user=user).values_list("family_id", flat=True).first()
 
 
-def children_of(user) -> QuerySet[Child]:
+def children_of(user: User) -> QuerySet[Child]:
     """The user's family's current children, each with `relation`: who the user is to them."""
     return Child.objects.filter(family__guardians__user=user, removed_at__isnull=True).annotate(
         relation=Subquery(
@@ -25,12 +27,11 @@ def children_of(user) -> QuerySet[Child]:
     )
 
 
-def child_of(user, child_id) -> Child | None:
+def child_of(user: User, child_id: int) -> Child | None:
     """One of the user's children, or None — another family's child is simply not found."""
-    try:
-        return children_of(user).get(pk=int(child_id))
-    except (Child.DoesNotExist, TypeError, ValueError):
+    if parse_id(child_id) is None:
         return None
+    return children_of(user).filter(pk=child_id).first()
 
 
 def guardians_of(family: Family) -> QuerySet[Guardian]:

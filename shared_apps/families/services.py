@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import secrets
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,9 +16,13 @@ from django.utils import timezone
 from config.celery import enqueue_on_commit
 from shared_apps.common.errors import Conflict, DomainError, NotFound
 from shared_apps.common.ratelimit import RateLimited, spend_mail_budget
-from shared_apps.common.validation import FieldErrors, check_required, clean_text
+from shared_apps.common.validation import FieldErrors, check_required, clean_text, parse_date
 from shared_apps.families.models import Child, ChildRelation, Family, Guardian, Invitation, Relation
 from shared_apps.families.selectors import child_of
+
+if TYPE_CHECKING:
+    from shared_apps.accounts.models import User
+    from tenants.models import Commune
 
 OLDEST_CHILD_YEARS = 25  # guardianship of young adults (handicap, apprentices) is plausible
 
@@ -49,7 +54,7 @@ class AlreadyInAFamily(Conflict):
     )
 
 
-def get_or_create_family(user) -> Family:
+def get_or_create_family(user: User) -> Family:
     guardian = Guardian.objects.select_related("family").filter(user=user).first()
     if guardian:
         return guardian.family
@@ -80,7 +85,8 @@ def _clean_child(data: dict, errors: FieldErrors, *, partial: bool) -> dict:
             errors.add("notes", "Information complémentaire : 2000 caractères au maximum.")
         cleaned["notes"] = value
     if "birth_date" in data or not partial:
-        birth_date = _parse_date(data.get("birth_date"))
+        # Its own bounds (not in the future, not too old) say more than "2000 to 2100".
+        birth_date = parse_date(data.get("birth_date"), any_year=True)
         today = timezone.localdate()
         if birth_date is None:
             errors.add("birth_date", "Date de naissance attendue, par ex. 2018-09-14.")
@@ -101,15 +107,6 @@ def _clean_child(data: dict, errors: FieldErrors, *, partial: bool) -> dict:
     return cleaned
 
 
-def _parse_date(value) -> datetime.date | None:
-    if isinstance(value, datetime.date):
-        return value
-    try:
-        return datetime.date.fromisoformat(str(value or ""))
-    except ValueError:
-        return None
-
-
 def _is_duplicate(family_id: int, fields: dict, *, exclude_pk: int | None = None) -> bool:
     return (
         Child.objects.filter(
@@ -119,12 +116,12 @@ def _is_duplicate(family_id: int, fields: dict, *, exclude_pk: int | None = None
             last_name__iexact=fields["last_name"],
             birth_date=fields["birth_date"],
         )
-        .exclude(pk=exclude_pk)
+        .exclude(pk=exclude_pk or 0)  # 0: no child has it
         .exists()
     )
 
 
-def add_child(*, user, data: dict) -> Child:
+def add_child(*, user: User, data: dict) -> Child:
     errors = FieldErrors()
     cleaned = _clean_child(data, errors, partial=False)
     errors.raise_if_any()
@@ -138,11 +135,11 @@ def add_child(*, user, data: dict) -> Child:
             ChildRelation.objects.create(child=child, user=user, relation=relation)
     except IntegrityError as exc:  # the same child saved twice at once
         raise DuplicateChild() from exc
-    child.relation = relation
+    child.relation = relation  # type: ignore[attr-defined]  # as children_of annotates it
     return child
 
 
-def update_child(*, user, child_id, data: dict) -> Child:
+def update_child(*, user: User, child_id: int, data: dict) -> Child:
     child = child_of(user, child_id)
     if child is None:
         raise NotFound("Enfant introuvable.")
@@ -164,7 +161,7 @@ def update_child(*, user, child_id, data: dict) -> Child:
                 ChildRelation.objects.update_or_create(
                     child=child, user=user, defaults={"relation": relation}
                 )
-                child.relation = relation
+                child.relation = relation  # type: ignore[attr-defined]
     except IntegrityError as exc:
         raise DuplicateChild() from exc
     return child
@@ -178,19 +175,19 @@ class ChildHasFutureBookings(Conflict):
     )
 
 
-def _booking_hooks():
+def _booking_hook(name: str) -> Any:
     """The communes' booking code, named in settings: public code never imports tenant apps."""
     from django.utils.module_loading import import_string
 
-    return import_string(settings.FAMILY_BOOKINGS_HOOKS)
+    return import_string(settings.FAMILY_BOOKINGS_HOOKS[name])
 
 
-def upcoming_bookings_of_child(*, user, child) -> list:
+def upcoming_bookings_of_child(*, user: User, child: Child) -> list:
     """[(commune, reservation), …] still to come for this child, in every commune."""
-    return _booking_hooks().upcoming_reservations_of_child(user=user, child_id=child.pk)
+    return _booking_hook("upcoming_of_child")(user=user, child_id=child.pk)
 
 
-def remove_child(*, user, child_id, cancel_bookings: bool = False) -> Child:
+def remove_child(*, user: User, child_id: int, cancel_bookings: bool = False) -> Child:
     """Take a child out of the family's list; the row stays for the communes' history.
 
     A child with upcoming reservations is never removed silently: the caller must confirm,
@@ -203,7 +200,7 @@ def remove_child(*, user, child_id, cancel_bookings: bool = False) -> Child:
     if upcoming and not cancel_bookings:
         raise ChildHasFutureBookings(fields={"reservations": [str(len(upcoming))]})
     if upcoming:
-        _booking_hooks().cancel_upcoming_reservations_of_child(user=user, child_id=child.pk)
+        _booking_hook("cancel_upcoming_of_child")(user=user, child_id=child.pk)
     child.removed_at = timezone.now()
     child.save(update_fields=["removed_at"])
     return child
@@ -237,7 +234,7 @@ class RecipientInvitedTooOften(RateLimited):
     message = "Cette adresse a reçu trop d’invitations aujourd’hui. Réessayez demain."
 
 
-def invite_guardian(*, user, email: str, client_ip: str) -> tuple[Invitation, str]:
+def invite_guardian(*, user: User, email: str, client_ip: str) -> tuple[Invitation, str]:
     """Invite a second guardian by e-mail; returns the invitation and its one-time token.
 
     Inputs: the inviting user (whose e-mail must be confirmed), the invitee's e-mail and the
@@ -331,7 +328,7 @@ def _family_has_no_history(family: Family) -> bool:
     )
 
 
-def accept_invitation(*, user, token: str) -> Family:
+def accept_invitation(*, user: User, token: str) -> Family:
     """Join the inviting family. Only the invited e-mail's account can accept, once."""
     with transaction.atomic():
         invitation = invitation_for_token(token)
@@ -360,7 +357,7 @@ def accept_invitation(*, user, token: str) -> Family:
     return invitation.family
 
 
-def note_commune(*, family_id: int, commune) -> None:
+def note_commune(*, family_id: int, commune: Commune) -> None:
     """Remember that this family deals with this commune (idempotent)."""
     from shared_apps.families.models import FamilyCommune
 

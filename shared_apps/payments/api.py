@@ -33,11 +33,12 @@ class TopUpsView(APIView):
     @extend_schema(
         summary="Recharger le porte-monnaie par carte",
         description=(
-            "Crée le paiement et renvoie de quoi le confirmer avec le Payment Element de Stripe. "
-            "Le porte-monnaie n’est crédité qu’à la réception de la notification signée de "
-            "Stripe, jamais sur la foi du navigateur : suivez l’état avec GET "
-            "`wallet/top-ups/{id}`. `scope` : `general` (tous les services, si la plateforme le "
-            "propose) ou `service` avec `commune_slug` et `service_id` d’un service publié."
+            "Crée le paiement et renvoie de quoi le confirmer avec Stripe.js (Card Element, "
+            "`confirmCardPayment`). Le porte-monnaie n’est crédité qu’à la réception de la "
+            "notification signée de Stripe, jamais sur la foi du navigateur : suivez l’état "
+            "avec GET `wallet/top-ups/{id}`. `scope` : `general` (tous les services, si la "
+            "plateforme le propose) ou `service` avec `commune_slug` et `service_id` d’un "
+            "service publié."
         ),
         request=TopUpRequestSerializer,
         responses={

@@ -25,7 +25,7 @@ class Outcome:
 @dataclass(frozen=True)
 class Capabilities:
     card: bool = True
-    # True: the browser confirms with a client secret (Stripe Payment Element).
+    # True: the browser confirms with a client secret (Stripe's Card Element).
     # False: the parent is sent to the provider's page (PayFiP) and comes back.
     client_side_confirmation: bool = True
     refunds: bool = True

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from shared_apps.accounts.models import User
 from shared_apps.common.french import de
+from shared_apps.common.validation import parse_id
 from shared_apps.directory.models import PublishedService
 from shared_apps.directory.selectors import service_label
 from shared_apps.families.selectors import family_id_of
@@ -14,14 +16,12 @@ from shared_apps.payments.models import Payment, Purpose, Scope
 from shared_apps.wallet.selectors import GENERAL_LABEL
 
 
-def top_up_of(user, payment_id) -> Payment | None:
+def top_up_of(user: User, payment_id: int) -> Payment | None:
     """One of the user's family's top-ups, or None — another family's is simply not found."""
     family_id = family_id_of(user)
     if family_id is None:
         return None
-    try:
-        payment_id = int(payment_id)
-    except (TypeError, ValueError):
+    if parse_id(payment_id) is None:
         return None
     return (
         Payment.objects.select_related("commune")
@@ -33,12 +33,15 @@ def top_up_of(user, payment_id) -> Payment | None:
 def pocket_label(payment: Payment) -> str:
     if payment.scope == Scope.GENERAL:
         return GENERAL_LABEL
+    commune = payment.commune
+    assert commune is not None and payment.service_id is not None  # a service's top-up
+    assert payment.commune_id is not None
     listing = PublishedService.objects.filter(
         commune_id=payment.commune_id, service_id=payment.service_id
     ).first()
     if listing is None:
-        return f"Service {de(payment.commune.name)}"
-    return service_label(listing.name, payment.commune.name)
+        return f"Service {de(commune.name)}"
+    return service_label(listing.name, commune.name)
 
 
 @dataclass(frozen=True)

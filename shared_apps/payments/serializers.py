@@ -29,7 +29,7 @@ class TopUpSerializer(serializers.ModelSerializer):
     commune_slug = serializers.SerializerMethodField()
     pocket_label = serializers.SerializerMethodField()
     payment = serializers.SerializerMethodField(
-        help_text="Pour confirmer le paiement (Stripe Payment Element) tant qu’il n’est pas "
+        help_text="Pour confirmer le paiement (Stripe.js, Card Element) tant qu’il n’est pas "
         "confirmé ; null ensuite."
     )
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -19,7 +20,7 @@ from django.utils import timezone
 from config.celery import enqueue_on_commit
 from shared_apps.common.errors import DomainError
 from shared_apps.common.money import format_euros
-from shared_apps.common.validation import FieldErrors
+from shared_apps.common.validation import FieldErrors, parse_id
 from shared_apps.directory.models import PublishedService
 from shared_apps.families.services import get_or_create_family
 from shared_apps.payments.errors import (
@@ -46,6 +47,7 @@ from shared_apps.payments.providers import (
     InvalidNotification,
     Notification,
     Outcome,
+    PaymentProvider,
     ProviderError,
     ProviderRefused,
     get_provider,
@@ -53,6 +55,11 @@ from shared_apps.payments.providers import (
 from shared_apps.wallet import services as wallet
 from shared_apps.wallet.models import TransactionKind
 from tenants.selectors import commune_for_slug
+
+if TYPE_CHECKING:
+    from shared_apps.accounts.models import User
+    from shared_apps.wallet.models import Account, Wallet
+    from tenants.models import Commune
 from tenants.services import lock_active_commune
 
 logger = logging.getLogger(__name__)
@@ -82,7 +89,7 @@ def card_payments_available() -> bool:
 # --- starting a top-up --------------------------------------------------------------------------
 
 
-def top_up_amount_error(amount_cents) -> str | None:
+def top_up_amount_error(amount_cents: object) -> str | None:
     """Why an amount cannot be topped up, in French, or None. Forms and API share this rule."""
     low, high = settings.WALLET_TOP_UP_MIN_CENTS, settings.WALLET_TOP_UP_MAX_CENTS
     if (
@@ -94,7 +101,9 @@ def top_up_amount_error(amount_cents) -> str | None:
     return None
 
 
-def _pocket_for(scope, commune_slug, service_id, errors: FieldErrors):
+def _pocket_for(
+    scope: str, commune_slug: str | None, service_id: int | None, errors: FieldErrors
+) -> tuple[Commune | None, int | None]:
     """(commune, service_id) of the pocket to credit; (None, None) for the general one."""
     if scope == Scope.GENERAL:
         if commune_slug or service_id:
@@ -109,6 +118,7 @@ def _pocket_for(scope, commune_slug, service_id, errors: FieldErrors):
         errors.add("service_id", "Indiquez le service à recharger.")
     if errors.errors:
         return None, None
+    assert isinstance(service_id, int)  # checked just above
     commune = commune_for_slug(str(commune_slug)[:50])
     listed = (
         commune is not None
@@ -123,7 +133,7 @@ def _pocket_for(scope, commune_slug, service_id, errors: FieldErrors):
 
 def start_top_up(
     *,
-    user,
+    user: User,
     amount_cents: int,
     scope: str,
     commune_slug: str | None = None,
@@ -166,7 +176,7 @@ def start_top_up(
 
 
 def start_checkout_payment(
-    *, user, family_id: int, amount_cents: int, commune, metadata: dict
+    *, user: User, family_id: int, amount_cents: int, commune: Commune, metadata: dict
 ) -> Payment:
     """A card payment for a commune order; the order is fulfilled when the webhook confirms
     (settings.PAYMENT_FULFILMENT_HOOKS["checkout"]).
@@ -195,7 +205,7 @@ def start_checkout_payment(
     return _start_with_provider(payment, provider)
 
 
-def _start_with_provider(payment: Payment, provider) -> Payment:
+def _start_with_provider(payment: Payment, provider: PaymentProvider) -> Payment:
     # Outside any transaction: the provider is called once our row exists, and its answer saved.
     try:
         started = provider.start_payment(
@@ -280,10 +290,10 @@ def _payment_for(event: WebhookEvent, notification: Notification) -> Payment | N
     payment = payments.filter(provider_ref=notification.payment_ref).first()
     if payment is not None:
         return payment
-    payment_id = str(notification.metadata.get("payment_id") or "")
-    if not payment_id.isdigit():
+    payment_id = parse_id(notification.metadata.get("payment_id"))
+    if payment_id is None:
         return None
-    payment = payments.filter(pk=int(payment_id), provider_ref__isnull=True).first()
+    payment = payments.filter(pk=payment_id, provider_ref__isnull=True).first()
     if payment is not None:
         payment.provider_ref = notification.payment_ref
         payment.save(update_fields=["provider_ref", "updated_at"])
@@ -318,7 +328,7 @@ def process_webhook_event(*, event_pk: int) -> bool:
 UNMATCHED_EVENT_ALERT_AGE = timedelta(hours=1)
 
 
-def retry_unmatched_webhook_events(*, now=None) -> int:
+def retry_unmatched_webhook_events(*, now: datetime | None = None) -> int:
     """Process again the stored events not processed yet (oldest first); returns how many are
     still unmatched. Those older than UNMATCHED_EVENT_ALERT_AGE are logged as errors so an
     operator looks at them: a payment the provider confirmed that we cannot place."""
@@ -335,6 +345,7 @@ def retry_unmatched_webhook_events(*, now=None) -> int:
 
 def _apply(payment: Payment, notification: Notification) -> None:
     """Move a locked payment forward; a succeeded top-up credits its pocket in this transaction."""
+    assert notification.outcome is not None  # called for the events that move a payment only
     new_status = _OUTCOME_STATUS[notification.outcome]
     if not can_move(payment.status, new_status):
         logger.info("payment %s stays %s (late %s)", payment.pk, payment.status, notification.type)
@@ -388,15 +399,16 @@ def _apply(payment: Payment, notification: Notification) -> None:
 # --- refunds to the card ------------------------------------------------------------------------
 
 
-def _pocket_of(payment: Payment):
+def _pocket_of(payment: Payment) -> tuple[Wallet, Account]:
     wallet_ = wallet.wallet_of_family(payment.family_id)
     if payment.scope == Scope.SERVICE:
+        assert payment.commune is not None and payment.service_id is not None  # a service's
         return wallet_, wallet.service_pocket(wallet_, payment.commune, payment.service_id)
     return wallet_, wallet.general_pocket(wallet_)
 
 
 def refund_to_card(
-    *, payment: Payment, amount_cents: int, refund_key: str, created_by=None
+    *, payment: Payment, amount_cents: int, refund_key: str, created_by: User | None = None
 ) -> Refund:
     """Give back part or all of a top-up to the card, taking it back from the pocket it credited.
 
@@ -420,7 +432,9 @@ def refund_to_card(
     return _send_refund(refund)
 
 
-def _reserve_refund(payment: Payment, amount_cents: int, refund_key: str, created_by) -> Refund:
+def _reserve_refund(
+    payment: Payment, amount_cents: int, refund_key: str, created_by: User | None
+) -> Refund:
     """Create the pending refund and debit the pocket, in one transaction."""
     try:
         with transaction.atomic():
@@ -459,9 +473,10 @@ def _reserve_refund(payment: Payment, amount_cents: int, refund_key: str, create
             refund.ledger_transaction = ledger_transaction
             refund.save(update_fields=["ledger_transaction", "updated_at"])
     except IntegrityError:  # the same key, concurrently
-        refund = Refund.objects.filter(idempotency_key=refund_key).first()
-        if refund is None:
+        existing = Refund.objects.filter(idempotency_key=refund_key).first()
+        if existing is None:
             raise
+        refund = existing
         if refund.payment_id != payment.pk or refund.amount_cents != amount_cents:
             raise RefundKeyReused() from None
     return refund
@@ -481,7 +496,7 @@ def _send_refund(refund: Refund) -> Refund:
         payment = refund.payment
         try:
             answer = get_provider(payment.provider).refund(
-                payment_ref=payment.provider_ref,
+                payment_ref=payment.provider_ref or "",
                 amount_cents=refund.amount_cents,
                 idempotency_key=refund.idempotency_key,
             )

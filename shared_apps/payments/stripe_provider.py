@@ -1,4 +1,4 @@
-"""Stripe (cards via PaymentIntents and the Payment Element), through `stripe.StripeClient` only.
+"""Stripe (cards via PaymentIntents and the Card Element), through `stripe.StripeClient` only.
 
 Never the global `stripe.api_key`: every call goes through a client built from the settings, whose
 API base may point at localstripe (tests, offline demo).

@@ -15,6 +15,7 @@ from django.urls import reverse
 from shared_apps.common.errors import DomainError
 from shared_apps.common.forms import add_domain_error
 from shared_apps.common.links import absolute_url
+from shared_apps.common.validation import parse_id
 from shared_apps.payments import services
 from shared_apps.payments.forms import TopUpForm
 from shared_apps.payments.models import Payment, PaymentStatus
@@ -31,8 +32,9 @@ def _own_top_up(request: HttpRequest, payment_id: int) -> Payment:
 
 def _initial_pocket(request: HttpRequest) -> str | None:
     commune, service = request.GET.get("commune", ""), request.GET.get("service", "")
-    if commune and service.isdigit():
-        return top_up_value(commune[:50], int(service))
+    service_id = parse_id(service) if service.isdigit() else None
+    if commune and service_id is not None:
+        return top_up_value(commune[:50], service_id)
     return None
 
 
@@ -62,7 +64,7 @@ def top_up(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def pay(request: HttpRequest, payment_id: int) -> HttpResponse:
-    """Step 2: the card, in Stripe's Payment Element (needs JavaScript)."""
+    """Step 2: the card, in Stripe's Card Element (needs JavaScript)."""
     payment = _own_top_up(request, payment_id)
     config = services.client_config(payment)
     if config is None:

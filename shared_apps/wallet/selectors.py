@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
 from shared_apps.common.french import de
 from shared_apps.directory.models import PublishedService
 from shared_apps.wallet.models import Account, AccountKind, Posting, Wallet
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 
 @dataclass(frozen=True)
@@ -59,11 +63,13 @@ def pockets_of(family_id: int | None) -> list[PocketView]:
         if account.kind == AccountKind.GENERAL_POCKET:
             general = PocketView("general", None, None, None, GENERAL_LABEL, account.balance_cents)
         else:
+            commune = account.commune
+            assert commune is not None  # a service pocket has its commune (database check)
             pockets.append(
                 PocketView(
                     "service",
-                    account.commune.slug,
-                    account.commune.name,
+                    commune.slug,
+                    commune.name,
                     account.service_id,
                     pocket_label(account, labels),
                     account.balance_cents,
@@ -76,17 +82,17 @@ def pocket_label(account: Account, labels: dict[tuple[int, int], str]) -> str:
     """The pocket's name as the wallet page shows it ("Cantine de …" or "Tous les services")."""
     if not account.service_id:
         return GENERAL_LABEL
-    return labels.get(
-        (account.commune_id, account.service_id), f"Service {de(account.commune.name)}"
-    )
+    commune = account.commune
+    assert commune is not None and account.commune_id is not None  # a service pocket's
+    return labels.get((account.commune_id, account.service_id), f"Service {de(commune.name)}")
 
 
-def with_pocket_labels(postings) -> list[Posting]:
+def with_pocket_labels(postings: Iterable[Posting]) -> list[Posting]:
     """A page of history, each posting given `pocket_label`: one query for the whole page."""
     postings = list(postings)
     labels = _labels([p.account for p in postings])
     for posting in postings:
-        posting.pocket_label = pocket_label(posting.account, labels)
+        posting.pocket_label = pocket_label(posting.account, labels)  # type: ignore[attr-defined]
     return postings
 
 

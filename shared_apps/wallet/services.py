@@ -7,7 +7,9 @@ clicks). Accounts are locked in primary-key order so concurrent movements cannot
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
@@ -31,6 +33,10 @@ from shared_apps.wallet.models import (
     Wallet,
 )
 from tenants.services import lock_active_commune
+
+if TYPE_CHECKING:
+    from shared_apps.accounts.models import User
+    from tenants.models import Commune
 
 COUNTER_METHODS = {"cash": "espèces", "cheque": "chèque", "transfer": "virement"}
 
@@ -59,7 +65,13 @@ def wallet_of_family(family_id: int) -> Wallet:
     return wallet
 
 
-def _account(kind: str, *, wallet=None, commune=None, service_id=None) -> Account:
+def _account(
+    kind: str,
+    *,
+    wallet: Wallet | None = None,
+    commune: Commune | None = None,
+    service_id: int | None = None,
+) -> Account:
     lookup = {"kind": kind, "wallet": wallet, "commune": commune, "service_id": service_id}
     account = Account.objects.filter(**lookup).first()
     if account is None:
@@ -76,13 +88,13 @@ def general_pocket(wallet: Wallet) -> Account:
     return _account(AccountKind.GENERAL_POCKET, wallet=wallet)
 
 
-def service_pocket(wallet: Wallet, commune, service_id: int) -> Account:
+def service_pocket(wallet: Wallet, commune: Commune, service_id: int) -> Account:
     return _account(
         AccountKind.SERVICE_POCKET, wallet=wallet, commune=commune, service_id=service_id
     )
 
 
-def _check_amount(amount_cents) -> int:
+def _check_amount(amount_cents: object) -> int:
     if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents <= 0:
         raise InvalidAmount("Le montant doit être un nombre entier de centimes, positif.")
     return amount_cents
@@ -95,9 +107,9 @@ def post_transaction(
     lines: list[tuple[Account, int]],
     description: str,
     wallet: Wallet | None = None,
-    commune=None,
+    commune: Commune | None = None,
     service_id: int | None = None,
-    created_by=None,
+    created_by: User | None = None,
     metadata: dict | None = None,
 ) -> tuple[LedgerTransaction, bool]:
     """Post a balanced transaction once per source key; return (transaction, created)."""
@@ -153,14 +165,18 @@ def credit_top_up(
     source_key: str,
     family_id: int,
     amount_cents: int,
-    commune=None,
+    commune: Commune | None = None,
     service_id: int | None = None,
     description: str = "Rechargement par carte bancaire",
 ) -> tuple[LedgerTransaction, bool]:
     """A card payment confirmed by the provider: credit the chosen pocket, once per payment."""
     _check_amount(amount_cents)
     wallet = wallet_of_family(family_id)
-    pocket = service_pocket(wallet, commune, service_id) if service_id else general_pocket(wallet)
+    if service_id:
+        assert commune is not None, "a service's pocket belongs to its commune"
+        pocket = service_pocket(wallet, commune, service_id)
+    else:
+        pocket = general_pocket(wallet)
     clearing = _account(AccountKind.CARD_CLEARING)
     return post_transaction(
         source_key=source_key,
@@ -173,7 +189,7 @@ def credit_top_up(
     )
 
 
-def general_credit_allowed(commune) -> bool:
+def general_credit_allowed(commune: Commune | None) -> bool:
     return settings.WALLET_GENERAL_CREDIT_ENABLED and getattr(
         commune, "accepts_general_credit", True
     )
@@ -183,11 +199,11 @@ def pay_from_wallet(
     *,
     source_key: str,
     family_id: int,
-    commune,
+    commune: Commune,
     service_id: int,
     amount_cents: int,
     description: str,
-    created_by=None,
+    created_by: User | None = None,
     low_balance_threshold_cents: int | None = None,
 ) -> WalletPayment:
     """Pay a commune's service: its own pocket first, then the general one; all or nothing."""
@@ -239,7 +255,7 @@ def pay_from_wallet(
     return WalletPayment(ledger_transaction, from_service, from_general)
 
 
-def available_for(family_id: int, commune, service_id: int) -> int:
+def available_for(family_id: int, commune: Commune, service_id: int) -> int:
     """What the wallet can pay for this service now: its pocket, plus "tous services" if allowed."""
     wallet = Wallet.objects.filter(family_id=family_id).first()
     if wallet is None:
@@ -260,7 +276,7 @@ def _split_of(
     return WalletPayment(ledger_transaction, -amounts.get(own.pk, 0), -amounts.get(general.pk, 0))
 
 
-def lock_refund_accounts(*, family_ids, commune, service_id: int) -> None:
+def lock_refund_accounts(*, family_ids: Iterable[int], commune: Commune, service_id: int) -> None:
     """Lock, in ascending id order, the accounts that refunds of these families to the service's
     pockets post to (the service's revenue and each family's pocket for it).
 
@@ -280,11 +296,11 @@ def refund_to_service_pocket(
     *,
     source_key: str,
     family_id: int,
-    commune,
+    commune: Commune,
     service_id: int,
     amount_cents: int,
     description: str,
-    created_by=None,
+    created_by: User | None = None,
 ) -> tuple[LedgerTransaction, bool]:
     """Give back what was paid for a service (a cancellation in time) into that service's pocket."""
     _check_amount(amount_cents)
@@ -306,8 +322,8 @@ def refund_to_service_pocket(
 
 def record_counter_payment(
     *,
-    staff_user,
-    commune,
+    staff_user: User,
+    commune: Commune,
     family_id: int,
     service_id: int,
     service_name: str,
@@ -376,6 +392,6 @@ def card_clearing_account() -> Account:
     return _account(AccountKind.CARD_CLEARING)
 
 
-def revenue_account(commune, service_id: int) -> Account:
+def revenue_account(commune: Commune, service_id: int) -> Account:
     """What a commune's service has earned (may go negative after refunds of card payments)."""
     return _account(AccountKind.REVENUE, commune=commune, service_id=service_id)

@@ -18,8 +18,11 @@
     });
   }
 
-  // "Payer par carte": Stripe's Payment Element. The wallet is credited by Stripe's webhook,
-  // never from here; the return page shows the state our server knows.
+  // "Payer par carte": Stripe's Card Element, confirmed by stripe.confirmCardPayment. Not the
+  // Payment Element: the demo's embedded Stripe (localstripe, see config/demo_stripe.py) only
+  // serves the Card Element, and this integration runs the same against Stripe and against it,
+  // so the code the demo and the tests exercise is the code parents run. The wallet is credited
+  // by Stripe's webhook, never from here; the return page shows the state our server knows.
   var form = document.getElementById("payment-form");
   if (!form) return;
   var message = document.getElementById("payment-message");
@@ -38,14 +41,10 @@
     return;
   }
 
-  loading.hidden = false;
   var stripe = window.Stripe(form.dataset.publishableKey, { locale: "fr" });
-  var elements = stripe.elements({ clientSecret: form.dataset.clientSecret, locale: "fr" });
-  var paymentElement = elements.create("payment");
-  paymentElement.mount("#payment-element");
-  paymentElement.on("ready", function () {
-    loading.hidden = true;
-  });
+  var card = stripe.elements({ locale: "fr" }).create("card", { hidePostalCode: true });
+  card.mount("#card-element");
+  loading.hidden = true;
   form.hidden = false;
 
   form.addEventListener("submit", function (event) {
@@ -53,9 +52,14 @@
     button.disabled = true;
     say("");
     stripe
-      .confirmPayment({ elements: elements, confirmParams: { return_url: form.dataset.returnUrl } })
+      .confirmCardPayment(form.dataset.clientSecret, { payment_method: { card: card } })
       .then(function (result) {
-        // Only reached when Stripe could not redirect: a declined card, a field to correct…
+        if (result && result.paymentIntent && !result.error) {
+          // Confirmed (or processing): the return page says what Stripe's webhook told us.
+          window.location.assign(form.dataset.returnUrl);
+          return;
+        }
+        // A declined card, a field to correct, a failed 3-D Secure…: nothing was taken.
         var error = result && result.error;
         if (error && (error.type === "card_error" || error.type === "validation_error")) {
           say(error.message);

@@ -3,13 +3,14 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shared_apps.common.validation import MAX_DATABASE_ID
 from tenant_apps.backoffice import services
 from tenants.permissions import IsCommuneStaff
 
 
 class CounterCreditSerializer(serializers.Serializer):
-    family_id = serializers.IntegerField()
-    service_id = serializers.IntegerField()
+    family_id = serializers.IntegerField(min_value=0, max_value=MAX_DATABASE_ID)
+    service_id = serializers.IntegerField(min_value=0, max_value=MAX_DATABASE_ID)
     amount_cents = serializers.IntegerField()
     method = serializers.ChoiceField(choices=["cash", "cheque", "transfer"])
     reference = serializers.CharField(max_length=60)
@@ -38,7 +39,9 @@ class WalletCreditsView(APIView):
         serializer = CounterCreditSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        ledger_transaction = services.record_counter_credit(staff_user=request.user, **data)
+        ledger_transaction = services.record_counter_credit(
+            commune=request.tenant, staff_user=request.user, **data
+        )
         return Response(
             {
                 "id": ledger_transaction.pk,

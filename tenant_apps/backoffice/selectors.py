@@ -27,8 +27,5 @@ def known_families() -> list[tuple[int, str]]:
     return sorted(rows, key=lambda row: row[1].lower())
 
 
-def family_is_known(family_id) -> bool:
-    try:
-        return AccessRequest.objects.filter(family_id=int(family_id)).exists()
-    except (TypeError, ValueError):
-        return False
+def family_is_known(family_id: int) -> bool:
+    return AccessRequest.objects.filter(family_id=family_id).exists()

@@ -1,30 +1,42 @@
-"""Staff use cases that touch a family's wallet, always within this commune's services."""
+"""Staff use cases: a family's wallet within this commune's services, and audited reads."""
 
 from __future__ import annotations
 
-from django.db import connection
+import datetime
 
+from shared_apps.accounts.models import User
+from shared_apps.audit.services import record
 from shared_apps.common.errors import NotFound
+from shared_apps.wallet.models import LedgerTransaction
 from shared_apps.wallet.services import record_counter_payment
 from tenant_apps.backoffice.selectors import family_is_known
 from tenant_apps.catalog.models import Service
+from tenants.models import Commune
+from tenants.services import assert_on_schema
 
 
 def record_counter_credit(
-    *, staff_user, family_id, service_id, amount_cents, method: str, reference: str
-):
+    *,
+    commune: Commune,
+    staff_user: User,
+    family_id: int,
+    service_id: int,
+    amount_cents: int,
+    method: str,
+    reference: str,
+) -> LedgerTransaction:
     """Cash, cheque or transfer received here, credited to the family's pocket for the service."""
-    commune = connection.tenant
+    assert_on_schema(commune)
     if not family_is_known(family_id):
         # A family that never asked this commune anything is not this commune's to see.
         raise NotFound("Famille introuvable pour cette commune.")
-    service = Service.objects.filter(pk=_as_int(service_id)).first()
+    service = Service.objects.filter(pk=service_id).first()
     if service is None:
         raise NotFound("Service introuvable.")
     return record_counter_payment(
         staff_user=staff_user,
         commune=commune,
-        family_id=int(family_id),
+        family_id=family_id,
         service_id=service.pk,
         service_name=service.name,
         amount_cents=amount_cents,
@@ -33,8 +45,16 @@ def record_counter_credit(
     )
 
 
-def _as_int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+def record_headcount_view(
+    *, viewed_by: User, commune: Commune, day: datetime.date, children: int
+) -> None:
+    """A staff member saw the day's headcount: children's names, classes and notes (allergies,
+    PAI) are family data, so each view is audited."""
+    record(
+        actor=viewed_by,
+        commune=commune,
+        action="headcount.view",
+        target_type="day",
+        target_id=day.isoformat(),
+        details={"children": children},
+    )

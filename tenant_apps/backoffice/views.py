@@ -27,6 +27,7 @@ def counter_credit(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.record_counter_credit(
+                commune=request.tenant,
                 staff_user=request.user,
                 family_id=data["family_id"],
                 service_id=data["service_id"],

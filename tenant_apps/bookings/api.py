@@ -1,4 +1,5 @@
-"""Booking API: calendar, cart, checkout, reservations, cancellation, headcount."""
+"""Booking API: calendar, cart, checkout, reservations (here and in every commune),
+cancellation, headcount. Thin: validate, call one use case with `request.tenant`, serialize."""
 
 from __future__ import annotations
 
@@ -13,18 +14,26 @@ from rest_framework.views import APIView
 
 from shared_apps.common.validation import MAX_DATABASE_ID, InvalidInput, date_param, int_param
 from shared_apps.families.selectors import family_id_of
-from tenant_apps.bookings import selectors, services
-from tenant_apps.bookings.cancellation import refund_sentence
+from tenant_apps.backoffice.services import record_headcount_view
+from tenant_apps.bookings import selectors
 from tenant_apps.bookings.errors import ProductNotFound
 from tenant_apps.bookings.models import PaymentChoice
+from tenant_apps.bookings.parsing import MAX_ATTENDANCE_CHILDREN, MAX_DAYS_ON_BEHALF
 from tenant_apps.bookings.payment_methods import available_payment_methods
 from tenant_apps.bookings.serializers import (
     AddItemsSerializer,
     CalendarDaySerializer,
     CartItemSerializer,
     CheckoutSerializer,
+    EverywhereReservationSerializer,
     ReservationSerializer,
 )
+from tenant_apps.bookings.services.attendance import mark_attendance
+from tenant_apps.bookings.services.cancellation import cancel_reservation
+from tenant_apps.bookings.services.cart import add_to_cart, remove_cart_item
+from tenant_apps.bookings.services.checkout import checkout
+from tenant_apps.bookings.services.on_behalf import book_on_behalf
+from tenant_apps.bookings.wording import refund_sentence
 from tenant_apps.catalog.models import Product
 from tenants.permissions import IsCommuneStaff
 
@@ -67,7 +76,12 @@ class CalendarView(APIView):
 
             raise NotFound("Enfant introuvable ou non inscrit à ce service.")
         days = selectors.calendar(
-            user=request.user, product=product, child_id=child_id, start=start, end=end
+            commune=request.tenant,
+            user=request.user,
+            product=product,
+            child_id=child_id,
+            start=start,
+            end=end,
         )
         return Response(CalendarDaySerializer(days, many=True).data)
 
@@ -115,7 +129,7 @@ class CartItemsView(APIView):
     def post(self, request):
         serializer = AddItemsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        items = services.add_to_cart(user=request.user, **serializer.validated_data)
+        items = add_to_cart(commune=request.tenant, user=request.user, **serializer.validated_data)
         added = selectors.cart_items(ids=[item.pk for item in items])
         return Response(CartItemSerializer(added, many=True).data, status=status.HTTP_201_CREATED)
 
@@ -123,7 +137,7 @@ class CartItemsView(APIView):
 class CartItemView(APIView):
     @extend_schema(responses={204: None}, tags=["bookings"])
     def delete(self, request, item_id: int):
-        services.remove_cart_item(user=request.user, item_id=item_id)
+        remove_cart_item(commune=request.tenant, user=request.user, item_id=item_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -147,10 +161,11 @@ class CheckoutView(APIView):
     def post(self, request):
         serializer = CheckoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = services.checkout(user=request.user, **serializer.validated_data)
+        result = checkout(commune=request.tenant, user=request.user, **serializer.validated_data)
         order = result.order
         reservations = selectors.with_cancellation_terms(
-            selectors.reservations_of_family(request.user).filter(order=order)
+            selectors.reservations_of_family(request.user).filter(order=order),
+            commune=request.tenant,
         )
         body = {
             "order_id": order.pk,
@@ -187,7 +202,9 @@ class ReservationsView(GenericAPIView):
             queryset = queryset.filter(date__lte=end)
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(
-            ReservationSerializer(selectors.with_cancellation_terms(page), many=True).data
+            ReservationSerializer(
+                selectors.with_cancellation_terms(page, commune=request.tenant), many=True
+            ).data
         )
 
 
@@ -207,7 +224,9 @@ class CancelView(APIView):
         tags=["bookings"],
     )
     def post(self, request, reservation_id: int):
-        result = services.cancel_reservation(user=request.user, reservation_id=reservation_id)
+        result = cancel_reservation(
+            commune=request.tenant, user=request.user, reservation_id=reservation_id
+        )
         sentence = refund_sentence(
             result.reservation, result.refund_cents, done=True, split=result.split
         )
@@ -230,14 +249,19 @@ class HeadcountView(APIView):
         description="Counts per product, class and meal variant, with the children's names.",
     )
     def get(self, request):
-        return Response(selectors.headcount(_date_param(request, "date"), viewed_by=request.user))
+        day = _date_param(request, "date")
+        result = selectors.headcount(day)
+        record_headcount_view(
+            viewed_by=request.user, commune=request.tenant, day=day, children=result["total"]
+        )
+        return Response(result)
 
 
 class OnBehalfSerializer(serializers.Serializer):
     child_id = serializers.IntegerField()
     product_id = serializers.IntegerField()
     dates = serializers.ListField(
-        child=serializers.CharField(max_length=20), max_length=services.MAX_DAYS_ON_BEHALF
+        child=serializers.CharField(max_length=20), max_length=MAX_DAYS_ON_BEHALF
     )
     consent_note = serializers.CharField(max_length=500, allow_blank=True)
 
@@ -254,9 +278,12 @@ class StaffReservationsView(APIView):
     def post(self, request):
         serializer = OnBehalfSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = services.book_on_behalf(staff_user=request.user, **serializer.validated_data)
+        result = book_on_behalf(
+            commune=request.tenant, staff_user=request.user, **serializer.validated_data
+        )
         reservations = selectors.with_cancellation_terms(
-            result.order.reservations.select_related("product__service", "child")
+            result.order.reservations.select_related("product__service", "child"),
+            commune=request.tenant,
         )
         return Response(
             ReservationSerializer(reservations, many=True).data, status=status.HTTP_201_CREATED
@@ -270,13 +297,13 @@ class AttendanceSerializer(serializers.Serializer):
         child=serializers.IntegerField(min_value=1, max_value=MAX_DATABASE_ID),
         required=False,
         default=list,
-        max_length=services.MAX_ATTENDANCE_CHILDREN,
+        max_length=MAX_ATTENDANCE_CHILDREN,
     )
     absent = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_DATABASE_ID),
         required=False,
         default=list,
-        max_length=services.MAX_ATTENDANCE_CHILDREN,
+        max_length=MAX_ATTENDANCE_CHILDREN,
     )
 
 
@@ -292,7 +319,8 @@ class AttendanceView(APIView):
         serializer = AttendanceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        updated = services.mark_attendance(
+        updated = mark_attendance(
+            commune=request.tenant,
             staff_user=request.user,
             day=data["date"],
             product_id=data["product_id"],
@@ -300,3 +328,27 @@ class AttendanceView(APIView):
             absent=data["absent"],
         )
         return Response({"updated": updated})
+
+
+class ReservationsEverywhereView(GenericAPIView):
+    """The family's reservations in every commune it deals with (public URL, no commune)."""
+
+    serializer_class = EverywhereReservationSerializer
+
+    @extend_schema(
+        parameters=[OpenApiParameter("from", datetime.date)],
+        responses=EverywhereReservationSerializer(many=True),
+        tags=["bookings"],
+        operation_id="reservations_everywhere_list",
+        description="The family's reservations in every commune, by date.",
+    )
+    def get(self, request):
+        since = date_param(request.query_params, "from", required=False)
+        rows = []
+        for commune, reservations in selectors.reservations_everywhere(request.user, since=since):
+            for reservation in reservations:
+                reservation.commune_slug, reservation.commune_name = commune.slug, commune.name
+                rows.append(reservation)
+        rows.sort(key=lambda r: (r.date, r.commune_name, r.child_id))
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(EverywhereReservationSerializer(page, many=True).data)

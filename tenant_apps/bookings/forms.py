@@ -2,7 +2,7 @@ import datetime
 
 from django import forms
 
-from tenant_apps.bookings.services import MAX_DAYS_ON_BEHALF, MAX_RHYTHM_DAYS
+from tenant_apps.bookings.parsing import MAX_DAYS_ON_BEHALF, MAX_RHYTHM_DAYS
 
 WEEKDAY_CHOICES = [(0, "Lundi"), (1, "Mardi"), (2, "Mercredi"), (3, "Jeudi"), (4, "Vendredi")]
 

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 
 from tenant_apps.catalog.models import MealVariant, Product
+from tenants.fields import PublicOneToOneRef, PublicRef
 
 LIVE_STATUSES = ("booked", "attended", "absent")
 
@@ -21,9 +22,7 @@ class PaymentChoice(models.TextChoices):
 
 
 class Cart(models.Model):
-    family = models.OneToOneField(
-        "families.Family", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
+    family = PublicOneToOneRef("families.Family")
     expires_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -33,9 +32,7 @@ class Cart(models.Model):
 
 class CartItem(models.Model):
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="items")
-    child = models.ForeignKey(
-        "families.Child", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
+    child = PublicRef("families.Child")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
     variant = models.ForeignKey(
         MealVariant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -63,12 +60,8 @@ class OrderStatus(models.TextChoices):
 
 
 class Order(models.Model):
-    family = models.ForeignKey(
-        "families.Family", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
-    placed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
+    family = PublicRef("families.Family")
+    placed_by = PublicRef(settings.AUTH_USER_MODEL)
     status = models.CharField(max_length=20, choices=OrderStatus.choices)
     payment_method = models.CharField(max_length=20, choices=PaymentChoice.choices)
     amount_cents = models.PositiveIntegerField()
@@ -94,12 +87,8 @@ class ReservationStatus(models.TextChoices):
 
 class Reservation(models.Model):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="reservations")
-    family = models.ForeignKey(
-        "families.Family", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
-    child = models.ForeignKey(
-        "families.Child", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
+    family = PublicRef("families.Family")
+    child = PublicRef("families.Child")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="reservations")
     variant = models.ForeignKey(
         MealVariant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -116,14 +105,7 @@ class Reservation(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    cancelled_by = PublicRef(settings.AUTH_USER_MODEL, null=True, blank=True)
     refund_cents = models.PositiveIntegerField(default=0)
     late_fee_cents = models.PositiveIntegerField(default=0)  # kept by a late cancellation
 

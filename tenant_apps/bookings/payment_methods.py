@@ -1,22 +1,13 @@
-"""Which payment methods a checkout may use right now, and how an order whose card payment
-could not start is taken back into the cart (nothing held, nothing charged, nothing cancelled)."""
+"""Which payment methods a checkout may use right now: the one place that decides, for the cart
+page, the API and checkout itself."""
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterable
-
-from django.db import transaction
 
 from shared_apps.payments.services import card_payments_available
 from tenant_apps.bookings.errors import PaymentMethodRefused, PaymentMethodUnavailable
-from tenant_apps.bookings.models import (
-    CartItem,
-    Order,
-    PaymentChoice,
-    Reservation,
-    ReservationStatus,
-)
+from tenant_apps.bookings.models import PaymentChoice
 from tenant_apps.catalog.models import Service
 
 
@@ -64,37 +55,3 @@ def check_payment_method(family_id: int, services: Iterable[Service], payment_me
             fields=fields,
         )
     raise PaymentMethodUnavailable(fields=fields)
-
-
-def put_order_back_in_cart(order_id: int, *, now: datetime.datetime) -> None:
-    """The card payment of a just-placed order could not start (provider down or refusing):
-    undo the order as if "Payer" had never been pressed.
-
-    Its days go back in the family's cart at the prices it held, their places are freed, the
-    wallet part is given back (once: release_order's ledger key), and its reservations are
-    removed, so "Mes réservations" shows no cancelled day that the parent never booked. The
-    order itself stays, failed and empty, because the ledger lines name it. Runs in its own
-    transaction; does nothing to an order no longer awaiting its card payment.
-    """
-    from tenant_apps.bookings.card import release_order
-    from tenant_apps.bookings.services import CART_LIFETIME, _cart_of
-
-    with transaction.atomic():
-        # The cart first, as checkout takes it (cart → day counters → …): no deadlock with a
-        # second checkout of the same family.
-        family_id = Order.objects.values_list("family_id", flat=True).get(pk=order_id)
-        cart = _cart_of(family_id, now=now, lock=True)
-        lines = list(
-            Reservation.objects.filter(order_id=order_id, status=ReservationStatus.BOOKED).values(
-                "child_id", "product_id", "variant_id", "date", "price_cents"
-            )
-        )
-        # release_order takes the locks in the booking paths' order and re-checks the status.
-        if not release_order(order_id, now=now):
-            return
-        Reservation.objects.filter(order_id=order_id).delete()
-        CartItem.objects.bulk_create(
-            [CartItem(cart=cart, **line) for line in lines], ignore_conflicts=True
-        )
-        cart.expires_at = now + CART_LIFETIME
-        cart.save(update_fields=["expires_at", "updated_at"])

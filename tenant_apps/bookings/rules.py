@@ -1,21 +1,52 @@
-"""Pure booking rules: calendars, deadlines, prices, refunds. No database, easy to property-test.
+"""Pure booking rules: calendars, deadlines, prices, ranks, refunds, capacity. No database.
+
+Every rule a parent or an agent could ask about is a function here, given its inputs as values
+(`inputs.BookingContext` loads them for one product and family), so each is easy to
+property-test and to read:
+
+- the price of a day: `price_for` (quotient familial bracket, sibling reduction) for one place;
+  `sibling_ranks` and `marginal_prices` for who is "first" on a family's day; `day_price` for
+  what the family owes for the places it holds on one day;
+- the refund of a cancellation: `cancellation_refund_percent` (100 before the deadline, the
+  late rule after it) then `settle_day` (what the family's whole day gives back);
+- deadlines and opening days: `deadline_for`, `availability`;
+- capacity: `over_capacity`.
 
 Times are the commune's (Europe/Paris); deadlines are aware datetimes, DST-safe. The commune's
 days (public holidays, school holidays) come from its place: a `tenants.calendar.CommuneCalendar`.
+The lock order the writers follow is in `locks.py`.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from tenant_apps.bookings.models import LIVE_STATUSES, OrderStatus, ReservationStatus
 from tenant_apps.catalog.models import DeadlineKind, OpeningPeriod
 from tenants.calendar import BeyondSchoolCalendar, CommuneCalendar
 
+if TYPE_CHECKING:
+    from tenant_apps.bookings.models import Reservation
+    from tenant_apps.catalog.models import Product
+
 PARIS = ZoneInfo("Europe/Paris")
 WEEKDAY_NAMES = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
+
+
+def day_label(day: datetime.date) -> str:
+    """ "lundi 21/12": a day as the refusals and confirmations say it."""
+    return f"{WEEKDAY_NAMES[day.weekday()]} {day.day:02d}/{day.month:02d}"
+
+
+def list_days(days: list[datetime.date]) -> str:
+    """ "lundi 21/12, mardi 22/12 et 3 autre(s)": the first six days, then how many more."""
+    shown = ", ".join(day_label(d) for d in days[:6])
+    return shown + (f" et {len(days) - 6} autre(s)" if len(days) > 6 else "")
 
 
 @dataclass(frozen=True)
@@ -26,7 +57,7 @@ class DeadlineRule:
     time: datetime.time = datetime.time(12, 0)
 
     @classmethod
-    def for_booking(cls, product) -> DeadlineRule:
+    def for_booking(cls, product: Product) -> DeadlineRule:
         return cls(
             product.booking_deadline_kind,
             product.booking_deadline_days,
@@ -35,7 +66,7 @@ class DeadlineRule:
         )
 
     @classmethod
-    def for_cancellation(cls, product) -> DeadlineRule:
+    def for_cancellation(cls, product: Product) -> DeadlineRule:
         return cls(
             product.cancel_deadline_kind,
             product.cancel_deadline_days,
@@ -195,6 +226,48 @@ def price_for(
     return price
 
 
+def over_capacity(booked: int, wanted: int, capacity: int | None) -> bool:
+    """Whether taking `wanted` more places on a day that has `booked` goes over `capacity`
+    (None: no limit)."""
+    return capacity is not None and booked + wanted > capacity
+
+
+def sibling_ranks(
+    child_ids: list[int], dates: list[datetime.date], holding: Counter
+) -> dict[tuple[int, datetime.date], int]:
+    """Rank of each new (child, day) among the family's children holding that day (1 = first),
+    `holding` counting the places the family already holds (booked or in its cart) per day.
+    The children take their ranks in the order given."""
+    held = Counter(holding)
+    ranks = {}
+    for day in dates:
+        for child_id in child_ids:
+            held[day] += 1
+            ranks[(child_id, day)] = held[day]
+    return ranks
+
+
+def marginal_prices(
+    places: list[tuple[int, datetime.date, int]],
+    *,
+    holding: Counter,
+    prices: Mapping[int, tuple[int, int]],
+) -> list[int]:
+    """The price of each new (product, day, child) place, in the order given: the marginal
+    price of adding it to the family's day, full for the first child holding the product that
+    day, the sibling price for the others. `holding` counts the family's live places per
+    (product, day); `prices` gives each product's (full, sibling) price for this family. New
+    places take their rank by (product, day, child)."""
+    held = Counter(holding)
+    result: dict[int, int] = {}
+    for index in sorted(range(len(places)), key=lambda i: places[i]):
+        product_id, day, _ = places[index]
+        full, sibling = prices[product_id]
+        result[index] = sibling if held[(product_id, day)] else full
+        held[(product_id, day)] += 1
+    return [result[i] for i in range(len(places))]
+
+
 # --- one family's day: the price of the set booked, and what a cancellation gives back -----------
 #
 # A child's price depends on which of the family's children hold the same product that day (the
@@ -222,13 +295,36 @@ class Place:
     live: bool = True
 
 
-def day_price(places) -> int:
+def day_price(places: Iterable[Place]) -> int:
     """What the family owes for its live places of one product on one day, in cents: the first
     live place (booking order) at its full price, the others at their sibling price."""
     live = sorted((p for p in places if p.live), key=lambda p: p.key)
     if not live:
         return 0
     return live[0].full_price_cents + sum(p.sibling_price_cents for p in live[1:])
+
+
+def holds_money(reservation: Reservation) -> bool:
+    """Whether a reservation holds money in its family's day: all but those of card orders
+    released unpaid (they were never paid, their wallet part went back with the release)."""
+    return reservation.order.status != OrderStatus.FAILED
+
+
+def places_of(reservations: Iterable[Reservation]) -> list[Place]:
+    """The `Place`s of one family's day, from its reservations (their `order` loaded)."""
+    return [
+        Place(
+            key=r.pk,
+            price_cents=r.price_cents,
+            full_price_cents=r.full_price_cents,
+            sibling_price_cents=r.sibling_price_cents,
+            refund_cents=r.refund_cents,
+            late_fee_cents=r.late_fee_cents,
+            live=r.status in LIVE_STATUSES,
+        )
+        for r in reservations
+        if holds_money(r)
+    ]
 
 
 @dataclass(frozen=True)
@@ -238,13 +334,17 @@ class Settlement:
     refund_cents: dict[int, int] = field(default_factory=dict)
     late_fee_cents: dict[int, int] = field(default_factory=dict)
 
-    def refunded_now(self, places) -> int:
+    def refunded_now(self, places: Iterable[Place]) -> int:
         before = {p.key: p.refund_cents for p in places}
         return sum(total - before[key] for key, total in self.refund_cents.items())
 
 
 def settle_day(
-    places, *, cancelled: set[int], refund_percent: int = 100, waive_late_fees: bool = False
+    places: Iterable[Place],
+    *,
+    cancelled: set[int],
+    refund_percent: int = 100,
+    waive_late_fees: bool = False,
 ) -> Settlement:
     """Cancel the places `cancelled` and settle the family's day as a whole.
 
@@ -309,3 +409,25 @@ def refund_percent_at(
     if now < deadline:
         return 100
     return late_refund_percent
+
+
+def cancellation_refund_percent(
+    reservation: Reservation, *, now: datetime.datetime, calendar: CommuneCalendar
+) -> int | None:
+    """The share (percent) of what cancelling `reservation` frees that is given back at `now`:
+    100 before the product's cancellation deadline (Europe/Paris, working days of the commune's
+    `calendar`), its late rule after it; None once the day is over, when the late rule forbids
+    cancelling, or when it is not booked. `reservation` comes with its product."""
+    if reservation.status != ReservationStatus.BOOKED:
+        return None
+    if reservation.date >= datetime.date.max or now >= at_paris_time(
+        reservation.date + datetime.timedelta(days=1), datetime.time(0)
+    ):
+        return None  # the day is over (or beyond any calendar)
+    rule = DeadlineRule.for_cancellation(reservation.product)
+    deadline = deadline_for(reservation.date, rule, calendar=calendar)
+    return refund_percent_at(
+        now=now,
+        deadline=deadline,
+        late_refund_percent=reservation.product.late_cancellation_refund_percent,
+    )

@@ -1,23 +1,31 @@
-"""Reads for booking pages and API: calendars, reservations, headcounts (constant queries)."""
+"""Reads for booking pages and API: calendars, reservations (in one commune or in every commune
+of the family), headcounts; constant queries. Functions that need the commune's calendar take
+the `commune`; the prices and refunds they show come from `rules.py`."""
 
 from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
+from django_tenants.utils import tenant_context
 
 from shared_apps.families.models import Child
-from shared_apps.families.selectors import family_id_of
+from shared_apps.families.selectors import communes_of_family, family_id_of
 from tenant_apps.bookings import rules, settlement
-from tenant_apps.bookings.context import BookingContext, cancellation_refund_percent
+from tenant_apps.bookings.inputs import BookingContext
 from tenant_apps.bookings.models import LIVE_STATUSES, Cart, CartItem, DayCount, Reservation
-from tenant_apps.catalog.models import Product
+from tenant_apps.catalog.models import Product, Service
 from tenant_apps.enrollments.models import Enrollment
 from tenants.calendar import commune_calendar
+
+if TYPE_CHECKING:
+    from shared_apps.accounts.models import User
+    from tenants.models import Commune
 
 
 @dataclass(frozen=True)
@@ -32,25 +40,34 @@ class CalendarDay:
 
 
 def calendar(
-    *, user, product: Product, child_id: int, start: datetime.date, end: datetime.date, now=None
+    *,
+    commune: Commune,
+    user: User,
+    product: Product,
+    child_id: int,
+    start: datetime.date,
+    end: datetime.date,
+    now: datetime.datetime | None = None,
 ) -> list[CalendarDay]:
     """Each day's state for one child and product, from `start` to `end` inclusive."""
     now = now or timezone.now()
     family_id = family_id_of(user)
     days = [start + datetime.timedelta(days=i) for i in range((end - start).days + 1)]
-    context = BookingContext.load(product, family_id, days)
+    context = BookingContext.load(product, family_id, days, commune=commune)
     # The family's holdings decide this child's price (the sibling reduction): one query each.
-    held = Reservation.objects.filter(
+    # No family (None) matches no row.
+    held = Reservation.objects.filter(  # type: ignore[misc]
         product=product, family_id=family_id, date__range=(start, end), status__in=LIVE_STATUSES
     ).values_list("child_id", "date", "price_cents")
     booked = {day: price for child, day, price in held if child == child_id}
     siblings_holding = {day for child, day, _ in held if child != child_id}
-    carted = CartItem.objects.filter(
+    # No family (None) matches no row.
+    carted = CartItem.objects.filter(  # type: ignore[misc]
         cart__family_id=family_id, product=product, date__range=(start, end)
     ).values_list("child_id", "date", "price_cents")
     in_cart = {day: price for child, day, price in carted if child == child_id}
     siblings_holding |= {day for child, day, _ in carted if child != child_id}
-    full, sibling = context.price(1), context.price(2)
+    full, sibling = context.prices()
     counts = (
         dict(
             DayCount.objects.filter(product=product, date__range=(start, end)).values_list(
@@ -61,6 +78,8 @@ def calendar(
         else {}
     )
     result = []
+    deadline: datetime.datetime | None  # None on a closed day
+    price: int | None
     for day in days:
         deadline = context.booking_deadline(day)
         available = context.availability(day)
@@ -82,16 +101,19 @@ def calendar(
     return result
 
 
-def day_prices(*, user, product: Product) -> tuple[int, int]:
+def day_prices(*, commune: Commune, user: User, product: Product) -> tuple[int, int]:
     """(full, sibling) price per day of `product` for the user's family, in cents: its quotient
     familial price for the first child holding a day, the sibling price for each other one."""
-    context = BookingContext.load(product, family_id_of(user), [timezone.localdate()])
-    return context.price(1), context.price(2)
+    context = BookingContext.load(
+        product, family_id_of(user), [timezone.localdate()], commune=commune
+    )
+    return context.prices()
 
 
-def enrolled_children(user, service_id: int) -> list[Child]:
+def enrolled_children(user: User, service_id: int) -> list[Child]:
     family_id = family_id_of(user)
-    ids = Enrollment.objects.filter(service_id=service_id, family_id=family_id).values_list(
+    # No family (None) matches no row.
+    ids = Enrollment.objects.filter(service_id=service_id, family_id=family_id).values_list(  # type: ignore[misc]
         "child_id", flat=True
     )
     return list(
@@ -99,9 +121,10 @@ def enrolled_children(user, service_id: int) -> list[Child]:
     )
 
 
-def cart_of(user) -> tuple[Cart | None, list[CartItem]]:
+def cart_of(user: User) -> tuple[Cart | None, list[CartItem]]:
     family_id = family_id_of(user)
-    cart = Cart.objects.filter(family_id=family_id).first()
+    # No family (None) matches no row.
+    cart = Cart.objects.filter(family_id=family_id).first()  # type: ignore[misc]
     if cart is None or cart.expires_at <= timezone.now():
         return cart, []
     items = list(
@@ -112,7 +135,7 @@ def cart_of(user) -> tuple[Cart | None, list[CartItem]]:
     return cart, items
 
 
-def services_of_items(items) -> list:
+def services_of_items(items: Iterable[CartItem]) -> list[Service]:
     """The distinct services of cart items (their products' services already loaded)."""
     return list({item.product.service_id: item.product.service for item in items}.values())
 
@@ -125,46 +148,53 @@ def cart_items(*, ids: list[int]) -> list[CartItem]:
     )
 
 
-def reservations_of_family(user) -> QuerySet[Reservation]:
+def reservations_of_family(user: User) -> QuerySet[Reservation]:
     return (
-        Reservation.objects.filter(family_id=family_id_of(user))
+        # No family (None) matches no row.
+        Reservation.objects.filter(family_id=family_id_of(user))  # type: ignore[misc]
         .select_related("product__service", "child", "variant")
         .order_by("date", "child__first_name", "product__name")
     )
 
 
-def with_cancellation_terms(reservations, *, now=None) -> list[Reservation]:
-    """Annotate each with `cancellable_until` and `refund_if_cancelled_cents`: what cancelling
-    it now would give back, the family's whole day settled as the cancellation would settle it
-    (None when it cannot be cancelled). One query, whatever the number of reservations."""
+def with_cancellation_terms(
+    reservations: Iterable[Reservation],
+    *,
+    commune: Commune,
+    now: datetime.datetime | None = None,
+) -> list[Reservation]:
+    """Annotate each of `commune`'s reservations with `cancellable_until` and
+    `refund_if_cancelled_cents`: what cancelling it now would give back, the family's whole day
+    settled as the cancellation would settle it (None when it cannot be cancelled). One query,
+    whatever the number of reservations."""
     now = now or timezone.now()
-    calendar = commune_calendar(connection.tenant)
+    calendar = commune_calendar(commune)
     reservations = list(reservations)
     days = _family_days(
         {(r.family_id, r.product_id, r.date) for r in reservations if r.status == "booked"}
     )
     for reservation in reservations:
         rule = rules.DeadlineRule.for_cancellation(reservation.product)
-        reservation.cancellable_until = rules.deadline_for(
+        reservation.cancellable_until = rules.deadline_for(  # type: ignore[attr-defined]
             reservation.date, rule, calendar=calendar
         )
-        percent = cancellation_refund_percent(reservation, now=now, calendar=calendar)
-        reservation.cancel_in_time = percent == 100
-        reservation.refund_if_cancelled_cents = None
-        reservation.refund_split_if_cancelled = None
+        percent = rules.cancellation_refund_percent(reservation, now=now, calendar=calendar)
+        reservation.cancel_in_time = percent == 100  # type: ignore[attr-defined]
+        reservation.refund_if_cancelled_cents = None  # type: ignore[attr-defined]
+        reservation.refund_split_if_cancelled = None  # type: ignore[attr-defined]
         if percent is not None:
-            places = settlement.places_of(
+            places = rules.places_of(
                 days[(reservation.family_id, reservation.product_id, reservation.date)]
             )
             decided = rules.settle_day(places, cancelled={reservation.pk}, refund_percent=percent)
-            reservation.refund_if_cancelled_cents = decided.refunded_now(places)
-            reservation.refund_split_if_cancelled = settlement.refund_split(
+            reservation.refund_if_cancelled_cents = decided.refunded_now(places)  # type: ignore[attr-defined]
+            reservation.refund_split_if_cancelled = settlement.refund_split(  # type: ignore[attr-defined]
                 decided, days[(reservation.family_id, reservation.product_id, reservation.date)]
             )
     return reservations
 
 
-def _family_days(keys) -> dict[tuple, list[Reservation]]:
+def _family_days(keys: set[tuple[int, int, datetime.date]]) -> dict[tuple, list[Reservation]]:
     """Every reservation (with its order) of the given (family, product, day)s, by day."""
     days: dict[tuple, list[Reservation]] = defaultdict(list)
     if not keys:
@@ -184,6 +214,36 @@ def _family_days(keys) -> dict[tuple, list[Reservation]]:
     return days
 
 
+def reservations_everywhere(
+    user: User, *, since: datetime.date | None = None
+) -> list[tuple[Commune, list[Reservation]]]:
+    """[(commune, [reservation, …]), …] for every commune of the user's family ("Mes
+    réservations" across communes): visits only the communes the family is linked to, a
+    constant number of queries each."""
+    result = []
+    for commune in communes_of_family(family_id_of(user)):
+        with tenant_context(commune):
+            queryset = reservations_of_family(user)
+            if since:
+                queryset = queryset.filter(date__gte=since)
+            result.append((commune, with_cancellation_terms(list(queryset), commune=commune)))
+    return result
+
+
+def upcoming_reservations_of_child(
+    *, user: User, child_id: int
+) -> list[tuple[Commune, Reservation]]:
+    """[(commune, reservation), …] booked from today on for one child, in every commune. Named
+    in settings.FAMILY_BOOKINGS_HOOKS: the public schema's code calls it without importing it."""
+    today = timezone.localdate()
+    return [
+        (commune, reservation)
+        for commune, reservations in reservations_everywhere(user, since=today)
+        for reservation in reservations
+        if reservation.child_id == child_id and reservation.status == "booked"
+    ]
+
+
 @dataclass(frozen=True)
 class HeadcountLine:
     product_name: str
@@ -192,8 +252,11 @@ class HeadcountLine:
     children: list[Child]
 
 
-def headcount(day: datetime.date, *, viewed_by=None) -> dict:
-    """Who is booked on `day`: counts per product, class and meal variant, with names."""
+def headcount(day: datetime.date) -> dict:
+    """Who is booked on `day`: counts per product, class and meal variant, with names.
+
+    Showing it to staff is audited: callers record the view (backoffice.services).
+    """
     reservations = list(
         Reservation.objects.filter(date=day, status__in=LIVE_STATUSES)
         .select_related("product", "child", "variant")
@@ -232,18 +295,6 @@ def headcount(day: datetime.date, *, viewed_by=None) -> dict:
                     for r in group
                 ],
             }
-        )
-    if viewed_by is not None:
-        # Children's names, classes and notes (allergies, PAI) are family data: audited.
-        from shared_apps.audit.services import record
-
-        record(
-            actor=viewed_by,
-            commune=connection.tenant,
-            action="headcount.view",
-            target_type="day",
-            target_id=day.isoformat(),
-            details={"children": len(reservations)},
         )
     return {"date": day, "total": len(reservations), "products": list(products.values())}
 

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from shared_apps.common.validation import MAX_DATABASE_ID
-from tenant_apps.bookings.services import MAX_CHILDREN_PER_REQUEST, MAX_DAYS_PER_REQUEST
+from tenant_apps.bookings.parsing import MAX_CHILDREN_PER_REQUEST, MAX_DAYS_PER_REQUEST
 
 
 class CalendarDaySerializer(serializers.Serializer):
@@ -62,3 +62,10 @@ class ReservationSerializer(serializers.Serializer):
 
     def get_child_name(self, reservation) -> str:
         return f"{reservation.child.first_name} {reservation.child.last_name}"
+
+
+class EverywhereReservationSerializer(ReservationSerializer):
+    """A reservation in the list across communes: with its commune."""
+
+    commune_slug = serializers.CharField()
+    commune_name = serializers.CharField()

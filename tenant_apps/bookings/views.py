@@ -1,5 +1,6 @@
 """Booking pages (guide steps 4–5): menu → product → children and days → cart → pay;
-"Mes réservations" with the red cross; the staff headcount."""
+"Mes réservations" (here and in every commune) with the red cross; the staff headcount. Each
+page calls one use case with `request.tenant`."""
 
 from __future__ import annotations
 
@@ -17,16 +18,26 @@ from shared_apps.common.errors import DomainError
 from shared_apps.common.links import absolute_url
 from shared_apps.common.money import format_euros
 from shared_apps.families.selectors import family_id_of
-from tenant_apps.bookings import selectors, services
-from tenant_apps.bookings.cancellation import refund_sentence, why_not_cancellable
-from tenant_apps.bookings.forms import PatternForm
+from tenant_apps.backoffice.services import record_headcount_view
+from tenant_apps.bookings import rules, selectors
+from tenant_apps.bookings.forms import OnBehalfForm, PatternForm
 from tenant_apps.bookings.models import (
     PaymentChoice,
     ReservationStatus,
 )
 from tenant_apps.bookings.payment_methods import available_payment_methods
+from tenant_apps.bookings.services.cancellation import cancel_reservation
+from tenant_apps.bookings.services.cart import (
+    add_days_to_cart,
+    add_weekly_rhythm_to_cart,
+    remove_cart_item,
+)
+from tenant_apps.bookings.services.checkout import checkout as checkout_cart
+from tenant_apps.bookings.services.on_behalf import book_on_behalf as book_for_family
+from tenant_apps.bookings.wording import refund_sentence, why_not_cancellable
 from tenant_apps.catalog.models import Product, Service
 from tenant_apps.enrollments.models import Enrollment
+from tenants.calendar import commune_calendar
 from tenants.permissions import staff_required
 from tenants.urls import commune_reverse
 
@@ -89,7 +100,12 @@ def _month_states(request, product, children, month: datetime.date) -> dict[int,
         child.pk: {
             d.date: d
             for d in selectors.calendar(
-                user=request.user, product=product, child_id=child.pk, start=month, end=last
+                commune=request.tenant,
+                user=request.user,
+                product=product,
+                child_id=child.pk,
+                start=month,
+                end=last,
             )
         }
         for child in children
@@ -170,7 +186,7 @@ def product_page(request: HttpRequest, product_id: int) -> HttpResponse:
         )
     previous = (first - datetime.timedelta(days=1)).replace(day=1)
     following = last + datetime.timedelta(days=1)
-    full, sibling = selectors.day_prices(user=request.user, product=product)
+    full, sibling = selectors.day_prices(commune=request.tenant, user=request.user, product=product)
     return render(
         request,
         "bookings/product.html",
@@ -185,8 +201,8 @@ def product_page(request: HttpRequest, product_id: int) -> HttpResponse:
                 initial={"start": max(today, first), "end": last, "weekdays": product.weekdays},
                 auto_id="rythme_%s",
             ),
-            "booking_rule": services.rules.DeadlineRule.for_booking(product).describe(),
-            "cancel_rule": services.rules.DeadlineRule.for_cancellation(product).describe(),
+            "booking_rule": rules.DeadlineRule.for_booking(product).describe(),
+            "cancel_rule": rules.DeadlineRule.for_cancellation(product).describe(),
             "price": format_euros(full),
             "sibling_price": format_euros(sibling) if sibling != full and len(children) > 1 else "",
         },
@@ -208,7 +224,8 @@ def add_days(request: HttpRequest, product_id: int) -> HttpResponse:
                     for error in errors:
                         messages.error(request, error)
                 return redirect(product_url)
-            items, skipped = services.add_weekly_rhythm_to_cart(
+            items, skipped = add_weekly_rhythm_to_cart(
+                commune=request.tenant,
                 user=request.user,
                 product_id=product_id,
                 child_ids=child_ids,
@@ -217,7 +234,8 @@ def add_days(request: HttpRequest, product_id: int) -> HttpResponse:
             )
             note = " jour(s) fermé(s), hors délai ou déjà réservé(s) ignoré(s)"
         else:
-            items, skipped = services.add_days_to_cart(
+            items, skipped = add_days_to_cart(
+                commune=request.tenant,
                 user=request.user,
                 product_id=product_id,
                 child_ids=child_ids,
@@ -256,7 +274,7 @@ def cart(request: HttpRequest) -> HttpResponse:
 @require_POST
 def remove_item(request: HttpRequest, item_id: int) -> HttpResponse:
     try:
-        services.remove_cart_item(user=request.user, item_id=item_id)
+        remove_cart_item(commune=request.tenant, user=request.user, item_id=item_id)
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect(_url(request, "bookings-cart"))
@@ -266,8 +284,10 @@ def remove_item(request: HttpRequest, item_id: int) -> HttpResponse:
 @require_POST
 def checkout(request: HttpRequest) -> HttpResponse:
     try:
-        result = services.checkout(
-            user=request.user, payment_method=request.POST.get("payment_method", "")
+        result = checkout_cart(
+            commune=request.tenant,
+            user=request.user,
+            payment_method=request.POST.get("payment_method", ""),
         )
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -293,7 +313,9 @@ def checkout(request: HttpRequest) -> HttpResponse:
 @login_required
 def my_reservations(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    reservations = selectors.with_cancellation_terms(selectors.reservations_of_family(request.user))
+    reservations = selectors.with_cancellation_terms(
+        selectors.reservations_of_family(request.user), commune=request.tenant
+    )
     upcoming = [
         r for r in reservations if r.date >= today and r.status != ReservationStatus.CANCELLED
     ]
@@ -307,7 +329,8 @@ def cancel(request: HttpRequest, reservation_id: int) -> HttpResponse:
     reservation = next(
         iter(
             selectors.with_cancellation_terms(
-                selectors.reservations_of_family(request.user).filter(pk=reservation_id)
+                selectors.reservations_of_family(request.user).filter(pk=reservation_id),
+                commune=request.tenant,
             )
         ),
         None,
@@ -316,7 +339,9 @@ def cancel(request: HttpRequest, reservation_id: int) -> HttpResponse:
         raise Http404
     if request.method == "POST":
         try:
-            result = services.cancel_reservation(user=request.user, reservation_id=reservation.pk)
+            result = cancel_reservation(
+                commune=request.tenant, user=request.user, reservation_id=reservation.pk
+            )
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
@@ -331,7 +356,7 @@ def cancel(request: HttpRequest, reservation_id: int) -> HttpResponse:
         "bookings/cancel.html",
         {
             "reservation": reservation,
-            "refusal": why_not_cancellable(reservation),
+            "refusal": why_not_cancellable(reservation, calendar=commune_calendar(request.tenant)),
             "in_time": reservation.cancel_in_time,
             "refund_sentence": refund_sentence(
                 reservation, refund, split=reservation.refund_split_if_cancelled
@@ -351,11 +376,15 @@ def headcount(request: HttpRequest) -> HttpResponse:
             raise ValueError
     except ValueError:
         day = today
+    result = selectors.headcount(day)
+    record_headcount_view(
+        viewed_by=request.user, commune=request.tenant, day=day, children=result["total"]
+    )
     return render(
         request,
         "bookings/headcount.html",
         {
-            "headcount": selectors.headcount(day, viewed_by=request.user),
+            "headcount": result,
             "day": day,
             "previous": day - datetime.timedelta(days=1),
             "following": day + datetime.timedelta(days=1),
@@ -366,13 +395,12 @@ def headcount(request: HttpRequest) -> HttpResponse:
 @staff_required
 def book_on_behalf(request: HttpRequest) -> HttpResponse:
     """The "cagnotte": book for a family that forgot, with its agreement."""
-    from tenant_apps.bookings.forms import OnBehalfForm
-
     form = OnBehalfForm(request.POST or None, choices=selectors.enrolled_children_choices())
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            result = services.book_on_behalf(
+            result = book_for_family(
+                commune=request.tenant,
                 staff_user=request.user,
                 child_id=data["child_id"],
                 product_id=data["product_id"],
@@ -409,7 +437,7 @@ def _own_order(request, order_id):
 
 @login_required
 def card_pay(request: HttpRequest, order_id: int) -> HttpResponse:
-    """The card, in the provider's Payment Element; the order is paid when the webhook says so."""
+    """The card, in the provider's Card Element; the order is paid when the webhook says so."""
     from shared_apps.payments.models import Payment
     from shared_apps.payments.services import client_config
 
@@ -434,3 +462,14 @@ def order_status(request: HttpRequest, order_id: int) -> HttpResponse:
     order = _own_order(request, order_id)
     payment = Payment.objects.filter(pk=order.payment_id).first() if order.payment_id else None
     return render(request, "bookings/order_status.html", {"order": order, "payment": payment})
+
+
+@login_required
+def everywhere(request: HttpRequest) -> HttpResponse:
+    """ "Mes réservations" across every commune of the family (public URL, no commune)."""
+    today = timezone.localdate()
+    groups = [
+        (commune, [r for r in reservations if r.status == "booked"])
+        for commune, reservations in selectors.reservations_everywhere(request.user, since=today)
+    ]
+    return render(request, "bookings/everywhere.html", {"groups": groups})

@@ -1,21 +1,53 @@
-"""Back-office forms of the catalogue. They read what was typed; the rules live in services.py."""
+"""Back-office forms of the catalogue, and the parsers that turn what managers typed into the
+typed changes services.py takes (field by field checks and French messages live here; the
+rules that need the database or the day — duplicates, dates past — live in services.py)."""
 
 from __future__ import annotations
 
+import datetime
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from django import forms
+from django.utils.text import slugify
 
 from shared_apps.common.errors import DomainError
-from shared_apps.common.money import parse_euros
+from shared_apps.common.money import format_euros, parse_euros
+from shared_apps.common.validation import (
+    FieldErrors,
+    check_required,
+    clean_text,
+    distinct_choices,
+    parse_date,
+    parse_int,
+)
 from tenant_apps.bookings.rules import WEEKDAY_NAMES
 from tenant_apps.catalog.models import (
     DeadlineKind,
+    DocumentType,
     FileFormat,
     OpeningPeriod,
     PaymentMethod,
     Product,
     ServiceKind,
+)
+from tenant_apps.catalog.services import (
+    CLOSURE_REASON_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
+    HELP_TEXT_MAX_LENGTH,
+    MAX_DAILY_CAPACITY,
+    MAX_DEADLINE_DAYS,
+    MAX_LOW_BALANCE_THRESHOLD_CENTS,
+    MAX_PRICE_CENTS,
+    MAX_QF_BRACKETS,
+    MAX_QUOTIENT_FAMILIAL,
+    MAX_VARIANTS,
+    VARIANT_MAX_LENGTH,
+    BookingRulesChanges,
+    DocumentTypeChanges,
+    ProductChanges,
+    ServiceChanges,
 )
 
 
@@ -362,3 +394,305 @@ class ClosureForm(forms.Form):
         max_length=200,
         help_text="Par exemple « Journée pédagogique », « Grève » ou « Travaux ».",
     )
+
+
+# --- What managers send, parsed once --------------------------------------------------------
+# Each parser reads a mapping (a form's cleaned_data, or any client's data), checks every field
+# and raises InvalidInput with all the errors at once, or returns the typed changes.
+
+
+def _clean_description(data: Mapping[str, Any], errors: FieldErrors) -> str:
+    description = (data.get("description") or "").strip()
+    if len(description) > DESCRIPTION_MAX_LENGTH:
+        errors.add("description", f"Description : {DESCRIPTION_MAX_LENGTH} caractères au maximum.")
+    return description
+
+
+def _clean_threshold(value: object, errors: FieldErrors) -> int | None:
+    """Empty (or 0, which could never be crossed) means no low-balance e-mail."""
+    if value in (None, ""):
+        return None
+    cents = parse_int(value)
+    if cents is None or cents < 0 or cents > MAX_LOW_BALANCE_THRESHOLD_CENTS:
+        errors.add(
+            "low_balance_threshold_cents",
+            f"Le seuil doit être compris entre {format_euros(1)} et "
+            f"{format_euros(MAX_LOW_BALANCE_THRESHOLD_CENTS)}, ou rester vide.",
+        )
+        return None
+    return cents or None
+
+
+def service_changes(data: Mapping[str, Any], *, partial: bool) -> ServiceChanges:
+    """A service's fields; `partial` (a change) checks only the keys given."""
+    errors = FieldErrors()
+    cleaned: ServiceChanges = {}
+    if "name" in data or not partial:
+        cleaned["name"] = clean_text(data.get("name"), max_length=120)
+        check_required(errors, "name", cleaned["name"], "Nom", 120)
+    if "kind" in data or not partial:
+        if data.get("kind") not in ServiceKind.values:
+            errors.add(
+                "kind", "Type inconnu : cantine, garderie, périscolaire ou centre de loisirs."
+            )
+        cleaned["kind"] = data.get("kind")
+    if "description" in data:
+        cleaned["description"] = _clean_description(data, errors)
+    if "is_active" in data:
+        cleaned["is_active"] = bool(data["is_active"])
+    if "payment_methods" in data or not partial:
+        methods = distinct_choices(data.get("payment_methods") or [], PaymentMethod.values)
+        if not methods:
+            errors.add("payment_methods", "Choisissez au moins un moyen de paiement.")
+        cleaned["payment_methods"] = methods
+    if "low_balance_threshold_cents" in data:
+        cleaned["low_balance_threshold_cents"] = _clean_threshold(
+            data["low_balance_threshold_cents"], errors
+        )
+    errors.raise_if_any()
+    return cleaned
+
+
+def _clean_variants(variants: object, errors: FieldErrors) -> list[str] | None:
+    """None keeps the product's variants; a list replaces them (blank names are dropped)."""
+    if variants is None:
+        return None
+    names = list(dict.fromkeys(clean_text(v, max_length=VARIANT_MAX_LENGTH) for v in variants))
+    names = [name for name in names if name]
+    if any(len(name) > VARIANT_MAX_LENGTH for name in names):
+        errors.add(
+            "variants", f"Variante : {VARIANT_MAX_LENGTH} caractères au maximum par variante."
+        )
+    if len(names) > MAX_VARIANTS:
+        errors.add("variants", f"{MAX_VARIANTS} variantes au maximum.")
+    return names
+
+
+def product_changes(data: Mapping[str, Any], *, product: Product | None) -> ProductChanges:
+    """A product's fields; name and price default to the product's (or none and 0)."""
+    errors = FieldErrors()
+    name = clean_text(data.get("name", product.name if product else ""), max_length=120)
+    check_required(errors, "name", name, "Nom", 120)
+    price = parse_int(data.get("price_cents", product.price_cents if product else 0))
+    if price is None or price < 0 or price > MAX_PRICE_CENTS:
+        errors.add(
+            "price_cents",
+            f"Le prix doit être compris entre {format_euros(0)} et "
+            f"{format_euros(MAX_PRICE_CENTS)}.",
+        )
+    description = _clean_description(data, errors) if "description" in data else None
+    variants = _clean_variants(data.get("variants"), errors)
+    errors.raise_if_any()
+    assert price is not None
+    changes: ProductChanges = {"name": name, "price_cents": price}
+    if description is not None:
+        changes["description"] = description
+    if "is_active" in data:
+        changes["is_active"] = bool(data["is_active"])
+    if variants is not None:
+        changes["variants"] = variants
+    return changes
+
+
+def document_type_changes(
+    data: Mapping[str, Any], *, document_type: DocumentType | None
+) -> DocumentTypeChanges:
+    """A supporting document's fields; its `code` comes from `code` or the label."""
+    errors = FieldErrors()
+    label = clean_text(
+        data.get("label", document_type.label if document_type else ""), max_length=120
+    )
+    check_required(errors, "label", label, "Intitulé", 120)
+    formats: list[str] | None
+    if "accepted_formats" in data or document_type is None:
+        formats = distinct_choices(data.get("accepted_formats") or [], FileFormat.values)
+        if "accepted_formats" not in data:
+            formats = list(FileFormat.values)
+        if not formats:
+            errors.add("accepted_formats", "Choisissez au moins un format : PDF, JPEG ou PNG.")
+    else:
+        formats = document_type.accepted_formats
+    help_text = clean_text(
+        data.get("help_text", document_type.help_text if document_type else ""),
+        max_length=HELP_TEXT_MAX_LENGTH,
+    )
+    if len(help_text) > HELP_TEXT_MAX_LENGTH:
+        errors.add("help_text", f"Aide : {HELP_TEXT_MAX_LENGTH} caractères au maximum.")
+    errors.raise_if_any()
+    changes: DocumentTypeChanges = {
+        "label": label,
+        "help_text": help_text,
+        "accepted_formats": list(formats or []),
+        "code": slugify(data.get("code") or label)[:40].strip("-") or "piece",
+    }
+    if "required" in data:
+        changes["required"] = bool(data["required"])
+    return changes
+
+
+def _parse_time(value: object) -> datetime.time | None:
+    if isinstance(value, datetime.time):
+        return value.replace(second=0, microsecond=0, tzinfo=None)
+    if isinstance(value, str):
+        try:
+            return datetime.time.fromisoformat(value.strip()).replace(second=0, microsecond=0)
+        except ValueError:
+            return None
+    return None
+
+
+def _clean_percent(field: str, value: object, errors: FieldErrors) -> int | None:
+    percent = parse_int(value)
+    if percent is None or not 0 <= percent <= 100:
+        errors.add(field, "Indiquez un pourcentage entier entre 0 et 100.")
+    return percent
+
+
+def _clean_weekdays(raw: object, errors: FieldErrors) -> list[int]:
+    days = [parse_int(day) for day in raw] if isinstance(raw, list | tuple) else [None]
+    if len(days) > 7:
+        days = [None]  # seven days in a week: a longer list is not a choice of days
+    if any(day is None or not 0 <= day <= 6 for day in days):
+        errors.add("weekdays", "Jour de la semaine inconnu.")
+        return []
+    if not days:
+        errors.add("weekdays", "Cochez au moins un jour d’ouverture.")
+    return sorted(set(days))
+
+
+def _clean_deadline(
+    prefix: str, product: Product, data: Mapping[str, Any], errors: FieldErrors
+) -> dict[str, Any]:
+    """One deadline (`booking` or `cancel`): its kind, then only the parts that kind uses, so
+    a number of days left in the form of a "same day" rule is neither checked nor saved."""
+    keys = {part: f"{prefix}_deadline_{part}" for part in ("kind", "days", "weekday", "time")}
+    cleaned: dict[str, Any] = {}
+    kind = data.get(keys["kind"], getattr(product, keys["kind"]))
+    if kind not in DeadlineKind.values:
+        errors.add(keys["kind"], "Choisissez quand tombe la limite.")
+        return cleaned
+    if keys["kind"] in data:
+        cleaned[keys["kind"]] = kind
+    if kind == DeadlineKind.WORKING_DAYS_BEFORE and keys["days"] in data:
+        days = parse_int(data[keys["days"]])
+        if days is None or not 0 <= days <= MAX_DEADLINE_DAYS:
+            errors.add(
+                keys["days"],
+                f"Indiquez un nombre de jours ouvrés entre 0 et {MAX_DEADLINE_DAYS}.",
+            )
+        cleaned[keys["days"]] = days
+    if kind == DeadlineKind.WEEKDAY_BEFORE and keys["weekday"] in data:
+        weekday = parse_int(data[keys["weekday"]])
+        if weekday is None or not 0 <= weekday <= 6:
+            errors.add(keys["weekday"], "Choisissez un jour de la semaine.")
+        cleaned[keys["weekday"]] = weekday
+    if keys["time"] in data:
+        time = _parse_time(data[keys["time"]])
+        if time is None:
+            errors.add(keys["time"], "Heure invalide : indiquez une heure comme 12:00.")
+        cleaned[keys["time"]] = time
+    return cleaned
+
+
+def _clean_capacity(value: object, errors: FieldErrors) -> int | None:
+    if value in (None, ""):
+        return None  # unlimited
+    places = parse_int(value)
+    if places is None or not 1 <= places <= MAX_DAILY_CAPACITY:
+        most = f"{MAX_DAILY_CAPACITY:,}".replace(",", "\u202f")
+        errors.add(
+            "daily_capacity",
+            f"Indiquez un nombre de places entre 1 et {most}, ou laissez vide (illimité).",
+        )
+    return places
+
+
+def _clean_qf_brackets(raw: object, errors: FieldErrors) -> list[dict[str, Any]]:
+    """[{"max_qf": 600, "price_cents": 120}, …]: strictly ascending ceilings, at most six.
+
+    Errors name the bracket (`qf_brackets.<index>.max_qf`) so a form can show them on its row.
+    """
+    if not isinstance(raw, list | tuple) or any(not isinstance(b, dict) for b in raw):
+        errors.add("qf_brackets", "Tranches de quotient familial illisibles.")
+        return []
+    if len(raw) > MAX_QF_BRACKETS:
+        errors.add("qf_brackets", f"{MAX_QF_BRACKETS} tranches de quotient familial au plus.")
+    brackets: list[dict[str, Any]] = []
+    previous: int | None = None
+    for index, bracket in enumerate(raw):
+        max_qf, price = parse_int(bracket.get("max_qf")), parse_int(bracket.get("price_cents"))
+        if max_qf is None or not 0 <= max_qf <= MAX_QUOTIENT_FAMILIAL:
+            errors.add(
+                f"qf_brackets.{index}.max_qf",
+                f"Indiquez un quotient familial entier entre 0 et {MAX_QUOTIENT_FAMILIAL}.",
+            )
+        elif previous is not None and max_qf == previous:
+            errors.add(
+                f"qf_brackets.{index}.max_qf",
+                f"Deux tranches ont le même plafond ({max_qf}) : gardez-en une seule.",
+            )
+        elif previous is not None and max_qf < previous:
+            errors.add(
+                f"qf_brackets.{index}.max_qf",
+                f"Les tranches vont du plus petit quotient au plus grand : ce plafond doit "
+                f"dépasser celui de la tranche précédente ({previous}).",
+            )
+        if price is None or not 0 <= price <= MAX_PRICE_CENTS:
+            errors.add(
+                f"qf_brackets.{index}.price_cents",
+                f"Le prix doit être compris entre {format_euros(0)} et "
+                f"{format_euros(MAX_PRICE_CENTS)}.",
+            )
+        if max_qf is not None:
+            previous = max_qf if previous is None else max(previous, max_qf)
+        brackets.append({"max_qf": max_qf, "price_cents": price})
+    return brackets
+
+
+def booking_rules_changes(data: Mapping[str, Any], *, product: Product) -> BookingRulesChanges:
+    """A product's booking rules; only the keys given are checked (and will change)."""
+    errors = FieldErrors()
+    cleaned: dict[str, Any] = {}
+    if "weekdays" in data:
+        cleaned["weekdays"] = _clean_weekdays(data["weekdays"], errors)
+    if "opening_period" in data:
+        if data["opening_period"] not in OpeningPeriod.values:
+            errors.add(
+                "opening_period",
+                "Choisissez la période : jours d’école, vacances scolaires ou toute l’année.",
+            )
+        cleaned["opening_period"] = data["opening_period"]
+    cleaned.update(_clean_deadline("booking", product, data, errors))
+    cleaned.update(_clean_deadline("cancel", product, data, errors))
+    if "late_cancellation_refund_percent" in data:
+        # None: no longer cancellable after the deadline; 0: cancellable, nothing refunded.
+        late = data["late_cancellation_refund_percent"]
+        cleaned["late_cancellation_refund_percent"] = (
+            None
+            if late is None
+            else _clean_percent("late_cancellation_refund_percent", late, errors)
+        )
+    if "daily_capacity" in data:
+        cleaned["daily_capacity"] = _clean_capacity(data["daily_capacity"], errors)
+    if "qf_brackets" in data:
+        cleaned["qf_brackets"] = _clean_qf_brackets(data["qf_brackets"] or [], errors)
+    if "sibling_reduction_percent" in data:
+        cleaned["sibling_reduction_percent"] = _clean_percent(
+            "sibling_reduction_percent", data["sibling_reduction_percent"] or 0, errors
+        )
+    errors.raise_if_any("Les règles n’ont pas été enregistrées : corrigez les erreurs signalées.")
+    return BookingRulesChanges(**cleaned)  # type: ignore[typeddict-item]
+
+
+def closure_fields(data: Mapping[str, Any]) -> tuple[datetime.date, str]:
+    """The day (years 2000 to 2100) and reason of a closure. Whether the day is still to come
+    is the use case's rule (services.add_closure)."""
+    errors = FieldErrors()
+    day = parse_date(data.get("date"))
+    if day is None:
+        errors.add("date", "Indiquez le jour de fermeture, par exemple 12/03/2027.")
+    reason = clean_text(data.get("reason"), max_length=CLOSURE_REASON_MAX_LENGTH)
+    check_required(errors, "reason", reason, "Motif", CLOSURE_REASON_MAX_LENGTH)
+    errors.raise_if_any()
+    assert day is not None
+    return day, reason

@@ -12,6 +12,7 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
 from shared_apps.common.money import format_euros
+from shared_apps.common.validation import parse_id
 from tenant_apps.bookings.rules import WEEKDAY_NAMES, DeadlineRule
 from tenant_apps.catalog.models import (
     Closure,
@@ -22,12 +23,10 @@ from tenant_apps.catalog.models import (
     Service,
 )
 
-# Ids come from URLs; PostgreSQL refuses a bigint beyond this, so such an id is simply unknown.
-_MAX_ID = 2**63 - 1
-
 
 def _valid_id(value: int) -> bool:
-    return 0 < value <= _MAX_ID
+    # Ids come from URLs; one no bigint can hold is simply unknown (PostgreSQL would refuse it).
+    return parse_id(value) is not None
 
 
 def _variants() -> Prefetch:
@@ -126,7 +125,7 @@ def closure_of(service: Service, closure_id: int) -> Closure | None:
 
 # --- Booking rules in plain French ----------------------------------------------------------
 
-_PERIODS = {
+_PERIODS: dict[str, str] = {
     OpeningPeriod.SCHOOL_DAYS: "jours d’école (hors vacances scolaires)",
     OpeningPeriod.HOLIDAYS: "vacances scolaires uniquement",
     OpeningPeriod.ALL: "toute l’année",

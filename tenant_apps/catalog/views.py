@@ -23,6 +23,11 @@ from tenant_apps.catalog.forms import (
     DocumentTypeForm,
     ProductForm,
     ServiceForm,
+    booking_rules_changes,
+    closure_fields,
+    document_type_changes,
+    product_changes,
+    service_changes,
 )
 from tenant_apps.catalog.models import DocumentType, Product, Service
 from tenants.models import Role
@@ -84,7 +89,10 @@ def service_create(request: HttpRequest) -> HttpResponse:
     form = ServiceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            service = services.save_service(data=form.cleaned_data)
+            service = services.save_service(
+                commune=request.tenant,
+                changes=service_changes(form.cleaned_data, partial=False),
+            )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -115,7 +123,11 @@ def service_detail(request: HttpRequest, service_id: int) -> HttpResponse:
     form = ServiceForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.save_service(service=service, data=form.cleaned_data)
+            services.save_service(
+                commune=request.tenant,
+                service=service,
+                changes=service_changes(form.cleaned_data, partial=True),
+            )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -141,7 +153,12 @@ def _product_page(request: HttpRequest, service: Service, product: Product | Non
     form = ProductForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            saved = services.save_product(service=service, product=product, data=form.cleaned_data)
+            saved = services.save_product(
+                commune=request.tenant,
+                service=service,
+                product=product,
+                changes=product_changes(form.cleaned_data, product=product),
+            )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -181,7 +198,11 @@ def product_rules(request: HttpRequest, service_id: int, product_id: int) -> Htt
     form = BookingRulesForm(request.POST or None, initial=BookingRulesForm.initial_for(product))
     if request.method == "POST" and form.is_valid():
         try:
-            services.save_booking_rules(product=product, data=form.booking_rules())
+            services.save_booking_rules(
+                commune=request.tenant,
+                product=product,
+                changes=booking_rules_changes(form.booking_rules(), product=product),
+            )
         except DomainError as exc:
             form.add_service_error(exc)  # nothing was saved: the summary shows the saved rules
         else:
@@ -216,7 +237,10 @@ def _document_type_page(
     if request.method == "POST" and form.is_valid():
         try:
             saved = services.save_document_type(
-                service=service, document_type=document_type, data=form.cleaned_data
+                commune=request.tenant,
+                service=service,
+                document_type=document_type,
+                changes=document_type_changes(form.cleaned_data, document_type=document_type),
             )
         except DomainError as exc:
             add_domain_error(form, exc)
@@ -256,7 +280,7 @@ def document_type_delete(request: HttpRequest, service_id: int, document_type_id
     error = None
     if request.method == "POST":
         try:
-            services.delete_document_type(document_type=document_type)
+            services.delete_document_type(commune=request.tenant, document_type=document_type)
         except DomainError as exc:
             error = exc.message
         else:
@@ -284,7 +308,10 @@ def closures(request: HttpRequest, service_id: int) -> HttpResponse:
     form = ClosureForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            closure = services.add_closure(service=service, data=form.cleaned_data)
+            day, reason = closure_fields(form.cleaned_data)
+            closure = services.add_closure(
+                commune=request.tenant, service=service, day=day, reason=reason
+            )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -314,7 +341,7 @@ def closure_delete(request: HttpRequest, service_id: int, closure_id: int) -> Ht
     if closure is None:
         raise Http404("Fermeture introuvable.")
     try:
-        services.delete_closure(closure=closure)
+        services.delete_closure(commune=request.tenant, closure=closure)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

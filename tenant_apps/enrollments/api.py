@@ -58,6 +58,7 @@ class AccessRequestsView(GenericAPIView):
         serializer = AccessRequestCreateSerializer(data=data)
         serializer.is_valid(raise_exception=True)
         access_request = services.submit_access_request(
+            commune=request.tenant,
             user=request.user,
             service_id=serializer.validated_data["service_id"],
             child_ids=serializer.validated_data["children"],
@@ -87,7 +88,7 @@ class AccessRequestDocumentsView(APIView):
     )
     def post(self, request, request_id: int):
         services.complete_access_request(
-            user=request.user, request_id=request_id, files=_files(request)
+            commune=request.tenant, user=request.user, request_id=request_id, files=_files(request)
         )
         return Response(
             AccessRequestSerializer(selectors.request_of_family(request.user, request_id)).data

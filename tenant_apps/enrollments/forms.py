@@ -1,5 +1,7 @@
 from django import forms
 
+from shared_apps.common.validation import parse_int
+from tenant_apps.enrollments.errors import InvalidAccessRequest
 from tenant_apps.enrollments.uploads import FORMAT_LABELS
 
 DOC_PREFIX = "doc_"
@@ -29,8 +31,8 @@ def _file_field(document_type, *, required_label: bool) -> forms.FileField:
 class AccessRequestForm(forms.Form):
     """Choose the children, one file per document the service asks for, "Valider"."""
 
-    children = forms.MultipleChoiceField(
-        label="Enfants concernés", widget=forms.CheckboxSelectMultiple, required=False
+    children = forms.TypedMultipleChoiceField(
+        label="Enfants concernés", widget=forms.CheckboxSelectMultiple, required=False, coerce=int
     )
 
     def __init__(self, *args, children, document_types, **kwargs):
@@ -85,3 +87,19 @@ class DecisionForm(forms.Form):
         self.fields["document_code"].choices = [("", "— Aucune en particulier —")] + [
             (dt.code, dt.label) for dt in document_types
         ]
+
+
+MAX_QUOTIENT_FAMILIAL = 99_999
+
+
+def parse_quotient_familial(raw: str | None) -> int | None:
+    """The QF staff typed: a whole number from 0 to 99 999, or empty (unknown)."""
+    if raw in (None, ""):
+        return None
+    quotient = parse_int(raw)
+    if quotient is None or not 0 <= quotient <= MAX_QUOTIENT_FAMILIAL:
+        raise InvalidAccessRequest(
+            "Quotient familial : un nombre entier entre 0 et 99 999 (vide si inconnu).",
+            fields={"quotient_familial": ["Nombre entier entre 0 et 99 999."]},
+        )
+    return quotient

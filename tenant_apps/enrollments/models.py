@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 
 from tenant_apps.catalog.models import DocumentType, Service
+from tenants.fields import PublicOneToOneRef, PublicRef
 
 
 class RequestStatus(models.TextChoices):
@@ -30,12 +31,8 @@ def document_path(instance: Document, filename: str) -> str:
 
 class AccessRequest(models.Model):
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="access_requests")
-    family = models.ForeignKey(
-        "families.Family", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
+    family = PublicRef("families.Family")
+    submitted_by = PublicRef(settings.AUTH_USER_MODEL)
     status = models.CharField(
         max_length=20, choices=RequestStatus.choices, default=RequestStatus.SUBMITTED
     )
@@ -43,14 +40,7 @@ class AccessRequest(models.Model):
     info_document_type = models.ForeignKey(
         DocumentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    decided_by = PublicRef(settings.AUTH_USER_MODEL, null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -67,9 +57,7 @@ class AccessRequestChild(models.Model):
     access_request = models.ForeignKey(
         AccessRequest, on_delete=models.CASCADE, related_name="request_children"
     )
-    child = models.ForeignKey(
-        "families.Child", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
+    child = PublicRef("families.Child")
 
     class Meta:
         constraints = [
@@ -91,9 +79,7 @@ class Document(models.Model):
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=40)
     size = models.PositiveIntegerField()
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
+    uploaded_by = PublicRef(settings.AUTH_USER_MODEL)
     uploaded_at = models.DateTimeField(auto_now_add=True)
     # A re-upload supersedes the previous file of the same type; history is kept.
     replaced_at = models.DateTimeField(null=True, blank=True)
@@ -122,12 +108,8 @@ class Enrollment(models.Model):
     """A child accepted for a service: only enrolled children can be booked."""
 
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="enrollments")
-    child = models.ForeignKey(
-        "families.Child", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
-    family = models.ForeignKey(
-        "families.Family", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
+    child = PublicRef("families.Child")
+    family = PublicRef("families.Family")
     access_request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -143,18 +125,9 @@ class Enrollment(models.Model):
 class FamilyProfile(models.Model):
     """What this commune knows of a family beyond its requests: its quotient familial."""
 
-    family = models.OneToOneField(
-        "families.Family", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
+    family = PublicOneToOneRef("families.Family")
     quotient_familial = models.PositiveIntegerField("quotient familial", null=True, blank=True)
-    set_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    set_by = PublicRef(settings.AUTH_USER_MODEL, null=True, blank=True)
     set_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
+from shared_apps.accounts.models import User
+from shared_apps.common.validation import parse_id
 from shared_apps.families.models import Guardian
 from shared_apps.families.selectors import family_id_of
 from tenant_apps.enrollments.models import (
     AccessRequest,
     AccessRequestChild,
     Document,
+    FamilyProfile,
     RequestStatus,
 )
 
@@ -35,17 +38,19 @@ def _with_details(queryset: QuerySet[AccessRequest]) -> QuerySet[AccessRequest]:
     )
 
 
-def requests_of_family(user) -> QuerySet[AccessRequest]:
+def requests_of_family(user: User) -> QuerySet[AccessRequest]:
+    family_id = family_id_of(user)
+    if family_id is None:
+        return AccessRequest.objects.none()
     return _with_details(
-        AccessRequest.objects.filter(family_id=family_id_of(user)).order_by("-created_at", "-pk")
+        AccessRequest.objects.filter(family_id=family_id).order_by("-created_at", "-pk")
     )
 
 
-def request_of_family(user, request_id) -> AccessRequest | None:
-    try:
-        return requests_of_family(user).get(pk=int(request_id))
-    except (AccessRequest.DoesNotExist, TypeError, ValueError):
+def request_of_family(user: User, request_id: int) -> AccessRequest | None:
+    if parse_id(request_id) is None:
         return None
+    return requests_of_family(user).filter(pk=request_id).first()
 
 
 def staff_queue(status: str | None = None) -> QuerySet[AccessRequest]:
@@ -56,11 +61,10 @@ def staff_queue(status: str | None = None) -> QuerySet[AccessRequest]:
     return _with_details(queryset.order_by("created_at", "pk"))
 
 
-def staff_request(request_id) -> AccessRequest | None:
-    try:
-        return _with_details(AccessRequest.objects.all()).get(pk=int(request_id))
-    except (AccessRequest.DoesNotExist, TypeError, ValueError):
+def staff_request(request_id: int) -> AccessRequest | None:
+    if parse_id(request_id) is None:
         return None
+    return _with_details(AccessRequest.objects.filter(pk=request_id)).first()
 
 
 def guardians_for(access_request: AccessRequest) -> list[Guardian]:
@@ -79,29 +83,30 @@ def guardians_for(access_request: AccessRequest) -> list[Guardian]:
     )
 
 
-def document_for_family(user, document_id) -> Document | None:
-    try:
-        return Document.objects.select_related("document_type", "access_request").get(
-            pk=int(document_id), access_request__family_id=family_id_of(user)
-        )
-    except (Document.DoesNotExist, TypeError, ValueError):
+def document_for_family(user: User, document_id: int) -> Document | None:
+    family_id = family_id_of(user)
+    if parse_id(document_id) is None or family_id is None:
         return None
+    return (
+        Document.objects.select_related("document_type", "access_request")
+        .filter(pk=document_id, access_request__family_id=family_id)
+        .first()
+    )
 
 
-def document_for_staff(document_id) -> Document | None:
-    try:
-        return Document.objects.select_related("document_type", "access_request").get(
-            pk=int(document_id)
-        )
-    except (Document.DoesNotExist, TypeError, ValueError):
+def document_for_staff(document_id: int) -> Document | None:
+    if parse_id(document_id) is None:
         return None
+    return (
+        Document.objects.select_related("document_type", "access_request")
+        .filter(pk=document_id)
+        .first()
+    )
 
 
 def status_choices() -> list[tuple[str, str]]:
     return list(RequestStatus.choices)
 
 
-def family_profile(family_id: int):
-    from tenant_apps.enrollments.models import FamilyProfile
-
+def family_profile(family_id: int) -> FamilyProfile | None:
     return FamilyProfile.objects.filter(family_id=family_id).first()

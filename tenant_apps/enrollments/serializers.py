@@ -81,7 +81,7 @@ class StaffAccessRequestSerializer(AccessRequestSerializer):
 class AccessRequestCreateSerializer(serializers.Serializer):
     """Multipart: service_id, children (ids, repeated), one file per document code."""
 
-    service_id = serializers.IntegerField()
+    service_id = serializers.IntegerField(min_value=0, max_value=MAX_DATABASE_ID)
     children = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_DATABASE_ID),
         allow_empty=True,

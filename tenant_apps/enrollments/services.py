@@ -1,16 +1,19 @@
 """Access requests (guide step 3): a family asks for a service, staff decide, children enrol.
 
-Runs inside the commune's schema (the request's, or a task's explicit one).
+Each use case takes its commune (the request's, or a task's) and runs on its schema only; ids
+and values arrive parsed (serializers, forms).
 """
 
 from __future__ import annotations
 
 import contextlib
 
-from django.db import IntegrityError, connection, transaction
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.celery import enqueue_on_commit
+from shared_apps.accounts.models import User
 from shared_apps.audit.services import record
 from shared_apps.common.validation import FieldErrors
 from shared_apps.families.selectors import children_of, family_id_of
@@ -32,6 +35,8 @@ from tenant_apps.enrollments.models import (
     RequestStatus,
 )
 from tenant_apps.enrollments.uploads import CheckedFile, check_document
+from tenants.models import Commune
+from tenants.services import assert_on_schema
 
 OPEN_STATUSES = (RequestStatus.SUBMITTED, RequestStatus.INFO_REQUESTED)
 MAX_CHILDREN_PER_REQUEST = 20
@@ -73,7 +78,10 @@ def _check_files(
 
 
 def _store_documents(
-    access_request: AccessRequest, checked: dict[int, CheckedFile], user, stored: list[Document]
+    access_request: AccessRequest,
+    checked: dict[int, CheckedFile],
+    user: User,
+    stored: list[Document],
 ) -> None:
     """Save the checked files, appending each to `stored` so a failure can remove them."""
     for document_type_id, checked_file in checked.items():
@@ -82,7 +90,7 @@ def _store_documents(
             document_type_id=document_type_id,
             original_name=(checked_file.upload.name or "document")[:255],
             content_type=checked_file.content_type,
-            size=checked_file.upload.size,
+            size=checked_file.upload.size or 0,
             uploaded_by=user,
         )
         document.file.save("upload", checked_file.upload, save=False)
@@ -93,23 +101,30 @@ def _store_documents(
 def _remove_files(documents: list[Document]) -> None:
     for document in documents:
         with contextlib.suppress(OSError):
-            document.file.storage.delete(document.file.name)
+            if document.file.name:
+                document.file.storage.delete(document.file.name)
 
 
-def submit_access_request(*, user, service_id, child_ids, files: dict) -> AccessRequest:
+def submit_access_request(
+    *,
+    commune: Commune,
+    user: User,
+    service_id: int,
+    child_ids: list[int],
+    files: dict[str, UploadedFile],
+) -> AccessRequest:
     """A family asks for a service for some of its children, with the required documents."""
-    service = Service.objects.filter(pk=_as_int(service_id), is_active=True).first()
+    assert_on_schema(commune)
+    service = Service.objects.filter(pk=service_id, is_active=True).first()
     if service is None:
         raise ServiceNotFound()
     errors = FieldErrors()
-    raw_ids = child_ids if isinstance(child_ids, list | tuple) else []
-    if len(raw_ids) > MAX_CHILDREN_PER_REQUEST:
+    if len(child_ids) > MAX_CHILDREN_PER_REQUEST:
         raise InvalidAccessRequest(
             f"{MAX_CHILDREN_PER_REQUEST} enfants au plus par demande.",
             fields={"children": ["Trop d’enfants."]},
         )
-    wanted = {_as_int(c) for c in raw_ids}
-    wanted.discard(None)
+    wanted = set(child_ids)
     children = list(children_of(user).filter(pk__in=wanted)) if wanted else []
     if not wanted:
         errors.add("children", "Choisissez au moins un enfant.")
@@ -120,6 +135,7 @@ def submit_access_request(*, user, service_id, child_ids, files: dict) -> Access
     errors.raise_if_any("La demande n’est pas complète : voyez les champs signalés.")
 
     family_id = family_id_of(user)
+    assert family_id is not None  # children_of(user) found some: the user has a family
     child_ids = [c.pk for c in children]
     busy = (
         AccessRequestChild.objects.filter(
@@ -142,31 +158,30 @@ def submit_access_request(*, user, service_id, child_ids, files: dict) -> Access
                 AccessRequestChild(access_request=access_request, child_id=pk) for pk in child_ids
             )
             _store_documents(access_request, checked, user, stored)
-            note_commune(family_id=family_id, commune=connection.tenant)
+            note_commune(family_id=family_id, commune=commune)
     except Exception:
         _remove_files(stored)  # the rows are rolled back: the files must go too
         raise
     return access_request
 
 
-def _as_int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _family_request(user, request_id) -> AccessRequest:
-    access_request = AccessRequest.objects.filter(
-        pk=_as_int(request_id), family_id=family_id_of(user)
-    ).first()
+def _family_request(user: User, request_id: int) -> AccessRequest:
+    family_id = family_id_of(user)
+    access_request = (
+        None
+        if family_id is None
+        else AccessRequest.objects.filter(pk=request_id, family_id=family_id).first()
+    )
     if access_request is None:
         raise RequestNotFound()
     return access_request
 
 
-def complete_access_request(*, user, request_id, files: dict) -> AccessRequest:
+def complete_access_request(
+    *, commune: Commune, user: User, request_id: int, files: dict[str, UploadedFile]
+) -> AccessRequest:
     """The family sends the documents staff asked for; the request goes back to the queue."""
+    assert_on_schema(commune)
     access_request = _family_request(user, request_id)
     if access_request.status != RequestStatus.INFO_REQUESTED:
         raise NothingToComplete()
@@ -197,9 +212,16 @@ def complete_access_request(*, user, request_id, files: dict) -> AccessRequest:
 
 
 def decide_access_request(
-    *, staff_user, commune, request_id, decision: str, reason: str = "", document_code: str = ""
+    *,
+    staff_user: User,
+    commune: Commune,
+    request_id: int,
+    decision: str,
+    reason: str = "",
+    document_code: str = "",
 ) -> AccessRequest:
     """Accept (children enrol), reject (with a reason) or ask for more information."""
+    assert_on_schema(commune)
     errors = FieldErrors()
     reason = (reason or "").strip()
     if decision not in Decision.ALL:
@@ -211,9 +233,7 @@ def decide_access_request(
     errors.raise_if_any()
 
     with transaction.atomic():
-        access_request = (
-            AccessRequest.objects.select_for_update().filter(pk=_as_int(request_id)).first()
-        )
+        access_request = AccessRequest.objects.select_for_update().filter(pk=request_id).first()
         if access_request is None:
             raise RequestNotFound()
         if access_request.status not in OPEN_STATUSES:
@@ -271,8 +291,11 @@ def _enrol_children(access_request: AccessRequest) -> None:
         raise AlreadyDecided("Cet enfant est déjà inscrit à ce service.") from exc
 
 
-def note_staff_access(*, staff_user, commune, family_id: int, what: str, target_id) -> None:
+def note_staff_access(
+    *, staff_user: User, commune: Commune, family_id: int, what: str, target_id: int
+) -> None:
     """Every staff look at a family's data goes to the audit log (who, when, what)."""
+    assert_on_schema(commune)
     record(
         actor=staff_user,
         commune=commune,
@@ -283,19 +306,14 @@ def note_staff_access(*, staff_user, commune, family_id: int, what: str, target_
     )
 
 
-def set_quotient_familial(*, staff_user, commune, family_id: int, value) -> None:
-    """Staff record the family's QF read from its CAF certificate; prices follow it."""
+def set_quotient_familial(
+    *, staff_user: User, commune: Commune, family_id: int, quotient: int | None
+) -> None:
+    """Staff record the family's QF read from its CAF certificate (None: unknown); prices
+    follow it. `quotient` is parsed at the edge (forms.parse_quotient_familial)."""
     from tenant_apps.enrollments.models import FamilyProfile
 
-    try:
-        quotient = int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        quotient = -1
-    if quotient is not None and not 0 <= quotient <= 99_999:
-        raise InvalidAccessRequest(
-            "Quotient familial : un nombre entier entre 0 et 99 999 (vide si inconnu).",
-            fields={"quotient_familial": ["Nombre entier entre 0 et 99 999."]},
-        )
+    assert_on_schema(commune)
     if not AccessRequest.objects.filter(family_id=family_id).exists():
         raise RequestNotFound()
     FamilyProfile.objects.update_or_create(

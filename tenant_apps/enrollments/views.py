@@ -18,6 +18,7 @@ from tenant_apps.enrollments.forms import (
     AccessRequestForm,
     CompleteRequestForm,
     DecisionForm,
+    parse_quotient_familial,
 )
 from tenant_apps.enrollments.models import Document, RequestStatus
 from tenants.permissions import staff_required
@@ -48,6 +49,7 @@ def new_request(request: HttpRequest, service_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             access_request = services.submit_access_request(
+                commune=request.tenant,
                 user=request.user,
                 service_id=service.pk,
                 child_ids=form.cleaned_data["children"],
@@ -97,7 +99,10 @@ def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
         if request.method == "POST" and form.is_valid():
             try:
                 services.complete_access_request(
-                    user=request.user, request_id=access_request.pk, files=form.files_by_code()
+                    commune=request.tenant,
+                    user=request.user,
+                    request_id=access_request.pk,
+                    files=form.files_by_code(),
                 )
             except DomainError as exc:
                 _domain_error_to_form(form, exc)
@@ -159,7 +164,7 @@ def staff_request(request: HttpRequest, request_id: int) -> HttpResponse:
                 staff_user=request.user,
                 commune=request.tenant,
                 family_id=access_request.family_id,
-                value=request.POST["quotient_familial"].strip(),
+                quotient=parse_quotient_familial(request.POST["quotient_familial"].strip()),
             )
         except DomainError as exc:
             messages.error(request, exc.message)

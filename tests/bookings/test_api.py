@@ -357,7 +357,12 @@ def test_closing_a_booked_day_cancels_and_refunds_in_full(
     add(parent, canteen, [MON])
     parent.api.post(f"{BASE}/cart/checkout", {"payment_method": "wallet"})
     with in_commune(commune_a):
-        add_closure(service=canteen.service, data={"date": MON, "reason": "Grève"})
+        add_closure(
+            commune=commune_a,
+            service=canteen.service,
+            day=datetime.date.fromisoformat(MON),
+            reason="Grève",
+        )
         assert set(Reservation.objects.values_list("status", flat=True)) == {"cancelled"}
     assert balance(parent) == 10_000
 

@@ -105,7 +105,7 @@ def test_staff_booking_form_refuses_more_than_sixty_days():
 
 @pytest.mark.parametrize("field", ["present", "absent"])
 def test_attendance_lists_beyond_their_bound_are_refused(frozen, agent, canteen, field):
-    from tenant_apps.bookings.services import MAX_ATTENDANCE_CHILDREN
+    from tenant_apps.bookings.parsing import MAX_ATTENDANCE_CHILDREN
 
     response = agent.post(
         f"{BASE}/staff/attendance",
@@ -184,29 +184,29 @@ def test_service_payment_methods_longer_than_the_choices_are_refused(
     commune_a, in_commune, field, value
 ):
     from shared_apps.common.validation import InvalidInput
-    from tenant_apps.catalog.services import save_service
+    from tenant_apps.catalog.forms import service_changes
 
-    with in_commune(commune_a), pytest.raises(InvalidInput) as refused:
-        save_service(data={"name": "Garderie", "kind": "garderie", field: value})
+    with pytest.raises(InvalidInput) as refused:
+        service_changes({"name": "Garderie", "kind": "garderie", field: value}, partial=False)
     assert field in refused.value.fields
 
 
 def test_document_formats_longer_than_the_choices_are_refused(commune_a, in_commune, canteen):
     from shared_apps.common.validation import InvalidInput
-    from tenant_apps.catalog.services import save_document_type
+    from tenant_apps.catalog.forms import document_type_changes
 
-    with in_commune(commune_a), pytest.raises(InvalidInput) as refused:
-        save_document_type(
-            service=canteen.service,
-            data={"code": "domicile", "label": "Domicile", "accepted_formats": ["pdf"] * 4},
+    with pytest.raises(InvalidInput) as refused:
+        document_type_changes(
+            {"code": "domicile", "label": "Domicile", "accepted_formats": ["pdf"] * 4},
+            document_type=None,
         )
     assert "accepted_formats" in refused.value.fields
 
 
 def test_product_weekdays_longer_than_a_week_are_refused(commune_a, in_commune, canteen):
     from shared_apps.common.validation import InvalidInput
-    from tenant_apps.catalog.services import save_booking_rules
+    from tenant_apps.catalog.forms import booking_rules_changes
 
-    with in_commune(commune_a), pytest.raises(InvalidInput) as refused:
-        save_booking_rules(product=canteen, data={"weekdays": [0] * 8})
+    with pytest.raises(InvalidInput) as refused:
+        booking_rules_changes({"weekdays": [0] * 8}, product=canteen)
     assert refused.value.fields["weekdays"] == ["Jour de la semaine inconnu."]

@@ -11,9 +11,11 @@ from django_tenants.utils import tenant_context
 
 from shared_apps.wallet.models import LedgerTransaction
 from shared_apps.wallet.selectors import pockets_of
-from tenant_apps.bookings import services
 from tenant_apps.bookings.errors import DayFull
 from tenant_apps.bookings.models import DayCount, Reservation
+from tenant_apps.bookings.services.cancellation import cancel_reservation
+from tenant_apps.bookings.services.cart import add_to_cart
+from tenant_apps.bookings.services.checkout import CheckoutResult, checkout
 from tenant_apps.catalog.models import Product
 from tests.fixtures.bookings import NOW, make_family
 from tests.parallel import run_in_parallel
@@ -44,16 +46,23 @@ def test_thirty_families_race_for_the_last_five_places(commune_a, in_commune, ca
     ]
     with time_machine.travel(NOW, tick=False), in_commune(commune_a):
         for parent in families:
-            services.add_to_cart(
-                user=parent, product_id=canteen.pk, child_ids=[parent.kids[0].pk], dates=[DAY]
+            add_to_cart(
+                commune=commune_a,
+                user=parent,
+                product_id=canteen.pk,
+                child_ids=[parent.kids[0].pk],
+                dates=[DAY],
             )
 
     results = _in_parallel(
         commune_a,
-        [lambda p=p: services.checkout(user=p, payment_method="wallet") for p in families],
+        [
+            lambda p=p: checkout(commune=commune_a, user=p, payment_method="wallet")
+            for p in families
+        ],
     )
 
-    booked = [r for r in results if isinstance(r, services.CheckoutResult)]
+    booked = [r for r in results if isinstance(r, CheckoutResult)]
     refused = [r for r in results if isinstance(r, DayFull)]
     assert (len(booked), len(refused)) == (5, 25), [type(r) for r in results]
     with in_commune(commune_a):
@@ -66,15 +75,19 @@ def test_thirty_families_race_for_the_last_five_places(commune_a, in_commune, ca
 def test_two_checkouts_of_the_same_cart_debit_once(commune_a, in_commune, canteen):
     parent = make_family(commune_a, in_commune, canteen.service, children=2, funds_cents=5000)
     with time_machine.travel(NOW, tick=False), in_commune(commune_a):
-        services.add_to_cart(
-            user=parent, product_id=canteen.pk, child_ids=[k.pk for k in parent.kids], dates=[DAY]
+        add_to_cart(
+            commune=commune_a,
+            user=parent,
+            product_id=canteen.pk,
+            child_ids=[k.pk for k in parent.kids],
+            dates=[DAY],
         )
 
     results = _in_parallel(
-        commune_a, [lambda: services.checkout(user=parent, payment_method="wallet")] * 2
+        commune_a, [lambda: checkout(commune=commune_a, user=parent, payment_method="wallet")] * 2
     )
 
-    assert sum(isinstance(r, services.CheckoutResult) for r in results) == 1
+    assert sum(isinstance(r, CheckoutResult) for r in results) == 1
     assert sum(p.balance_cents for p in pockets_of(parent.family.pk)) == 5000 - 2 * 380
     assert LedgerTransaction.objects.filter(kind="spend").count() == 1
     with in_commune(commune_a):
@@ -92,19 +105,25 @@ def test_cancellations_and_checkouts_of_the_same_day_never_deadlock(commune_a, i
     ]
     with time_machine.travel(NOW, tick=False), in_commune(commune_a):
         for parent in booked + buyers:
-            services.add_to_cart(
-                user=parent, product_id=canteen.pk, child_ids=[parent.kids[0].pk], dates=[DAY]
+            add_to_cart(
+                commune=commune_a,
+                user=parent,
+                product_id=canteen.pk,
+                child_ids=[parent.kids[0].pk],
+                dates=[DAY],
             )
         reservations = {
-            p.pk: services.checkout(user=p, payment_method="wallet").reservations[0].pk
+            p.pk: checkout(commune=commune_a, user=p, payment_method="wallet").reservations[0].pk
             for p in booked
         }
 
     jobs = [
-        lambda p=p: services.cancel_reservation(user=p, reservation_id=reservations[p.pk])
+        lambda p=p: cancel_reservation(commune=commune_a, user=p, reservation_id=reservations[p.pk])
         for p in booked
     ]
-    jobs += [lambda p=p: services.checkout(user=p, payment_method="wallet") for p in buyers]
+    jobs += [
+        lambda p=p: checkout(commune=commune_a, user=p, payment_method="wallet") for p in buyers
+    ]
     results = _in_parallel(commune_a, jobs)
 
     assert [r for r in results if isinstance(r, Exception)] == []
@@ -133,12 +152,20 @@ def test_a_closure_refunding_many_families_never_deadlocks_with_one_of_them_payi
     other_day = DAY + datetime.timedelta(days=1)
     with time_machine.travel(NOW, tick=False), in_commune(commune_a):
         for parent in (first, second):
-            services.add_to_cart(
-                user=parent, product_id=canteen.pk, child_ids=[parent.kids[0].pk], dates=[DAY]
+            add_to_cart(
+                commune=commune_a,
+                user=parent,
+                product_id=canteen.pk,
+                child_ids=[parent.kids[0].pk],
+                dates=[DAY],
             )
-            services.checkout(user=parent, payment_method="wallet")
-        services.add_to_cart(
-            user=second, product_id=canteen.pk, child_ids=[second.kids[0].pk], dates=[other_day]
+            checkout(commune=commune_a, user=parent, payment_method="wallet")
+        add_to_cart(
+            commune=commune_a,
+            user=second,
+            product_id=canteen.pk,
+            child_ids=[second.kids[0].pk],
+            dates=[other_day],
         )
 
     refunding = threading.Event()
@@ -154,11 +181,11 @@ def test_a_closure_refunding_many_families_never_deadlocks_with_one_of_them_payi
     monkeypatch.setattr(settlement, "apply", apply_then_pause)
 
     def close():
-        return add_closure(service=canteen.service, data={"date": DAY, "reason": "Grève"})
+        return add_closure(commune=commune_a, service=canteen.service, day=DAY, reason="Grève")
 
     def pay():
         assert refunding.wait(timeout=30)
-        return services.checkout(user=second, payment_method="wallet")
+        return checkout(commune=commune_a, user=second, payment_method="wallet")
 
     results = _in_parallel(commune_a, [close, pay])
 

@@ -18,8 +18,11 @@ from hypothesis import strategies as st
 
 from shared_apps.common.money import format_euros
 from shared_apps.wallet.selectors import pockets_of
-from tenant_apps.bookings import rules, selectors, services
+from tenant_apps.bookings import rules, selectors
 from tenant_apps.bookings.models import Reservation
+from tenant_apps.bookings.services.cancellation import cancel_reservation
+from tenant_apps.bookings.services.cart import add_to_cart
+from tenant_apps.bookings.services.checkout import checkout
 from tests.fixtures.bookings import NOW, make_family
 
 pytestmark = pytest.mark.django_db
@@ -148,7 +151,12 @@ def test_a_closure_gives_back_everything_paid_for_the_day(
     assert balance(parent) == 10_000 - 400
 
     with in_commune(commune_a):
-        add_closure(service=meal.service, data={"date": MON, "reason": "Grève"})
+        add_closure(
+            commune=commune_a,
+            service=meal.service,
+            day=datetime.date.fromisoformat(MON),
+            reason="Grève",
+        )
 
     assert balance(parent) == 10_000
 
@@ -263,22 +271,29 @@ def test_any_sequence_of_bookings_and_cancellations_costs_the_price_of_the_final
                 if action == "book":
                     new = [k.pk for k in chosen if k.pk not in booked]
                     if new:
-                        services.add_to_cart(
-                            user=family, product_id=meal.pk, child_ids=new, dates=[day]
+                        add_to_cart(
+                            commune=commune_a,
+                            user=family,
+                            product_id=meal.pk,
+                            child_ids=new,
+                            dates=[day],
                         )
-                        services.checkout(user=family, payment_method="wallet")
+                        checkout(commune=commune_a, user=family, payment_method="wallet")
                 else:
                     for kid in chosen:
                         if kid.pk in booked:
                             reservation = Reservation.objects.get(
                                 child_id=kid.pk, date=day, status="booked"
                             )
-                            services.cancel_reservation(user=family, reservation_id=reservation.pk)
+                            cancel_reservation(
+                                commune=commune_a, user=family, reservation_id=reservation.pk
+                            )
                 count = Reservation.objects.filter(date=day, status="booked").count()
                 final_price = 400 + 200 * (count - 1) if count else 0
                 assert 10_000 - balance(family) == final_price
                 reservations = selectors.with_cancellation_terms(
-                    Reservation.objects.filter(date=day, status="booked").select_related("product")
+                    Reservation.objects.filter(date=day, status="booked").select_related("product"),
+                    commune=commune_a,
                 )
                 # What each red cross promises is what the day's settlement would give.
                 for reservation in reservations:

@@ -179,10 +179,11 @@ def test_the_rhythm_service_refuses_a_period_longer_than_six_months(
     import datetime
 
     from tenant_apps.bookings.errors import InvalidBooking
-    from tenant_apps.bookings.services import add_weekly_rhythm_to_cart
+    from tenant_apps.bookings.services.cart import add_weekly_rhythm_to_cart
 
     with in_commune(commune_a), pytest.raises(InvalidBooking) as refused:
         add_weekly_rhythm_to_cart(
+            commune=commune_a,
             user=parent,
             product_id=canteen.pk,
             child_ids=[parent.kids[0].pk],

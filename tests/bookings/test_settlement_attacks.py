@@ -5,16 +5,21 @@ closures. Each test states the money the family ends with, through the services 
 from __future__ import annotations
 
 import datetime
-import types
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from shared_apps.common.money import format_euros
+from shared_apps.payments.models import Payment
 from shared_apps.wallet.selectors import pockets_of
 from shared_apps.wallet.services import credit_top_up
-from tenant_apps.bookings import card, selectors, services
+from tenant_apps.bookings import selectors
 from tenant_apps.bookings.models import Order, Reservation
+from tenant_apps.bookings.services.cancellation import cancel_reservation
+from tenant_apps.bookings.services.card_orders import fulfil_checkout, release_order
+from tenant_apps.bookings.services.cart import add_to_cart
+from tenant_apps.bookings.services.checkout import checkout
 from tests.fixtures.bookings import NOW, make_family
 
 pytestmark = pytest.mark.django_db
@@ -32,12 +37,9 @@ def meal(canteen, commune_a, in_commune):
 
 
 @pytest.fixture
-def card_ok(monkeypatch):
-    """The card is offered, and starting its payment does nothing (the order waits)."""
-    monkeypatch.setattr(
-        "tenant_apps.bookings.payment_methods.card_payments_available", lambda: True
-    )
-    monkeypatch.setattr(services, "_start_card_payment", lambda result, user, commune: result)
+def card_ok(stripe_offline):
+    """Card payments work (a real localstripe): a card order waits for its payment."""
+    return stripe_offline
 
 
 def balance(parent) -> int:
@@ -45,10 +47,15 @@ def balance(parent) -> int:
 
 
 def book(parent, product, kids, method, day=MON):
-    services.add_to_cart(
-        user=parent, product_id=product.pk, child_ids=[k.pk for k in kids], dates=[day]
+    commune = connection.tenant  # the tests run each step inside in_commune(commune_a)
+    add_to_cart(
+        commune=commune,
+        user=parent,
+        product_id=product.pk,
+        child_ids=[k.pk for k in kids],
+        dates=[day],
     )
-    return services.checkout(user=parent, payment_method=method).order
+    return checkout(commune=commune, user=parent, payment_method=method).order
 
 
 def reservation_of(kid, day=MON):
@@ -56,14 +63,10 @@ def reservation_of(kid, day=MON):
 
 
 def card_arrives(order, commune):
-    payment = types.SimpleNamespace(
-        pk=900_000 + order.pk,
-        commune=commune,
-        family_id=order.family_id,
-        amount_cents=order.card_cents,
-        metadata={"order_id": order.pk},
-    )
-    card.fulfil_checkout(payment)
+    """What the payments app does once Stripe's signed webhook says the order's card payment
+    succeeded (the webhook path itself is proven in tests/payments)."""
+    order.refresh_from_db()
+    fulfil_checkout(Payment.objects.get(pk=order.payment_id))
 
 
 def test_a_released_card_order_does_not_leave_a_sibling_at_the_sibling_price(
@@ -85,7 +88,7 @@ def test_a_released_card_order_does_not_leave_a_sibling_at_the_sibling_price(
             service_id=meal.service.pk,
         )
         book(parent, meal, [hugo], "wallet")
-        card.release_order(unpaid.pk, now=NOW + datetime.timedelta(hours=1))
+        release_order(commune=commune_a, order_id=unpaid.pk, now=NOW + datetime.timedelta(hours=1))
         assert list(
             Reservation.objects.filter(status="booked").values_list("child_id", flat=True)
         ) == [hugo.pk]
@@ -103,8 +106,8 @@ def test_cancel_mixed_wallet_and_pending_card_siblings_then_the_card_arrives(
         assert paid.status == "paid"
         pending = book(parent, meal, [hugo], "card")  # 2,00 € by card, pending
         assert pending.status == "awaiting_payment" and pending.card_cents == 200
-        services.cancel_reservation(user=parent, reservation_id=reservation_of(lea).pk)
-        services.cancel_reservation(user=parent, reservation_id=reservation_of(hugo).pk)
+        cancel_reservation(commune=commune_a, user=parent, reservation_id=reservation_of(lea).pk)
+        cancel_reservation(commune=commune_a, user=parent, reservation_id=reservation_of(hugo).pk)
         card_arrives(Order.objects.get(pk=pending.pk), commune_a)
     # Paid 4,00 € + 2,00 €, nothing booked: everything back in the pocket.
     assert balance(parent) == 600
@@ -117,16 +120,18 @@ def test_what_the_cancel_answer_says_matches_where_the_money_goes(
     """Léa paid from the wallet, Hugo by direct debit. Cancelling Léa credits 2,00 €; cancelling
     Hugo then empties the day: Hugo's day is not invoiced and the 2,00 € Léa's cancellation
     kept come back to the pocket. The answer must not say that 4,00 € are "not invoiced"."""
-    from tenant_apps.bookings.cancellation import refund_sentence
+    from tenant_apps.bookings.wording import refund_sentence
 
     parent = make_family(commune_a, in_commune, meal.service, funds_cents=400)
     lea, hugo = parent.kids
     with in_commune(commune_a):
         book(parent, meal, [lea], "wallet")
         book(parent, meal, [hugo], "direct_debit")
-        services.cancel_reservation(user=parent, reservation_id=reservation_of(lea).pk)
+        cancel_reservation(commune=commune_a, user=parent, reservation_id=reservation_of(lea).pk)
         assert balance(parent) == 200
-        result = services.cancel_reservation(user=parent, reservation_id=reservation_of(hugo).pk)
+        result = cancel_reservation(
+            commune=commune_a, user=parent, reservation_id=reservation_of(hugo).pk
+        )
         sentence = refund_sentence(
             result.reservation, result.refund_cents, done=True, split=result.split
         )
@@ -145,7 +150,7 @@ def test_a_pending_card_cancel_says_what_comes_back_now_and_what_only_if_the_car
     """Léa (wallet, 4,00 €) was cancelled first and kept 2,00 € for Hugo's sibling price; Hugo
     (card, 2,00 €, pending) is then cancelled: Léa's 2,00 € come back now, Hugo's 2,00 € only
     if the card money arrives — and the sentences say so."""
-    from tenant_apps.bookings.cancellation import refund_sentence
+    from tenant_apps.bookings.wording import refund_sentence
 
     parent = make_family(commune_a, in_commune, meal.service, funds_cents=400)
     lea, hugo = parent.kids
@@ -153,14 +158,14 @@ def test_a_pending_card_cancel_says_what_comes_back_now_and_what_only_if_the_car
         book(parent, meal, [lea], "wallet")  # 4,00 € from the wallet
         pending = book(parent, meal, [hugo], "card")  # 2,00 € by card, pending
         assert pending.amount_cents == 200
-        services.cancel_reservation(user=parent, reservation_id=reservation_of(lea).pk)
+        cancel_reservation(commune=commune_a, user=parent, reservation_id=reservation_of(lea).pk)
         assert balance(parent) == 200  # Léa's cancellation gives back 2,00 €, keeps 2,00 €
         hugo_day = reservation_of(hugo)
-        (listed,) = selectors.with_cancellation_terms([hugo_day])
+        (listed,) = selectors.with_cancellation_terms([hugo_day], commune=commune_a)
         before = refund_sentence(
             listed, listed.refund_if_cancelled_cents, split=listed.refund_split_if_cancelled
         )
-        result = services.cancel_reservation(user=parent, reservation_id=hugo_day.pk)
+        result = cancel_reservation(commune=commune_a, user=parent, reservation_id=hugo_day.pk)
         after = refund_sentence(
             result.reservation, result.refund_cents, done=True, split=result.split
         )
@@ -198,6 +203,4 @@ def test_a_sibling_booked_while_the_card_was_pending_gets_the_reduction_when_it_
         card_arrives(pending, commune_a)
     # 4,00 € by card for Léa, 2,00 € net from the wallet for Hugo: the day costs 6,00 €.
     assert 10_000 - balance(parent) == 200
-    from django.core.management import call_command
-
     call_command("verify_ledger")

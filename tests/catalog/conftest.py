@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tenant_apps.catalog import services
+from tenant_apps.catalog.forms import document_type_changes, product_changes, service_changes
 from tenants.models import Role
 from tests.catalog.examples import CANTINE
 from tests.factories import MembershipFactory, UserFactory
@@ -42,7 +43,9 @@ def make_service(in_commune):
 
     def _make(commune, **data):
         with in_commune(commune):
-            return services.save_service(data={**CANTINE, **data})
+            return services.save_service(
+                commune=commune, changes=service_changes({**CANTINE, **data}, partial=False)
+            )
 
     return _make
 
@@ -56,12 +59,16 @@ def cantine_a(commune_a, make_service):
 def meal_a(cantine_a, commune_a, in_commune):
     with in_commune(commune_a):
         return services.save_product(
+            commune=commune_a,
             service=cantine_a,
-            data={
-                "name": "Réservation repas cantine",
-                "price_cents": 380,
-                "variants": ["Standard", "Sans viande", "PAI"],
-            },
+            changes=product_changes(
+                {
+                    "name": "Réservation repas cantine",
+                    "price_cents": 380,
+                    "variants": ["Standard", "Sans viande", "PAI"],
+                },
+                product=None,
+            ),
         )
 
 
@@ -69,5 +76,9 @@ def meal_a(cantine_a, commune_a, in_commune):
 def address_proof_a(cantine_a, commune_a, in_commune):
     with in_commune(commune_a):
         return services.save_document_type(
-            service=cantine_a, data={"label": "Justificatif de domicile"}
+            commune=commune_a,
+            service=cantine_a,
+            changes=document_type_changes(
+                {"label": "Justificatif de domicile"}, document_type=None
+            ),
         )

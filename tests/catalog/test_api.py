@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tenant_apps.catalog import services
+from tenant_apps.catalog.forms import document_type_changes, product_changes, service_changes
 
 pytestmark = pytest.mark.django_db
 
@@ -16,15 +17,27 @@ URL = "/c/commune-a/api/v1/services"
 def _full_service(commune, in_commune, name: str):
     with in_commune(commune):
         service = services.save_service(
-            data={"kind": "cantine", "name": name, "payment_methods": ["card", "wallet"]}
+            commune=commune,
+            changes=service_changes(
+                {"kind": "cantine", "name": name, "payment_methods": ["card", "wallet"]},
+                partial=False,
+            ),
         )
         for n in range(2):
             services.save_product(
+                commune=commune,
                 service=service,
-                data={"name": f"Produit {n}", "price_cents": 380, "variants": ["Standard", "PAI"]},
+                changes=product_changes(
+                    {"name": f"Produit {n}", "price_cents": 380, "variants": ["Standard", "PAI"]},
+                    product=None,
+                ),
             )
         for label in ("Justificatif de domicile", "Attestation d’assurance"):
-            services.save_document_type(service=service, data={"label": label})
+            services.save_document_type(
+                commune=commune,
+                service=service,
+                changes=document_type_changes({"label": label}, document_type=None),
+            )
     return service
 
 
@@ -34,11 +47,19 @@ def test_services_lists_active_services_with_products_documents_and_payment_meth
     make_service(commune_a, name="Ancienne garderie", kind="garderie", is_active=False)
     with in_commune(commune_a):
         services.save_product(
-            service=cantine_a, data={"name": "Goûter", "price_cents": 90, "is_active": False}
+            commune=commune_a,
+            service=cantine_a,
+            changes=product_changes(
+                {"name": "Goûter", "price_cents": 90, "is_active": False}, product=None
+            ),
         )
         services.save_document_type(
+            commune=commune_a,
             service=cantine_a,
-            data={"label": "Quotient familial", "required": False, "accepted_formats": ["pdf"]},
+            changes=document_type_changes(
+                {"label": "Quotient familial", "required": False, "accepted_formats": ["pdf"]},
+                document_type=None,
+            ),
         )
 
     response = auth_api.get(URL)

@@ -9,6 +9,7 @@ import pytest
 
 from shared_apps.common.validation import InvalidInput
 from tenant_apps.catalog import services
+from tenant_apps.catalog.forms import booking_rules_changes
 from tenant_apps.catalog.models import Product, Service
 
 pytestmark = pytest.mark.django_db
@@ -347,7 +348,11 @@ def test_several_bad_rules_are_all_reported_at_once_and_nothing_is_saved(
 
 def test_only_the_rules_given_change(commune_a, meal_a, in_commune):
     with in_commune(commune_a):
-        services.save_booking_rules(product=meal_a, data={"daily_capacity": 12})
+        services.save_booking_rules(
+            commune=commune_a,
+            product=meal_a,
+            changes=booking_rules_changes({"daily_capacity": 12}, product=meal_a),
+        )
         meal_a.refresh_from_db()
     assert meal_a.daily_capacity == 12
     assert meal_a.weekdays == [0, 1, 3, 4] and meal_a.sibling_reduction_percent == 0
@@ -356,13 +361,17 @@ def test_only_the_rules_given_change(commune_a, meal_a, in_commune):
 def test_a_deadline_kind_ignores_the_parts_it_does_not_use(commune_a, meal_a, in_commune):
     with in_commune(commune_a):
         services.save_booking_rules(
+            commune=commune_a,
             product=meal_a,
-            data={
-                "booking_deadline_kind": "same_day",
-                "booking_deadline_days": 99,
-                "booking_deadline_weekday": "dimanche",
-                "booking_deadline_time": "07:30",
-            },
+            changes=booking_rules_changes(
+                {
+                    "booking_deadline_kind": "same_day",
+                    "booking_deadline_days": 99,
+                    "booking_deadline_weekday": "dimanche",
+                    "booking_deadline_time": "07:30",
+                },
+                product=meal_a,
+            ),
         )
         meal_a.refresh_from_db()
     assert meal_a.booking_deadline_kind == "same_day"
@@ -413,15 +422,11 @@ def test_a_deadline_kind_ignores_the_parts_it_does_not_use(commune_a, meal_a, in
         ),
     ],
 )
-def test_bad_rules_are_refused_by_the_use_case_and_nothing_is_saved(
-    commune_a, meal_a, in_commune, data, field
-):
-    before = _rules(commune_a, in_commune, meal_a)
-    with in_commune(commune_a), pytest.raises(InvalidInput) as error:
-        services.save_booking_rules(product=meal_a, data={"daily_capacity": 30, **data})
+def test_bad_rules_are_refused_before_the_use_case(meal_a, data, field):
+    with pytest.raises(InvalidInput) as error:
+        booking_rules_changes({"daily_capacity": 30, **data}, product=meal_a)
     assert field in error.value.fields
     assert all(message for messages in error.value.fields.values() for message in messages)
-    assert _rules(commune_a, in_commune, meal_a) == before
 
 
 # --- Who may change them --------------------------------------------------------------------

@@ -11,6 +11,7 @@ import time_machine
 from shared_apps.common.validation import InvalidInput
 from tenant_apps.bookings.models import Order, Reservation
 from tenant_apps.catalog import services
+from tenant_apps.catalog.forms import closure_fields
 from tenant_apps.catalog.models import Closure, Service
 
 pytestmark = pytest.mark.django_db
@@ -92,10 +93,13 @@ def test_today_is_the_day_in_paris(cantine_a, commune_a, in_commune):
     # 00:30 on Saturday in Paris is still Friday 23:30 in UTC: Friday is past all the same.
     with time_machine.travel(datetime.datetime(2026, 11, 27, 23, 30, tzinfo=datetime.UTC)):
         with in_commune(commune_a), pytest.raises(InvalidInput):
-            services.add_closure(service=cantine_a, data={"date": TODAY, "reason": "Grève"})
+            services.add_closure(commune=commune_a, service=cantine_a, day=TODAY, reason="Grève")
         with in_commune(commune_a):
             services.add_closure(
-                service=cantine_a, data={"date": TODAY + datetime.timedelta(days=1), "reason": "x"}
+                commune=commune_a,
+                service=cantine_a,
+                day=TODAY + datetime.timedelta(days=1),
+                reason="x",
             )
     assert [date for _, date, _ in _closures(commune_a, in_commune)] == [
         datetime.date(2026, 11, 28)
@@ -232,18 +236,18 @@ def test_a_past_closure_stays_in_the_history(manager_client, cantine_a, commune_
         ({"reason": "x" * 201}, "reason"),
     ],
 )
-def test_a_bad_closure_is_refused_by_the_use_case(cantine_a, commune_a, in_commune, data, field):
+def test_a_bad_closure_is_refused(cantine_a, commune_a, in_commune, data, field):
     with in_commune(commune_a), pytest.raises(InvalidInput) as error:
-        services.add_closure(
-            service=cantine_a, data={"date": TRAINING_DAY, "reason": "Grève", **data}
-        )
+        day, reason = closure_fields({"date": TRAINING_DAY, "reason": "Grève", **data})
+        services.add_closure(commune=commune_a, service=cantine_a, day=day, reason=reason)
     assert field in error.value.fields
     assert _closures(commune_a, in_commune) == []
 
 
 def test_a_duplicate_closure_is_a_conflict(cantine_a, training_day_a, commune_a, in_commune):
     with in_commune(commune_a), pytest.raises(services.DuplicateClosure) as error:
-        services.add_closure(service=cantine_a, data={"date": "2027-01-08", "reason": "Grève"})
+        day, reason = closure_fields({"date": "2027-01-08", "reason": "Grève"})
+        services.add_closure(commune=commune_a, service=cantine_a, day=day, reason=reason)
     assert error.value.fields == {"date": ["Ce service est déjà fermé ce jour-là."]}
 
 

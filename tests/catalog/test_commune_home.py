@@ -6,6 +6,7 @@ import pytest
 
 from shared_apps.common.money import format_euros
 from tenant_apps.catalog import services
+from tenant_apps.catalog.forms import document_type_changes, product_changes, service_changes
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,11 @@ def test_inactive_services_and_products_are_not_shown(
     make_service(commune_a, name="Centre fermé", kind="centre_loisirs", is_active=False)
     with in_commune(commune_a):
         services.save_product(
-            service=cantine_a, data={"name": "Goûter retiré", "price_cents": 90, "is_active": False}
+            commune=commune_a,
+            service=cantine_a,
+            changes=product_changes(
+                {"name": "Goûter retiré", "price_cents": 90, "is_active": False}, product=None
+            ),
         )
 
     page = client.get("/c/commune-a/").content.decode()
@@ -59,12 +64,24 @@ def test_the_page_needs_the_same_number_of_queries_for_one_or_five_services(
     def add(n):
         with in_commune(commune_a):
             service = services.save_service(
-                data={"kind": "cantine", "name": f"Service {n}", "payment_methods": ["card"]}
+                commune=commune_a,
+                changes=service_changes(
+                    {"kind": "cantine", "name": f"Service {n}", "payment_methods": ["card"]},
+                    partial=False,
+                ),
             )
             services.save_product(
-                service=service, data={"name": "Repas", "price_cents": 380, "variants": ["A"]}
+                commune=commune_a,
+                service=service,
+                changes=product_changes(
+                    {"name": "Repas", "price_cents": 380, "variants": ["A"]}, product=None
+                ),
             )
-            services.save_document_type(service=service, data={"label": "Assurance"})
+            services.save_document_type(
+                commune=commune_a,
+                service=service,
+                changes=document_type_changes({"label": "Assurance"}, document_type=None),
+            )
 
     add(0)
     client.get("/c/commune-a/")

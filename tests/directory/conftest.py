@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tenant_apps.catalog import services
+from tenant_apps.catalog.forms import service_changes
 
 
 @pytest.fixture
@@ -12,7 +13,11 @@ def publish(in_commune):
     def _publish(commune, name: str, kind: str = "cantine", **data):
         with in_commune(commune):
             return services.save_service(
-                data={"kind": kind, "name": name, "payment_methods": ["card"], **data}
+                commune=commune,
+                changes=service_changes(
+                    {"kind": kind, "name": name, "payment_methods": ["card"], **data},
+                    partial=False,
+                ),
             )
 
     return _publish

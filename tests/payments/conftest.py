@@ -1,8 +1,7 @@
-"""Stripe offline: a real localstripe process, and a capture server for its signed webhooks.
+"""Stripe offline for every payments test, and a capture server for localstripe's signed webhooks.
 
-localstripe (GPL) runs as a separate tool process, never imported here: a tiny wrapper, run with
-this interpreter, binds it to 127.0.0.1 on a port the system picks, keeps its state in a file of
-this run only, and prints the port. It is flushed before each test and stopped at the end.
+localstripe itself is started by the `localstripe_url` / `stripe_offline` fixtures of
+tests/fixtures/stripe.py (one process per session and worker, flushed before each test).
 
 Its webhooks go to a small threaded HTTP server of ours that records each delivery (raw body and
 Stripe-Signature header); a test then posts exactly those bytes to our webhook endpoint with the
@@ -11,13 +10,7 @@ Django test client, so the signature our view verifies is the one localstripe co
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -25,53 +18,12 @@ import pytest
 from shared_apps.directory.services import publish_service
 from shared_apps.families.services import get_or_create_family
 from tests.payments.offline import (
-    LAUNCHER,
-    PUBLISHABLE_KEY,
-    SECRET_KEY,
     WEBHOOK_SECRET,
     Browser,
     Delivery,
     WebhookInbox,
     call_localstripe,
 )
-
-
-@pytest.fixture(scope="session")
-def localstripe_url():
-    """Start localstripe once per session; stop it at the end (only the process we started)."""
-    workdir = tempfile.mkdtemp(prefix="marelle-localstripe-")
-    log = open(os.path.join(workdir, "localstripe.log"), "wb")  # noqa: SIM115
-    process = subprocess.Popen(
-        [sys.executable, str(LAUNCHER), os.path.join(workdir, "state.pickle")],
-        stdout=subprocess.PIPE,
-        stderr=log,
-    )
-    try:
-        port = int(process.stdout.readline() or 0)
-        if not port:
-            raise RuntimeError(f"localstripe did not start, see {log.name}")
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                if call_localstripe("DELETE", f"{url}/_config/data", key=None)[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"localstripe does not answer, see {log.name}")
-            time.sleep(0.05)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stdout.close()
-        log.close()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -106,16 +58,9 @@ def webhook_inbox(localstripe_url):
 
 
 @pytest.fixture(autouse=True)
-def stripe_offline(settings, localstripe_url):
+def _stripe_offline_for_every_payments_test(stripe_offline):
     """Every payments test talks to a flushed localstripe with the test keys."""
-    settings.STRIPE_API_BASE = localstripe_url
-    settings.STRIPE_SECRET_KEY = SECRET_KEY
-    settings.STRIPE_PUBLISHABLE_KEY = PUBLISHABLE_KEY
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    settings.STRIPE_JS_URL = f"{localstripe_url}/js.stripe.com/v3/"
-    settings.WALLET_GENERAL_CREDIT_ENABLED = True
-    assert call_localstripe("DELETE", f"{localstripe_url}/_config/data", key=None)[0] == 200
-    return localstripe_url
+    return stripe_offline
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from shared_apps.payments.models import Payment
 from shared_apps.wallet.models import LedgerTransaction
 from shared_apps.wallet.selectors import pockets_of
 from tenant_apps.bookings import selectors as booking_selectors
-from tenant_apps.bookings.card import release_unpaid_orders
 from tenant_apps.bookings.models import DayCount, Order, Reservation
+from tenant_apps.bookings.services.card_orders import release_unpaid_orders
 from tests.fixtures.bookings import make_family
 from tests.payments.offline import CARD_DECLINED, CARD_OK
 
@@ -34,6 +34,7 @@ def bookable_days(parent, canteen, commune_a, in_commune):
     today = timezone.localdate()
     with in_commune(commune_a):
         days = booking_selectors.calendar(
+            commune=commune_a,
             user=parent,
             product=canteen,
             child_id=parent.kids[0].pk,
@@ -97,7 +98,7 @@ def test_declined_card_leaves_the_order_unpaid_then_released(
     with in_commune(commune_a):
         assert Order.objects.get(pk=body["order_id"]).status == "awaiting_payment"
         later = timezone.now() + datetime.timedelta(minutes=31)
-        assert release_unpaid_orders(now=later) == 1
+        assert release_unpaid_orders(commune=commune_a, now=later) == 1
         assert Order.objects.get(pk=body["order_id"]).status == "failed"
         assert not Reservation.objects.filter(status="booked").exists()
         assert set(DayCount.objects.values_list("booked", flat=True)) == {0}
@@ -110,7 +111,9 @@ def test_a_card_payment_arriving_after_release_is_credited_not_lost(
     body = _checkout_by_card(parent, canteen, bookable_days)
     payment = Payment.objects.get(pk=body["payment"]["id"])
     with in_commune(commune_a):
-        release_unpaid_orders(now=timezone.now() + datetime.timedelta(minutes=31))
+        release_unpaid_orders(
+            commune=commune_a, now=timezone.now() + datetime.timedelta(minutes=31)
+        )
     browser.pay(payment.provider_ref, CARD_OK)
     deliver("payment_intent.succeeded", payment.provider_ref)
     pockets = {p.label: p.balance_cents for p in pockets_of(parent.family.pk)}
@@ -293,6 +296,19 @@ def test_another_familys_card_order_pages_are_404(
     assert client.get(f"/c/commune-a/panier/commande/{body['order_id']}/carte/").status_code == 404
 
 
+def test_the_card_page_of_an_order_mounts_the_card_element(
+    stripe_offline, client, parent, canteen, bookable_days, settings
+):
+    body = _checkout_by_card(parent, canteen, bookable_days)
+    client.force_login(parent)
+
+    page = client.get(f"/c/commune-a/panier/commande/{body['order_id']}/carte/").content.decode()
+
+    assert '<div id="card-element"' in page
+    assert f'<script src="{settings.STRIPE_JS_URL}">' in page
+    assert f'data-client-secret="{body["payment"]["client_secret"]}"' in page
+
+
 def test_the_wallet_pays_first_and_the_card_the_rest(
     stripe_offline, browser, deliver, commune_a, in_commune, canteen, bookable_days
 ):
@@ -314,7 +330,12 @@ def test_an_unpaid_split_order_gives_the_wallet_part_back_when_released(
     family = make_family(commune_a, in_commune, canteen.service, funds_cents=500)
     _checkout_by_card(family, canteen, bookable_days)
     with in_commune(commune_a):
-        assert release_unpaid_orders(now=timezone.now() + datetime.timedelta(minutes=31)) == 1
+        assert (
+            release_unpaid_orders(
+                commune=commune_a, now=timezone.now() + datetime.timedelta(minutes=31)
+            )
+            == 1
+        )
     assert sum(p.balance_cents for p in pockets_of(family.family.pk)) == 500
     from django.core.management import call_command
 
@@ -346,7 +367,8 @@ def test_the_refund_is_decided_when_the_parent_cancels_whenever_the_card_money_a
 ):
     """Every order of the two events, in time or after the deadline (late rule: 0 %): the
     pocket gets what the rules gave at the moment of cancelling, never the full price late."""
-    from tenant_apps.bookings import rules, services
+    from tenant_apps.bookings import rules
+    from tenant_apps.bookings.services.cancellation import cancel_reservation
     from tenants.calendar import commune_calendar
 
     body = _checkout_by_card(parent, canteen, bookable_days)
@@ -359,8 +381,11 @@ def test_the_refund_is_decided_when_the_parent_cancels_whenever_the_card_money_a
 
     def cancel():
         with in_commune(commune_a):
-            return services.cancel_reservation(
-                user=parent, reservation_id=body["reservations"][0]["id"], now=when
+            return cancel_reservation(
+                commune=commune_a,
+                user=parent,
+                reservation_id=body["reservations"][0]["id"],
+                now=when,
             )
 
     def pay():

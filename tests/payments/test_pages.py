@@ -66,6 +66,7 @@ def test_choosing_an_amount_leads_to_the_card_payment(parent, cantine, data, cen
     assert f'data-client-secret="{payment.client_secret}"' in page
     assert 'data-publishable-key="pk_test_marelle"' in page
     assert f'<script src="{settings.STRIPE_JS_URL}">' in page
+    assert '<div id="card-element"' in page  # where payments.js mounts Stripe's Card Element
     return_url = f"{settings.PUBLIC_BASE_URL}/porte-monnaie/recharger/{payment.pk}/"
     assert f'data-return-url="{return_url}"' in page
     assert "<noscript>" in page and "nécessite JavaScript" in page

@@ -1,18 +1,23 @@
-"""The rules' inputs for one product, loaded in a few queries, and the share of a day a
-cancellation would give back. Shared by services (writes) and selectors (reads)."""
+"""The rules' inputs for one product and family, loaded in a few queries (`BookingContext`).
+
+Reads only: the pure rules live in `rules.py`; this gives them the product, the commune's
+calendar, the service's closures and the family's quotient familial. Shared by the use cases
+(`services/`) and the reads (`selectors.py`).
+"""
 
 from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-
-from django.db import connection
+from typing import TYPE_CHECKING
 
 from tenant_apps.bookings import rules
-from tenant_apps.bookings.models import Reservation, ReservationStatus
 from tenant_apps.catalog.models import Closure, Product
 from tenant_apps.enrollments.models import FamilyProfile
 from tenants.calendar import CommuneCalendar, commune_calendar
+
+if TYPE_CHECKING:
+    from tenants.models import Commune
 
 
 @dataclass
@@ -25,16 +30,25 @@ class BookingContext:
     quotient_familial: int | None
 
     @classmethod
-    def load(cls, product: Product, family_id: int, dates: list[datetime.date]) -> BookingContext:
+    def load(
+        cls,
+        product: Product,
+        family_id: int | None,
+        dates: list[datetime.date],
+        *,
+        commune: Commune,
+    ) -> BookingContext:
+        """The inputs for `product`, the family and `dates` (sorted), in `commune`."""
         closures = dict(
             Closure.objects.filter(
                 service_id=product.service_id, date__gte=dates[0], date__lte=dates[-1]
             ).values_list("date", "reason")
         )
-        profile = FamilyProfile.objects.filter(family_id=family_id).first()
+        # No family (None) matches no profile.
+        profile = FamilyProfile.objects.filter(family_id=family_id).first()  # type: ignore[misc]
         return cls(
             product=product,
-            calendar=commune_calendar(connection.tenant),
+            calendar=commune_calendar(commune),
             closures=closures,
             quotient_familial=profile.quotient_familial if profile else None,
         )
@@ -74,6 +88,7 @@ class BookingContext:
         return rules.deadline_for(day, rule, calendar=self.calendar)
 
     def price(self, sibling_rank: int) -> int:
+        """The price of one place for this family at `sibling_rank` (1: the first child)."""
         return rules.price_for(
             base_price_cents=self.product.price_cents,
             qf_brackets=self.product.qf_brackets,
@@ -82,24 +97,6 @@ class BookingContext:
             sibling_reduction_percent=self.product.sibling_reduction_percent,
         )
 
-
-def cancellation_refund_percent(
-    reservation: Reservation, *, now: datetime.datetime, calendar: CommuneCalendar
-) -> int | None:
-    """The share (percent) of what cancelling `reservation` frees that is given back at `now`:
-    100 before the product's cancellation deadline (Europe/Paris, working days of the commune's
-    `calendar`), its late rule after it; None once the day is over, when the late rule forbids
-    cancelling, or when it is not booked."""
-    if reservation.status != ReservationStatus.BOOKED:
-        return None
-    if reservation.date >= datetime.date.max or now >= rules.at_paris_time(
-        reservation.date + datetime.timedelta(days=1), datetime.time(0)
-    ):
-        return None  # the day is over (or beyond any calendar)
-    rule = rules.DeadlineRule.for_cancellation(reservation.product)
-    deadline = rules.deadline_for(reservation.date, rule, calendar=calendar)
-    return rules.refund_percent_at(
-        now=now,
-        deadline=deadline,
-        late_refund_percent=reservation.product.late_cancellation_refund_percent,
-    )
+    def prices(self) -> tuple[int, int]:
+        """(full, sibling) price of the product for this family, in cents."""
+        return self.price(1), self.price(2)

@@ -1,5 +1,8 @@
 """What cancelling a reservation does with its money, and why one cannot be cancelled, said in
-French: one sentence for the confirmation page, the message after "OK", the API and e-mails."""
+French: one sentence for the confirmation page, the message after "OK", the API and e-mails.
+
+The amounts themselves are decided by the rules (`rules.cancellation_refund_percent`,
+`rules.settle_day`); this module only says them."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from django.utils import timezone
 from shared_apps.common.money import format_euros
 from tenant_apps.bookings import rules
 from tenant_apps.bookings.models import OrderStatus, PaymentChoice, Reservation, ReservationStatus
+from tenants.calendar import CommuneCalendar
 
 
 def _amount_is(cents: int, singular: str, plural: str) -> str:
@@ -88,7 +92,8 @@ def _own_refund_sentence(reservation: Reservation, refund_cents: int, *, done: b
         reservation.paid_by == PaymentChoice.CARD
         and reservation.order.status == OrderStatus.AWAITING_PAYMENT
     ):
-        # Decided now, paid into the pocket when the card payment arrives (card.fulfil_checkout).
+        # Decided now, paid into the pocket when the card payment arrives
+        # (services.card_orders.fulfil_checkout).
         amount = _amount_is(refund_cents, "sera versé", "seront versés")
         return f"Si le paiement par carte aboutit, {amount} {pocket}."
     verb = (
@@ -102,23 +107,17 @@ def _own_refund_sentence(reservation: Reservation, refund_cents: int, *, done: b
 
 
 def why_not_cancellable(
-    reservation: Reservation, *, now: datetime.datetime | None = None, calendar=None
+    reservation: Reservation, *, calendar: CommuneCalendar, now: datetime.datetime | None = None
 ) -> str | None:
     """Why `reservation` cannot be cancelled now, in French; None when it can. Checked in the
     order a parent would ask: already cancelled, day over or attended, then the deadline.
-    `calendar` is the commune's (tenants.calendar), the current commune's by default."""
-    from django.db import connection
-
-    from tenant_apps.bookings.context import cancellation_refund_percent
-    from tenants.calendar import commune_calendar
-
+    `calendar` is the reservation's commune's (tenants.calendar.commune_calendar)."""
     now = now or timezone.now()
     if reservation.status == ReservationStatus.CANCELLED:
         return "Cette réservation est déjà annulée."
     if reservation.status in (ReservationStatus.ATTENDED, ReservationStatus.ABSENT):
         return "Ce jour est passé : la présence a déjà été pointée."
-    calendar = calendar or commune_calendar(connection.tenant)
-    if cancellation_refund_percent(reservation, now=now, calendar=calendar) is not None:
+    if rules.cancellation_refund_percent(reservation, now=now, calendar=calendar) is not None:
         return None
     if now >= rules.at_paris_time(reservation.date + datetime.timedelta(days=1), datetime.time(0)):
         return "Ce jour est passé : il ne peut plus être annulé."

@@ -12,13 +12,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from demo.communes import DEMO_COMMUNES, ensure_demo_service, load_demo
 from shared_apps.common.money import format_euros
 from shared_apps.directory.models import PublishedService
 from shared_apps.directory.selectors import service_label
 from tenant_apps.bookings import rules
 from tenant_apps.catalog.models import Closure, DocumentType, Product, Service
 from tenants.calendar import commune_calendar
-from tenants.demo import DEMO_COMMUNES, ensure_demo_service, load_demo
 from tenants.models import Commune
 
 pytestmark = pytest.mark.django_db

@@ -19,6 +19,12 @@ from shared_apps.families.selectors import children_of
 from shared_apps.families.services import add_child
 from tenant_apps.bookings import rules as booking_rules
 from tenant_apps.catalog import services as catalog
+from tenant_apps.catalog.forms import (
+    booking_rules_changes,
+    document_type_changes,
+    product_changes,
+    service_changes,
+)
 from tenant_apps.catalog.models import (
     Closure,
     DeadlineKind,
@@ -59,7 +65,7 @@ class DemoRules:
     sibling_reduction_percent: int = 0
 
     def as_data(self) -> dict:
-        """What catalog.save_booking_rules takes, and what a product holds once saved."""
+        """The booking rules as a manager types them, and as a product holds them once saved."""
         data = {
             "weekdays": list(self.weekdays),
             "opening_period": self.opening_period,
@@ -314,6 +320,7 @@ def ensure_demo_service(spec: DemoService) -> Service:
     """Bring one service of the current commune to the demo's configuration, through the
     catalogue's services (so it is published to the directory). Writes only what differs, so a
     second run changes nothing."""
+    commune = connection.tenant  # a loader run inside tenant_context: the one place it is read
     service = Service.objects.filter(name=spec.name).first()
     wanted = {
         "kind": spec.kind,
@@ -325,18 +332,24 @@ def ensure_demo_service(spec: DemoService) -> Service:
     if (
         service is None
         or any(getattr(service, field) != value for field, value in wanted.items())
-        or published_service(connection.tenant, service.pk) is None
+        or published_service(commune, service.pk) is None
     ):
-        service = catalog.save_service(service=service, data=wanted)
-    products = [_ensure_demo_product(service, product_spec) for product_spec in spec.products]
+        service = catalog.save_service(
+            commune=commune,
+            service=service,
+            changes=service_changes(wanted, partial=service is not None),
+        )
+    products = [
+        _ensure_demo_product(commune, service, product_spec) for product_spec in spec.products
+    ]
     for document_spec in spec.documents:
-        _ensure_demo_document(service, document_spec)
+        _ensure_demo_document(commune, service, document_spec)
     for closure_spec in spec.closures:
-        _ensure_demo_closure(service, products, closure_spec)
+        _ensure_demo_closure(commune, service, products, closure_spec)
     return service
 
 
-def _ensure_demo_product(service: Service, spec: DemoProduct) -> Product:
+def _ensure_demo_product(commune: Commune, service: Service, spec: DemoProduct) -> Product:
     product = Product.objects.filter(service=service, name=spec.name).first()
     variants = list(spec.variants)
     if (
@@ -345,30 +358,38 @@ def _ensure_demo_product(service: Service, spec: DemoProduct) -> Product:
         or product.description != spec.description
         or sorted(product.variants.values_list("name", flat=True)) != sorted(variants)
     ):
+        data = {
+            "name": spec.name,
+            "price_cents": spec.price_cents,
+            "description": spec.description,
+            "variants": variants,
+        }
         product = catalog.save_product(
+            commune=commune,
             service=service,
             product=product,
-            data={
-                "name": spec.name,
-                "price_cents": spec.price_cents,
-                "description": spec.description,
-                "variants": variants,
-            },
+            changes=product_changes(data, product=product),
         )
     if spec.rules is not None:
         wanted = spec.rules.as_data()
         if any(getattr(product, field) != value for field, value in wanted.items()):
-            catalog.save_booking_rules(product=product, data=wanted)
+            catalog.save_booking_rules(
+                commune=commune,
+                product=product,
+                changes=booking_rules_changes(wanted, product=product),
+            )
     return product
 
 
-def _ensure_demo_closure(service: Service, products: list[Product], spec: DemoClosure) -> None:
+def _ensure_demo_closure(
+    commune: Commune, service: Service, products: list[Product], spec: DemoClosure
+) -> None:
     """One upcoming closure with this reason; a later run adds none while it is still ahead."""
     today = timezone.localdate()
     if Closure.objects.filter(service=service, reason=spec.reason, date__gte=today).exists():
         return
     closed = set(Closure.objects.filter(service=service).values_list("date", flat=True))
-    calendar = commune_calendar(connection.tenant)
+    calendar = commune_calendar(commune)
     day = today + datetime.timedelta(weeks=spec.weeks_ahead)
     for _ in range(120):  # past the longest school holidays
         if any(
@@ -381,27 +402,29 @@ def _ensure_demo_closure(service: Service, products: list[Product], spec: DemoCl
             )
             for product in products
         ):
-            catalog.add_closure(service=service, data={"date": day, "reason": spec.reason})
+            catalog.add_closure(commune=commune, service=service, day=day, reason=spec.reason)
             return
         day += datetime.timedelta(days=1)
 
 
-def _ensure_demo_document(service: Service, spec: DemoDocument) -> None:
+def _ensure_demo_document(commune: Commune, service: Service, spec: DemoDocument) -> None:
     document_type = DocumentType.objects.filter(service=service, code=spec.code).first()
     if document_type is None or (
         document_type.label,
         document_type.help_text,
         document_type.required,
     ) != (spec.label, spec.help_text, spec.required):
+        data = {
+            "code": spec.code,
+            "label": spec.label,
+            "help_text": spec.help_text,
+            "required": spec.required,
+        }
         catalog.save_document_type(
+            commune=commune,
             service=service,
             document_type=document_type,
-            data={
-                "code": spec.code,
-                "label": spec.label,
-                "help_text": spec.help_text,
-                "required": spec.required,
-            },
+            changes=document_type_changes(data, document_type=document_type),
         )
 
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from tenants.demo import DEMO_COMMUNES, DEMO_PARENT_EMAIL, DEMO_PASSWORD, load_demo
-from tenants.demo_family import load_family_life
+from demo.communes import DEMO_COMMUNES, DEMO_PARENT_EMAIL, DEMO_PASSWORD, load_demo
+from demo.family import load_family_life
 
 
 class Command(BaseCommand):

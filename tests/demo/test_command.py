@@ -4,12 +4,12 @@ import pytest
 from django.core.management import call_command
 from django_tenants.utils import tenant_context
 
+from demo.communes import DEMO_PARENT_EMAIL
 from shared_apps.accounts.models import User
 from shared_apps.families.selectors import children_of, family_id_of
 from shared_apps.wallet.models import LedgerTransaction
 from shared_apps.wallet.selectors import pockets_of
 from tenant_apps.enrollments.models import AccessRequest
-from tenants.demo import DEMO_PARENT_EMAIL
 from tenants.models import Commune
 
 pytestmark = pytest.mark.django_db

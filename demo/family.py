@@ -18,8 +18,9 @@ from django_tenants.utils import tenant_context
 from shared_apps.families.selectors import children_of, family_id_of
 from shared_apps.wallet.services import credit_top_up
 from tenant_apps.bookings import selectors as booking_selectors
-from tenant_apps.bookings import services as booking_services
 from tenant_apps.bookings.models import Reservation
+from tenant_apps.bookings.services.cart import add_to_cart
+from tenant_apps.bookings.services.checkout import checkout
 from tenant_apps.catalog.models import Service
 from tenant_apps.enrollments.models import AccessRequest
 from tenant_apps.enrollments.services import decide_access_request, submit_access_request
@@ -74,6 +75,7 @@ def _ensure_requests(parent, staff_by_slug: dict) -> None:
             ):
                 continue
             request = submit_access_request(
+                commune=commune,
                 user=parent,
                 service_id=service.pk,
                 child_ids=[kids[name].pk for name in names],
@@ -119,6 +121,7 @@ def _ensure_reservations(parent) -> None:
             return
         today = timezone.localdate()
         days = booking_selectors.calendar(
+            commune=commune,
             user=parent,
             product=product,
             child_id=lea.pk,
@@ -128,10 +131,10 @@ def _ensure_reservations(parent) -> None:
         bookable = [d.date for d in days if d.status == "bookable"][:3]
         if not bookable:
             return
-        booking_services.add_to_cart(
-            user=parent, product_id=product.pk, child_ids=[lea.pk], dates=bookable
+        add_to_cart(
+            commune=commune, user=parent, product_id=product.pk, child_ids=[lea.pk], dates=bookable
         )
-        booking_services.checkout(user=parent, payment_method="direct_debit")
+        checkout(commune=commune, user=parent, payment_method="direct_debit")
 
 
 def load_family_life(parent_email: str, staff_emails: dict[str, str]) -> None:

@@ -1,0 +1,157 @@
+"""The refusals shared by the booking use cases: which product, which family, which children,
+and whether each (child, day) may be booked. Reads only; each raises the domain error a parent
+or an agent sees ("Jour fermé — Vacances de Noël : lundi 21/12.")."""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+
+from shared_apps.families.models import Child
+from shared_apps.families.selectors import family_id_of
+from tenant_apps.bookings import rules
+from tenant_apps.bookings.errors import (
+    AlreadyBooked,
+    ChildNotFound,
+    DayClosed,
+    DayFull,
+    DeadlinePassed,
+    InvalidBooking,
+    NotEnrolled,
+    ProductNotFound,
+)
+from tenant_apps.bookings.inputs import BookingContext
+from tenant_apps.bookings.models import LIVE_STATUSES, DayCount, Reservation
+from tenant_apps.bookings.parsing import BOOKING_HORIZON_DAYS
+from tenant_apps.catalog.models import Product
+from tenant_apps.enrollments.models import Enrollment
+
+if TYPE_CHECKING:
+    from shared_apps.accounts.models import User
+
+
+def family_of_booker(user: User) -> int:
+    """The user's family id; InvalidBooking while the user has described no family."""
+    family_id = family_id_of(user)
+    if family_id is None:
+        raise InvalidBooking("Ajoutez d’abord vos enfants dans « Mes filiations ».")
+    return family_id
+
+
+def active_product(product_id: int | str) -> Product:
+    """The active product of an active service (with its service); ProductNotFound otherwise."""
+    try:
+        product = Product.objects.select_related("service").get(
+            pk=int(product_id), is_active=True, service__is_active=True
+        )
+    except (Product.DoesNotExist, TypeError, ValueError) as exc:
+        raise ProductNotFound() from exc
+    return product
+
+
+def check_children_enrolled(family_id: int, product: Product, child_ids: list[int]) -> None:
+    """Refuse the request unless every child is this family's (not removed) and enrolled in
+    the product's service. One query, before any calendar or booking is read, and one answer
+    (ChildNotFound, 404) whichever id is wrong — another family's, unknown, removed or not
+    enrolled — so the refusal tells nothing about other families' children."""
+    found = Enrollment.objects.filter(
+        service_id=product.service_id,
+        child_id__in=child_ids,
+        child__family_id=family_id,
+        child__removed_at__isnull=True,
+    ).count()
+    if found != len(child_ids):
+        raise ChildNotFound(fields={"child_ids": [ChildNotFound.message]})
+
+
+def check_days(
+    context: BookingContext,
+    child_ids: list[int],
+    dates: list[datetime.date],
+    family_id: int,
+    *,
+    now: datetime.datetime,
+) -> None:
+    """Refuse the whole request if any (child, day) breaks a rule. Constant queries."""
+    product = context.product
+    names = dict(
+        Child.objects.filter(
+            pk__in=child_ids, family_id=family_id, removed_at__isnull=True
+        ).values_list("pk", "first_name")
+    )
+    if len(names) != len(child_ids):
+        raise InvalidBooking(fields={"child_ids": ["Enfant inconnu dans votre famille."]})
+    enrolled = set(
+        Enrollment.objects.filter(
+            service_id=product.service_id, child_id__in=child_ids
+        ).values_list("child_id", flat=True)
+    )
+    not_enrolled = [names[c] for c in child_ids if c not in enrolled]
+    if not_enrolled:
+        raise NotEnrolled(
+            f"{', '.join(not_enrolled)} n’est pas inscrit·e à ce service : faites d’abord une "
+            "demande d’accès.",
+            fields={"child_ids": [NotEnrolled.message]},
+        )
+    today = timezone.localdate(now)
+    horizon = today + datetime.timedelta(days=BOOKING_HORIZON_DAYS)
+    closed = [d for d in dates if d > horizon or not context.is_open(d)]
+    if closed:
+        raise day_closed(context, closed, horizon)
+    late = [d for d in dates if now >= context.booking_deadline(d)]
+    if late:
+        raise DeadlinePassed(
+            f"Délai de réservation dépassé "
+            f"({rules.DeadlineRule.for_booking(product).describe()}) : {rules.list_days(late)}.",
+            fields={"dates": [d.isoformat() for d in late]},
+        )
+    booked = list(
+        Reservation.objects.filter(
+            product=product, child_id__in=child_ids, date__in=dates, status__in=LIVE_STATUSES
+        ).values_list("child_id", "date")
+    )
+    if booked:
+        raise AlreadyBooked(
+            "Déjà réservé : "
+            + "; ".join(
+                f"{names[c]} le {rules.day_label(d)}" for c, d in sorted(booked, key=lambda x: x[1])
+            )
+            + ".",
+            fields={"dates": sorted({d.isoformat() for _, d in booked})},
+        )
+    if product.daily_capacity is not None:
+        counts = dict(
+            DayCount.objects.filter(product=product, date__in=dates).values_list("date", "booked")
+        )
+        full = [
+            d
+            for d in dates
+            if rules.over_capacity(counts.get(d, 0), len(child_ids), product.daily_capacity)
+        ]
+        if full:
+            raise DayFull(
+                f"Plus assez de places : {rules.list_days(full)}.",
+                fields={"dates": [d.isoformat() for d in full]},
+            )
+
+
+def day_closed(
+    context: BookingContext, closed: list[datetime.date], horizon: datetime.date | None = None
+) -> DayClosed:
+    """The refusal of closed days, saying why each is closed ("Jour fermé — Vacances de Noël :
+    lundi 21/12 ; pas d’accueil le mercredi : mercredi 09/12."), for parents and agents alike."""
+    reasons: dict[str, list[datetime.date]] = {}
+    if horizon is not None:
+        far = [d for d in closed if d > horizon]
+        if far:
+            reasons["hors du calendrier de réservation"] = far
+        closed = [d for d in closed if d <= horizon]
+    reasons.update(context.closed_by_reason(closed))
+    return DayClosed(
+        "Jour fermé — "
+        + " ; ".join(f"{reason} : {rules.list_days(days)}" for reason, days in reasons.items())
+        + ".",
+        fields={"dates": sorted(d.isoformat() for days in reasons.values() for d in days)},
+    )
