@@ -14,7 +14,12 @@ urlpatterns = [
     path("healthz", common_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path(
+        "api/docs/",
+        # An HTML page: OPTIONS would render DRF's metadata with its template (a 500).
+        SpectacularSwaggerView.as_view(url_name="api-schema", http_method_names=["get", "head"]),
+        name="api-docs",
+    ),
     path("api/v1/", include("config.api_urls")),
     path("compte/", include("shared_apps.accounts.urls")),
     path("famille/", include("shared_apps.families.urls")),
