@@ -72,11 +72,14 @@ def drop_bench_communes(slug_prefix: str) -> int:
     """Delete the communes (rows and schemas) a previous run left behind; return how many."""
     from django.db import connection
 
+    from shared_apps.audit.models import AuditEntry
     from tenants.models import Commune
     from tenants.services import schema_name_for
 
     assert slug_prefix.startswith("bench-")
     connection.set_schema_to_public()
+    # The benchmark's own audit trail (its families' enrolments) protects its communes' rows.
+    AuditEntry.objects.filter(commune__slug__startswith=slug_prefix).delete()
     removed = 0
     for commune in Commune.objects.filter(slug__startswith=slug_prefix):
         commune.delete(force_drop=True)

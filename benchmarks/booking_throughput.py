@@ -198,15 +198,17 @@ def make_families(commune, service, count: int) -> list[Family]:
     tests/bookings/conftest.py, without the test factories: no password hashing), and both
     wallet pockets, as after an earlier payment."""
     from django.contrib.auth import get_user_model
-    from django_tenants.utils import tenant_context
     from rest_framework.authtoken.models import Token
 
-    from shared_apps.families.services import add_child, get_or_create_family, note_commune
+    from demo.builders import enrol_family
+    from shared_apps.families.services import add_child, get_or_create_family
     from shared_apps.wallet.services import credit_top_up, general_pocket, wallet_of_family
-    from tenant_apps.enrollments.models import AccessRequest, Enrollment
 
     user_model = get_user_model()
     run = time.strftime("%Y%m%d%H%M%S")  # --reuse-db keeps the public rows of earlier runs
+    agent = user_model(email=f"{EMAIL_PREFIX}{run}-agent@exemple.fr", last_name="Agent")
+    agent.set_unusable_password()
+    agent.save()
     families = []
     for index in range(count):
         parent = user_model(
@@ -228,17 +230,10 @@ def make_families(commune, service, count: int) -> list[Family]:
             for i in range(CHILDREN)
         ]
         family = get_or_create_family(parent)
-        note_commune(family_id=family.pk, commune=commune)
-        with tenant_context(commune):
-            request = AccessRequest.objects.create(
-                service=service, family_id=family.pk, submitted_by=parent, status="accepted"
-            )
-            Enrollment.objects.bulk_create(
-                Enrollment(
-                    service=service, child_id=k.pk, family_id=family.pk, access_request=request
-                )
-                for k in kids
-            )
+        # Enrolled as through the pages (request with documents, accepted by an agent).
+        enrol_family(
+            commune=commune, service=service, parent=parent, children=kids, decided_by=agent
+        )
         credit_top_up(
             source_key=f"bench-seed:{family.pk}",
             family_id=family.pk,

@@ -8,13 +8,12 @@ guide's wallet (40,00 € = 20 € Garderie de Baneins + 15 € Cantine de Saint
 from __future__ import annotations
 
 import datetime
-import io
 
 from django.contrib.auth import get_user_model
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from demo.builders import enrol_family
 from shared_apps.families.selectors import children_of, family_id_of
 from shared_apps.wallet.services import credit_top_up
 from tenant_apps.bookings import selectors as booking_selectors
@@ -23,7 +22,6 @@ from tenant_apps.bookings.services.cart import add_to_cart
 from tenant_apps.bookings.services.checkout import checkout
 from tenant_apps.catalog.models import Service
 from tenant_apps.enrollments.models import AccessRequest
-from tenant_apps.enrollments.services import decide_access_request, submit_access_request
 from tenants.models import Commune
 
 # (commune slug, service name, children's first names, accepted?)
@@ -34,32 +32,6 @@ REQUESTS = (
 )
 # The guide's example: (commune slug or None for "tous services", service name, euros)
 WALLET = (("baneins", "Garderie", 20), ("saint-marcel-en-dombes", "Cantine", 15), (None, None, 5))
-
-
-def _demo_pdf() -> bytes:
-    return b"%PDF-1.4\n1 0 obj<< /Type /Catalog >>endobj\ntrailer<< /Root 1 0 R >>\n%%EOF\n"
-
-
-def _demo_png() -> bytes:
-    from PIL import Image, ImageDraw
-
-    image = Image.new("RGB", (480, 320), "white")
-    ImageDraw.Draw(image).text((20, 20), "Justificatif de domicile (démo)", fill="black")
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def _files_for(service: Service) -> dict:
-    files = {}
-    for document_type in service.document_types.all():
-        if "png" in document_type.accepted_formats and "domicile" in document_type.code:
-            files[document_type.code] = SimpleUploadedFile("domicile.png", _demo_png(), "image/png")
-        elif "pdf" in document_type.accepted_formats:
-            files[document_type.code] = SimpleUploadedFile(
-                f"{document_type.code}.pdf", _demo_pdf(), "application/pdf"
-            )
-    return files
 
 
 def _ensure_requests(parent, staff_by_slug: dict) -> None:
@@ -74,20 +46,13 @@ def _ensure_requests(parent, staff_by_slug: dict) -> None:
                 or AccessRequest.objects.filter(family_id=family_id, service=service).exists()
             ):
                 continue
-            request = submit_access_request(
+            enrol_family(
                 commune=commune,
-                user=parent,
-                service_id=service.pk,
-                child_ids=[kids[name].pk for name in names],
-                files=_files_for(service),
+                service=service,
+                parent=parent,
+                children=[kids[name] for name in names],
+                decided_by=staff_by_slug[slug] if accept else None,
             )
-            if accept:
-                decide_access_request(
-                    staff_user=staff_by_slug[slug],
-                    commune=commune,
-                    request_id=request.pk,
-                    decision="accept",
-                )
 
 
 def _ensure_wallet(parent) -> None:
