@@ -34,7 +34,8 @@ def wallet_of(family_id: int | None) -> Wallet | None:
     return Wallet.objects.filter(family_id=family_id).first()
 
 
-def _labels(accounts: list[Account]) -> dict[tuple[int, int], str]:
+def pocket_labels(accounts: list[Account]) -> dict[tuple[int, int], str]:
+    """The French label of each service pocket's (commune, service): "Cantine de Baneins"."""
     keys = {(a.commune_id, a.service_id) for a in accounts if a.service_id}
     if not keys:
         return {}
@@ -57,7 +58,7 @@ def pockets_of(family_id: int | None) -> list[PocketView]:
         .select_related("commune")
         .order_by("commune__name", "service_id")
     )
-    labels = _labels(accounts)
+    labels = pocket_labels(accounts)
     pockets = []
     for account in accounts:
         if account.kind == AccountKind.GENERAL_POCKET:
@@ -90,7 +91,7 @@ def pocket_label(account: Account, labels: dict[tuple[int, int], str]) -> str:
 def with_pocket_labels(postings: Iterable[Posting]) -> list[Posting]:
     """A page of history, each posting given `pocket_label`: one query for the whole page."""
     postings = list(postings)
-    labels = _labels([p.account for p in postings])
+    labels = pocket_labels([p.account for p in postings])
     for posting in postings:
         posting.pocket_label = pocket_label(posting.account, labels)  # type: ignore[attr-defined]
     return postings

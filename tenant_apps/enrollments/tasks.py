@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from django.db import connection
-
 from config.celery import TenantTask, app
 from shared_apps.common.links import absolute_url
 from shared_apps.families.models import Guardian
 from shared_apps.notifications.email import send_templated_email
 from tenant_apps.enrollments.models import AccessRequest
+from tenants.models import Commune
 from tenants.urls import commune_reverse
 
 
@@ -21,7 +20,7 @@ def send_decision_email_task(schema_name: str, request_id: int) -> None:
     )
     if access_request is None:
         return
-    commune = connection.tenant
+    commune = Commune.objects.get(schema_name=schema_name)  # the task's commune, named
     link = absolute_url(
         commune_reverse(commune, "enrollments-request-detail", args=[access_request.pk])
     )
