@@ -35,6 +35,11 @@ urlpatterns = [
     ),
     path("family/invitations", families_api.InvitationsView.as_view(), name="api-invitations"),
     path(
+        "family/calendar-feed",
+        families_api.CalendarFeedView.as_view(),
+        name="api-calendar-feed",
+    ),
+    path(
         "family/invitations/accept",
         families_api.AcceptInvitationView.as_view(),
         name="api-accept-invitation",

@@ -1,4 +1,4 @@
-"""Family API: children and the invitation of a second guardian."""
+"""Family API: children, the invitation of a second guardian, the calendar feed's address."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from rest_framework.views import APIView
 from shared_apps.common.client_ip import client_ip
 from shared_apps.common.errors import NotFound
 from shared_apps.families import services
-from shared_apps.families.selectors import child_of, children_of
+from shared_apps.families.selectors import calendar_feed_urls, child_of, children_of
 from shared_apps.families.serializers import (
     AcceptInvitationSerializer,
+    CalendarFeedSerializer,
     ChildInputSerializer,
     ChildSerializer,
     FamilySerializer,
@@ -102,3 +103,30 @@ class AcceptInvitationView(APIView):
         token = _valid(AcceptInvitationSerializer, request)["token"]
         family = services.accept_invitation(user=request.user, token=token)
         return Response({"family_id": family.pk})
+
+
+class CalendarFeedView(APIView):
+    """The secret address of the family's calendar feed (iCalendar, every commune's bookings)."""
+
+    @extend_schema(
+        responses=CalendarFeedSerializer,
+        tags=["family"],
+        operation_id="family_calendar_feed_retrieve",
+        description="The address calendar applications subscribe to (no login: the secret in "
+        "it is the credential). Made on first request, the same one afterwards.",
+    )
+    def get(self, request):
+        token = services.calendar_feed_token(user=request.user)
+        return Response(CalendarFeedSerializer(calendar_feed_urls(token)).data)
+
+    @extend_schema(
+        request=None,
+        responses=CalendarFeedSerializer,
+        tags=["family"],
+        operation_id="family_calendar_feed_reset",
+        description="Replace the secret: the previous address answers 404 at once. Returns the "
+        "new address.",
+    )
+    def post(self, request):
+        token = services.reset_calendar_feed_token(user=request.user)
+        return Response(CalendarFeedSerializer(calendar_feed_urls(token)).data)

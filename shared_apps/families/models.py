@@ -17,6 +17,12 @@ class Relation(models.TextChoices):
 
 class Family(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
+    # The secret of the family's calendar feed (/calendrier/<token>.ics): a random url-safe value
+    # the guardians are shown again and again (so kept as is, not hashed); made on first use,
+    # replaced when they reset it. Empty until then.
+    calendar_feed_token = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = "famille"

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
+import re
+
 from django.db.models import OuterRef, QuerySet, Subquery
+from django.urls import reverse
 
 from shared_apps.accounts.models import User
+from shared_apps.common.links import absolute_url
 from shared_apps.common.validation import parse_id
 from shared_apps.families.models import Child, ChildRelation, Family, Guardian
 
@@ -46,3 +51,25 @@ def communes_of_family(family_id: int | None) -> list:
     return list(
         Commune.objects.filter(family_links__family_id=family_id, is_active=True).order_by("name")
     )
+
+
+# What services.calendar_feed_token makes: anything else is refused without a query.
+CALENDAR_FEED_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+def family_of_calendar_feed(token: str) -> Family | None:
+    """The family whose calendar feed secret is `token`; None for an unknown or replaced one
+    (callers answer both with the same 404)."""
+    if not CALENDAR_FEED_TOKEN_RE.fullmatch(token or ""):
+        return None
+    family = Family.objects.filter(calendar_feed_token=token).first()
+    # The index found the row; the comparison that decides is the constant-time one.
+    if family is None or not hmac.compare_digest(family.calendar_feed_token or "", token):
+        return None
+    return family
+
+
+def calendar_feed_urls(token: str) -> dict[str, str]:
+    """The feed's address for a browser (https) and for calendar applications (webcal)."""
+    url = absolute_url(reverse("calendar-feed", args=[token]))
+    return {"url": url, "webcal_url": "webcal://" + url.split("://", 1)[1]}

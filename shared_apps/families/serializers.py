@@ -52,3 +52,10 @@ class AcceptInvitationSerializer(serializers.Serializer):
 
 class FamilySerializer(serializers.Serializer):
     family_id = serializers.IntegerField()
+
+
+class CalendarFeedSerializer(serializers.Serializer):
+    url = serializers.URLField(help_text="L’adresse secrète du flux iCalendar (https).")
+    webcal_url = serializers.CharField(
+        help_text="La même adresse en webcal://, qu’un agenda ouvre pour s’abonner."
+    )

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.celery import enqueue_on_commit
+from shared_apps.audit.services import record
 from shared_apps.common.errors import Conflict, DomainError, NotFound
 from shared_apps.common.ratelimit import RateLimited, spend_mail_budget
 from shared_apps.common.validation import FieldErrors, check_required, clean_text, parse_date
@@ -362,3 +363,42 @@ def note_commune(*, family_id: int, commune: Commune) -> None:
     from shared_apps.families.models import FamilyCommune
 
     FamilyCommune.objects.get_or_create(family_id=family_id, commune=commune)
+
+
+# --- The calendar feed ------------------------------------------------------------------------
+# Calendar applications fetch /calendrier/<token>.ics without logging in: the token is the
+# credential. 32 random bytes (43 url-safe characters) cannot be guessed.
+
+
+def _new_calendar_feed_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def calendar_feed_token(*, user: User) -> str:
+    """The secret of the user's family's calendar feed, made on first use (idempotent: two
+    guardians asking at once get the same one)."""
+    family = get_or_create_family(user)
+    if family.calendar_feed_token is None:
+        Family.objects.filter(pk=family.pk, calendar_feed_token__isnull=True).update(
+            calendar_feed_token=_new_calendar_feed_token()
+        )
+        family.refresh_from_db(fields=["calendar_feed_token"])
+    assert family.calendar_feed_token is not None
+    return family.calendar_feed_token
+
+
+def reset_calendar_feed_token(*, user: User) -> str:
+    """Replace the family's calendar feed secret: the old address stops working at once (for
+    every guardian's calendar application, which must subscribe again). Audited."""
+    family = get_or_create_family(user)
+    token = _new_calendar_feed_token()
+    with transaction.atomic():
+        Family.objects.filter(pk=family.pk).update(calendar_feed_token=token)
+        record(
+            actor=user,
+            action="family.calendar_feed_reset",
+            target_type="family",
+            target_id=family.pk,
+            family_id=family.pk,
+        )
+    return token

@@ -9,5 +9,10 @@ urlpatterns = [
     path("enfants/<int:child_id>/modifier/", views.edit_child, name="edit-child"),
     path("enfants/<int:child_id>/retirer/", views.remove_child, name="remove-child"),
     path("inviter/", views.invite, name="invite"),
+    path(
+        "calendrier/nouvelle-adresse/",
+        views.reset_calendar_feed,
+        name="reset-calendar-feed",
+    ),
     path("invitation/<str:token>/", views.accept_invitation, name="accept-invitation"),
 ]

@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from shared_apps.common.client_ip import client_ip
 from shared_apps.common.errors import DomainError
@@ -119,3 +121,16 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         {"invitation": invitation, "error": error},
         status=400 if error else 200,
     )
+
+
+@login_required
+@require_POST
+def reset_calendar_feed(request: HttpRequest) -> HttpResponse:
+    """A new secret address for the family's calendar feed; the old one stops working."""
+    services.reset_calendar_feed_token(user=request.user)
+    messages.success(
+        request,
+        "Nouvelle adresse d’abonnement créée : l’ancienne ne fonctionne plus. Abonnez de nouveau "
+        "vos agendas avec celle-ci.",
+    )
+    return redirect(reverse("reservations-everywhere") + "#calendrier")

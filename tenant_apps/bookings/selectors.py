@@ -230,6 +230,26 @@ def reservations_everywhere(
     return result
 
 
+def live_reservations_of_family_everywhere(
+    family_id: int, *, since: datetime.date
+) -> list[tuple[Commune, list[Reservation]]]:
+    """[(commune, [reservation, …]), …]: the family's live (not cancelled) reservations from
+    `since` on, in every commune it is linked to, with product, service, child and variant. One
+    query for the communes, then one per commune: nothing grows with the number of bookings."""
+    result = []
+    for commune in communes_of_family(family_id):
+        with tenant_context(commune):
+            reservations = list(
+                Reservation.objects.filter(
+                    family_id=family_id, date__gte=since, status__in=LIVE_STATUSES
+                )
+                .select_related("product__service", "child", "variant")
+                .order_by("date", "pk")
+            )
+        result.append((commune, reservations))
+    return result
+
+
 def upcoming_reservations_of_child(
     *, user: User, child_id: int
 ) -> list[tuple[Commune, Reservation]]:

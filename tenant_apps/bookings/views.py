@@ -6,19 +6,27 @@ from __future__ import annotations
 
 import calendar as pycalendar
 import datetime
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from shared_apps.common.errors import DomainError
 from shared_apps.common.links import absolute_url
 from shared_apps.common.money import format_euros
-from shared_apps.families.selectors import family_id_of
+from shared_apps.families.selectors import (
+    calendar_feed_urls,
+    family_id_of,
+    family_of_calendar_feed,
+)
+from shared_apps.families.services import calendar_feed_token
 from tenant_apps.backoffice.services import record_headcount_view
+from tenant_apps.bookings import calendar_feed as feed
 from tenant_apps.bookings import rules, selectors
 from tenant_apps.bookings.forms import OnBehalfForm, PatternForm
 from tenant_apps.bookings.models import (
@@ -472,4 +480,27 @@ def everywhere(request: HttpRequest) -> HttpResponse:
         (commune, [r for r in reservations if r.status == "booked"])
         for commune, reservations in selectors.reservations_everywhere(request.user, since=today)
     ]
-    return render(request, "bookings/everywhere.html", {"groups": groups})
+    # The feed is offered once the family deals with a commune (its secret is made then).
+    feed_urls = calendar_feed_urls(calendar_feed_token(user=request.user)) if groups else None
+    return render(request, "bookings/everywhere.html", {"groups": groups, "feed": feed_urls})
+
+
+@require_safe
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The family's bookings in every commune, as an iCalendar feed. No login: calendar
+    applications fetch it alone, the secret in the address is the credential. An unknown or
+    replaced secret is the same 404 as any address that does not exist."""
+    family = family_of_calendar_feed(token)
+    if family is None:
+        raise Http404
+    since = timezone.localdate() - datetime.timedelta(days=feed.PAST_DAYS_SHOWN)
+    groups = selectors.live_reservations_of_family_everywhere(family.pk, since=since)
+    host = urlsplit(settings.PUBLIC_BASE_URL).hostname or "marelle"
+    response = HttpResponse(
+        feed.family_calendar(groups, host=host), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'inline; filename="reservations.ics"'
+    # Only the family's own applications keep it; no shared cache, no search engine.
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response

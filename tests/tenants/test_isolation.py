@@ -195,6 +195,7 @@ OPEN_TO_ANONYMOUS = {
     "compte/mot-de-passe/nouveau/<str:token>/",
     "admin/login/",
     "admin/logout/",
+    "calendrier/<str:token>.ics",  # a family's calendar feed: the secret in it is the credential
 }
 LOGIN_PAGES = ("/compte/acces/?next=", "/admin/login/?next=")
 METHODS = ("OPTIONS", "GET", "POST", "PUT", "PATCH", "DELETE")
