@@ -138,7 +138,7 @@ def test_a_thousand_child_ids_are_refused_at_once(mode, frozen, client, parent, 
     started = time.monotonic()
     with CaptureQueriesContext(connection) as captured:
         response = client.post(url, data)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5  # was 14 s; generous for a loaded CI machine
     assert len(captured) < 10  # session, user, family, product: never one per id
     assert _messages(client.get(response.url)) == ["20 enfants au plus par demande."]
     assert parent.api.get(f"{BASE}/cart").json()["items"] == []
@@ -161,7 +161,7 @@ def test_a_thousand_child_ids_through_the_api_are_a_fast_400(frozen, parent, can
         {"product_id": canteen.pk, "child_ids": list(range(1, 1001)), "dates": ["2026-12-07"]},
         format="json",
     )
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5  # was 14 s; generous for a loaded CI machine
     assert response.status_code == 400
     assert "child_ids" in response.json()["error"]["fields"]
 
