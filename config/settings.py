@@ -141,6 +141,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.commune",
+                "shared_apps.payments.context_processors.top_up",
             ],
         },
     },
