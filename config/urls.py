@@ -26,6 +26,7 @@ urlpatterns = [
     path("services/", include("shared_apps.directory.urls")),
     path("porte-monnaie/", include("shared_apps.wallet.urls")),
     path("reservations/", bookings_views.everywhere, name="reservations-everywhere"),
+    path("mon-espace/", bookings_views.parent_home, name="parent-home"),
     path("porte-monnaie/", include("shared_apps.payments.urls")),
     path("c/<slug:commune_slug>/", include("config.urls_commune")),
 ]

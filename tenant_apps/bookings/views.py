@@ -18,6 +18,7 @@ from shared_apps.common.errors import DomainError
 from shared_apps.common.links import absolute_url
 from shared_apps.common.money import format_euros
 from shared_apps.families.selectors import family_id_of
+from shared_apps.wallet.selectors import pockets_of
 from tenant_apps.backoffice.services import record_headcount_view
 from tenant_apps.bookings import rules, selectors
 from tenant_apps.bookings.forms import OnBehalfForm, PatternForm
@@ -37,6 +38,7 @@ from tenant_apps.bookings.services.on_behalf import book_on_behalf as book_for_f
 from tenant_apps.bookings.wording import refund_sentence, why_not_cancellable
 from tenant_apps.catalog.models import Product, Service
 from tenant_apps.enrollments.models import Enrollment
+from tenant_apps.enrollments.selectors import parent_state_label, requests_in_progress
 from tenants.calendar import commune_calendar
 from tenants.permissions import staff_required
 from tenants.urls import commune_reverse
@@ -473,3 +475,24 @@ def everywhere(request: HttpRequest) -> HttpResponse:
         for commune, reservations in selectors.reservations_everywhere(request.user, since=today)
     ]
     return render(request, "bookings/everywhere.html", {"groups": groups})
+
+
+@login_required
+def parent_home(request: HttpRequest) -> HttpResponse:
+    """ "Mon espace", where a parent lands after signing in: the next bookings, the wallet, the
+    access requests still in progress and the next booking deadlines, every commune."""
+    pockets = pockets_of(family_id_of(request.user))
+    requests = [
+        (commune, access_request, parent_state_label(access_request.status))
+        for commune, access_request in requests_in_progress(request.user)
+    ]
+    return render(
+        request,
+        "bookings/parent_home.html",
+        {
+            "next_reservations": selectors.next_reservations(request.user, limit=5),
+            "total_cents": sum(p.balance_cents for p in pockets),
+            "requests": requests,
+            "deadlines": selectors.next_booking_deadlines(request.user),
+        },
+    )

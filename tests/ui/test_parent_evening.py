@@ -59,3 +59,92 @@ def test_mon_compte_links_to_the_wallet(client, user):
     html = text(client.get("/compte/"))
     main = html.split('<main id="contenu"', 1)[1]
     assert re.search(r'<a class="button" href="/porte-monnaie/">Mon porte-monnaie</a>', main)
+
+
+# --- 2. "Mon espace": where a parent lands ------------------------------------------------------
+
+
+def _request_in(commune, in_commune, parent, *, name, status):
+    from tenant_apps.catalog.models import Service, ServiceKind
+    from tenant_apps.enrollments.models import AccessRequest
+
+    with in_commune(commune):
+        service = Service.objects.create(kind=ServiceKind.GARDERIE, name=name)
+        AccessRequest.objects.create(
+            service=service, family_id=parent.family.pk, submitted_by=parent, status=status
+        )
+    return service
+
+
+def test_signing_in_lands_on_mon_espace(client, user):
+    from tests.factories import PASSWORD
+
+    response = client.post("/compte/connexion/", {"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302 and response.url == "/mon-espace/"
+
+
+def test_mon_espace_shows_next_bookings_balance_requests_and_deadlines(
+    frozen, client, parent, canteen, commune_a, commune_b, in_commune
+):
+    from shared_apps.common.money import format_euros
+    from shared_apps.families.services import note_commune
+
+    parent.api.post(
+        "/c/commune-a/api/v1/cart/items",
+        {"product_id": canteen.pk, "child_ids": [parent.kids[0].pk], "dates": ["2026-12-07"]},
+    )
+    assert (
+        parent.api.post(
+            "/c/commune-a/api/v1/cart/checkout", {"payment_method": "wallet"}
+        ).status_code
+        == 201
+    )
+    note_commune(family_id=parent.family.pk, commune=commune_b)
+    _request_in(commune_b, in_commune, parent, name="Garderie du soir", status="info_requested")
+    _request_in(commune_b, in_commune, parent, name="Centre de loisirs", status="accepted")
+
+    client.force_login(parent)
+    html = text(client.get("/mon-espace/"))
+    main = html.split('<main id="contenu"', 1)[1]
+    assert "<h1>Mon espace</h1>" in main
+    assert '<h2 id="espace-reservations">Mes prochaines réservations</h2>' in main
+    assert (
+        "<strong>lundi 7 décembre</strong> : Enfant0, Réservation repas cantine (Commune A)" in main
+    )
+    assert f"Solde : <strong>{format_euros(10_000 - 380)}</strong>" in main
+    # In progress only: the accepted request is not listed here.
+    assert "Garderie du soir (Commune B)" in main and "Informations demandées" in main
+    assert "Centre de loisirs" not in main
+    # Thursday 3 December, 10:00: Monday 7 can be booked until today noon (2 working days).
+    assert (
+        "Réservation repas cantine (Commune A) : pour le lundi 7 décembre, réservez avant le "
+        "jeudi 3 décembre à 12:00." in main
+    )
+
+
+def test_mon_espace_of_a_new_parent_says_there_is_nothing_yet(client, user):
+    client.force_login(user)
+    main = text(client.get("/mon-espace/")).split('<main id="contenu"', 1)[1]
+    assert "Aucune réservation à venir." in main
+    assert "Aucune demande en cours." in main
+    assert "Aucun service ouvert à la réservation pour vos enfants." in main
+
+
+def test_mon_espace_reads_a_bounded_number_of_queries_per_commune(
+    frozen, client, parent, commune_b, in_commune, django_assert_max_num_queries
+):
+    from shared_apps.families.services import note_commune
+
+    client.force_login(parent)
+    client.get("/mon-espace/")  # warm-up: session, calendars
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        client.get("/mon-espace/")
+    note_commune(family_id=parent.family.pk, commune=commune_b)
+    _request_in(commune_b, in_commune, parent, name="Garderie", status="submitted")
+    client.get("/mon-espace/")
+    with CaptureQueriesContext(connection) as two:
+        client.get("/mon-espace/")
+    assert len(two) - len(one) <= 12, [q["sql"] for q in two.captured_queries]
