@@ -378,6 +378,9 @@ FAMILY_BOOKINGS_HOOKS = {
     ),
 }
 
+# Where "Mes services" (public) finds the family's access requests in every commune.
+FAMILY_ACCESS_REQUESTS_HOOK = "tenant_apps.enrollments.selectors.request_states_everywhere"
+
 # --- Client addresses and abuse budgets -----------------------------------------------------------
 # How many reverse proxies of ours stand in front of gunicorn, each appending the address it saw
 # to X-Forwarded-For (deploy/: nginx or the ingress = 1). 0: the header is ignored, REMOTE_ADDR is

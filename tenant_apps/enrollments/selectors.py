@@ -159,3 +159,16 @@ PARENT_STATE_LABELS = {
 
 def parent_state_label(status: str) -> str:
     return PARENT_STATE_LABELS.get(status, status)  # type: ignore[call-overload]
+
+
+def request_states_everywhere(user: User) -> dict[tuple[int, int], tuple[str, str]]:
+    """{(commune id, service id): (status, French state)} of the family's latest request to
+    each service, every commune: what "Mes services" shows beside each service."""
+    states: dict[tuple[int, int], tuple[str, str]] = {}
+    for commune, requests in requests_everywhere(user):
+        for access_request in requests:  # newest first: the first one per service wins
+            states.setdefault(
+                (commune.pk, access_request.service_id),
+                (access_request.status, parent_state_label(access_request.status)),
+            )
+    return states

@@ -148,3 +148,76 @@ def test_mon_espace_reads_a_bounded_number_of_queries_per_commune(
     with CaptureQueriesContext(connection) as two:
         client.get("/mon-espace/")
     assert len(two) - len(one) <= 12, [q["sql"] for q in two.captured_queries]
+
+
+# --- 3. "Mes services": each request's state, per commune and service --------------------------
+
+
+def _published(commune, service):
+    from shared_apps.directory.services import publish_service
+
+    publish_service(
+        commune=commune,
+        service_id=service.pk,
+        kind=service.kind,
+        name=service.name,
+        description="",
+        is_active=True,
+    )
+
+
+def _card_of(html: str, commune_slug: str, service_name: str) -> str:
+    section = html.split(
+        f'<section class="commune-services" aria-labelledby="commune-{commune_slug}">'
+    )[1]
+    section = section.split("</section>")[0]
+    return section.split(f"<h3>{service_name}</h3>")[1].split("</li>")[0]
+
+
+def test_mes_services_shows_the_state_of_each_request_per_commune_and_service(
+    client, parent, canteen, commune_a, commune_b, in_commune
+):
+    from shared_apps.families.services import note_commune
+
+    _published(commune_a, canteen.service)
+    note_commune(family_id=parent.family.pk, commune=commune_b)
+    for name, status in [
+        ("Garderie du soir", "info_requested"),
+        ("Centre de loisirs", "rejected"),
+        ("Garderie du matin", "submitted"),
+    ]:
+        _published(commune_b, _request_in(commune_b, in_commune, parent, name=name, status=status))
+    with in_commune(commune_b):
+        from tenant_apps.catalog.models import Service, ServiceKind
+
+        untouched = Service.objects.create(kind=ServiceKind.CANTINE, name="Cantine B")
+    _published(commune_b, untouched)
+
+    client.force_login(parent)
+    html = text(client.get("/services/"))
+    accepted = _card_of(html, "commune-a", "Cantine")
+    assert 'Ma demande : <strong class="badge badge-ok">Acceptée</strong>' in accepted
+    assert 'href="/c/commune-a/reserver/"' in accepted
+    info = _card_of(html, "commune-b", "Garderie du soir")
+    assert 'Ma demande : <strong class="badge badge-warn">Informations demandées</strong>' in info
+    assert "Compléter ma demande" in info and 'href="/c/commune-b/demandes/"' in info
+    assert "Refusée</strong>" in _card_of(html, "commune-b", "Centre de loisirs")
+    assert "Demander l’accès" in _card_of(html, "commune-b", "Centre de loisirs")
+    assert "En attente</strong>" in _card_of(html, "commune-b", "Garderie du matin")
+    fresh = _card_of(html, "commune-b", "Cantine B")
+    assert "Ma demande" not in fresh and "Demander l’accès" in fresh
+
+
+def test_mes_services_of_another_family_shows_no_state(client, parent, canteen, commune_a):
+    from tests.factories import UserFactory
+
+    _published(commune_a, canteen.service)
+    client.force_login(UserFactory())
+    card = _card_of(text(client.get("/services/")), "commune-a", "Cantine")
+    assert "Ma demande" not in card and "Demander l’accès" in card
+
+
+def test_mes_services_signed_out_shows_no_state(client, parent, canteen, commune_a):
+    _published(commune_a, canteen.service)
+    card = _card_of(text(client.get("/services/")), "commune-a", "Cantine")
+    assert "Ma demande" not in card
