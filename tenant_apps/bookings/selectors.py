@@ -16,6 +16,8 @@ from django_tenants.utils import tenant_context
 
 from shared_apps.families.models import Child
 from shared_apps.families.selectors import communes_of_family, family_id_of
+from shared_apps.wallet.selectors import pockets_of
+from shared_apps.wallet.services import general_credit_allowed
 from tenant_apps.bookings import rules, settlement
 from tenant_apps.bookings.inputs import BookingContext
 from tenant_apps.bookings.models import LIVE_STATUSES, Cart, CartItem, DayCount, Reservation
@@ -396,3 +398,32 @@ def next_booking_deadlines(
                         break
     found.sort(key=lambda item: (item.deadline, item.commune.name, item.product.name))
     return found
+
+
+@dataclass(frozen=True)
+class WalletCover:
+    """What the family's wallet can pay of a cart: shown before "Payer" when it falls short."""
+
+    usable_cents: int  # the pockets of the cart's services, plus "tous services" if allowed
+    missing_cents: int  # what the wallet alone cannot pay (0: it can pay everything)
+
+
+def wallet_cover_of_cart(*, commune: Commune, user: User, items: Iterable[CartItem]) -> WalletCover:
+    """How much of the cart the wallet pays, spending as checkout does: each service's own
+    pocket first, then the general pocket (when the commune accepts it). Three queries."""
+    costs: dict[int, int] = defaultdict(int)
+    for item in items:
+        costs[item.product.service_id] += item.price_cents
+    pockets = pockets_of(family_id_of(user))
+    own = {
+        p.service_id: p.balance_cents
+        for p in pockets
+        if p.scope == "service" and p.commune_slug == commune.slug
+    }
+    general = pockets[0].balance_cents if general_credit_allowed(commune) else 0
+    own_usable = sum(min(own.get(service, 0), cost) for service, cost in costs.items())
+    beyond_own = sum(costs.values()) - own_usable
+    return WalletCover(
+        usable_cents=sum(own.get(service, 0) for service in costs) + general,
+        missing_cents=max(0, beyond_own - general),
+    )

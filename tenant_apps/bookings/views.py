@@ -18,6 +18,7 @@ from shared_apps.common.errors import DomainError
 from shared_apps.common.links import absolute_url
 from shared_apps.common.money import format_euros
 from shared_apps.families.selectors import family_id_of
+from shared_apps.payments.services import card_payments_available
 from shared_apps.wallet.selectors import pockets_of
 from tenant_apps.backoffice.services import record_headcount_view
 from tenant_apps.bookings import rules, selectors
@@ -260,6 +261,11 @@ def cart(request: HttpRequest) -> HttpResponse:
         family_id_of(request.user), selectors.services_of_items(items)
     )
     choices = [(value, PaymentChoice(value).label) for value in methods]
+    cover = None
+    if PaymentChoice.WALLET in methods:
+        cover = selectors.wallet_cover_of_cart(
+            commune=request.tenant, user=request.user, items=items
+        )
     return render(
         request,
         "bookings/cart.html",
@@ -268,6 +274,10 @@ def cart(request: HttpRequest) -> HttpResponse:
             "total_cents": sum(i.price_cents for i in items),
             "expires_at": cart_.expires_at if items else None,
             "payment_choices": choices,
+            # Shown only when the wallet falls short: the balance, what is missing, the ways out.
+            "wallet_short": cover if cover and cover.missing_cents else None,
+            "card_available": PaymentChoice.CARD in methods,
+            "card_top_up": card_payments_available(),
         },
     )
 

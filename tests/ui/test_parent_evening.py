@@ -221,3 +221,58 @@ def test_mes_services_signed_out_shows_no_state(client, parent, canteen, commune
     _published(commune_a, canteen.service)
     card = _card_of(text(client.get("/services/")), "commune-a", "Cantine")
     assert "Ma demande" not in card
+
+
+# --- 4. An insufficient balance at checkout: the balance, what is missing, the ways out ----------
+
+
+@pytest.fixture
+def short_parent(frozen, commune_a, in_commune, canteen):
+    """5 € in the canteen's pocket, two children in the cart on two days (4 × 3,80 €)."""
+    from tests.fixtures.bookings import make_family
+
+    parent = make_family(commune_a, in_commune, canteen.service, funds_cents=500)
+    response = parent.api.post(
+        "/c/commune-a/api/v1/cart/items",
+        {
+            "product_id": canteen.pk,
+            "child_ids": [k.pk for k in parent.kids],
+            "dates": ["2026-12-07", "2026-12-08"],
+        },
+    )
+    assert response.status_code == 201, response.json()
+    return parent
+
+
+def test_cart_says_the_wallet_falls_short_and_offers_top_up_or_card(client, short_parent, cards_on):
+    from shared_apps.common.money import format_euros
+
+    client.force_login(short_parent)
+    main = text(client.get("/c/commune-a/panier/")).split('<main id="contenu"', 1)[1]
+    assert '<h2 id="solde-insuffisant">Solde du porte-monnaie insuffisant</h2>' in main
+    assert (
+        f"Votre porte-monnaie peut payer <strong>{format_euros(500)}</strong> de ce panier "
+        f"({format_euros(1520)}) : il manque <strong>{format_euros(1020)}</strong>." in main
+    )
+    assert '<a class="button" href="/porte-monnaie/recharger/">Recharger mon crédit</a>' in main
+    assert f"Payer le reste par carte ({format_euros(1020)})" in main
+    assert '<input type="hidden" name="payment_method" value="card">' in main
+
+
+def test_cart_without_cards_offers_the_town_hall_and_no_card(client, short_parent, cards_off):
+    client.force_login(short_parent)
+    main = text(client.get("/c/commune-a/panier/")).split('<main id="contenu"', 1)[1]
+    assert "Solde du porte-monnaie insuffisant" in main
+    assert "Rechargez votre porte-monnaie en mairie" in main
+    assert "Payer le reste par carte" not in main
+
+
+def test_cart_paid_in_full_by_the_wallet_says_nothing_of_a_shortfall(
+    frozen, client, parent, canteen, cards_on
+):
+    parent.api.post(
+        "/c/commune-a/api/v1/cart/items",
+        {"product_id": canteen.pk, "child_ids": [parent.kids[0].pk], "dates": ["2026-12-07"]},
+    )
+    client.force_login(parent)
+    assert "Solde du porte-monnaie insuffisant" not in text(client.get("/c/commune-a/panier/"))
