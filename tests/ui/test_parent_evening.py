@@ -276,3 +276,23 @@ def test_cart_paid_in_full_by_the_wallet_says_nothing_of_a_shortfall(
     )
     client.force_login(parent)
     assert "Solde du porte-monnaie insuffisant" not in text(client.get("/c/commune-a/panier/"))
+
+
+# --- 5. The phone cart: one block per day, listing the children and their prices --------------
+
+
+def test_cart_groups_each_day_children_in_one_block(client, short_parent):
+    from shared_apps.common.money import format_euros
+
+    client.force_login(short_parent)
+    main = text(client.get("/c/commune-a/panier/")).split('<main id="contenu"', 1)[1]
+    table = main.split('<table class="stack cart">', 1)[1].split("</table>", 1)[0]
+    blocks = table.split('<tbody class="cart-day">')[1:]
+    assert len(blocks) == 2  # Monday 7 and Tuesday 8 December, two children each
+    heads = [re.search(r'class="cart-day-head">([^<]+)</th>', block)[1] for block in blocks]
+    assert heads == ["lundi 7 décembre", "mardi 8 décembre"]
+    for block in blocks:
+        names = re.findall(r'<td data-label="Enfant"><strong>([^<]+)</strong></td>', block)
+        assert names == ["Enfant0", "Enfant1"]
+        assert block.count(f'<td class="num" data-label="Prix">{format_euros(380)}</td>') == 2
+    assert '<th scope="rowgroup" colspan="4" class="cart-day-head">' in table
