@@ -296,3 +296,35 @@ def test_cart_groups_each_day_children_in_one_block(client, short_parent):
         assert names == ["Enfant0", "Enfant1"]
         assert block.count(f'<td class="num" data-label="Prix">{format_euros(380)}</td>') == 2
     assert '<th scope="rowgroup" colspan="4" class="cart-day-head">' in table
+
+
+# --- 6. The phone menu: no sideways scroll; the parent's own tabs inside a commune -------------
+
+
+def test_menu_inside_a_commune_keeps_the_parent_own_tabs(client, parent):
+    client.force_login(parent)
+    header = header_of(text(client.get("/c/commune-a/reserver/")))
+    assert 'aria-label="Menu de Commune A"' in header
+    family_nav = header.split(
+        '<nav class="main-nav account-nav wrap" aria-label="Mon espace famille">'
+    )[1]
+    family_nav = family_nav.split("</nav>")[0]
+    for href, label in [
+        ("/mon-espace/", "Mon espace"),
+        ("/compte/", "Mon compte"),
+        ("/famille/", "Mes filiations"),
+        ("/services/", "Mes services"),
+        ("/reservations/", "Mes réservations, toutes communes"),
+    ]:
+        assert f'<a href="{href}">{label}</a>' in family_nav
+
+
+def test_menu_rows_wrap_instead_of_scrolling_sideways():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    css = (Path(settings.BASE_DIR) / "static" / "css" / "marelle.css").read_text()
+    rule = re.search(r"\.main-nav ul \{([^}]*)\}", css)[1]
+    assert "flex-wrap: wrap" in rule and "overflow-x" not in rule and "margin: 0;" in rule
+    assert not re.search(r"\.main-nav[^{]*\{[^}]*overflow-x: auto", css)
