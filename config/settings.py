@@ -141,6 +141,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.commune",
+                "shared_apps.payments.context_processors.top_up",
             ],
         },
     },
@@ -164,7 +165,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Accounts -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "parent-home"  # "Mon espace": the next bookings, wallet, requests
 LOGOUT_REDIRECT_URL = "home"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -376,6 +377,9 @@ FAMILY_BOOKINGS_HOOKS = {
         "tenant_apps.bookings.services.cancellation.cancel_upcoming_reservations_of_child"
     ),
 }
+
+# Where "Mes services" (public) finds the family's access requests in every commune.
+FAMILY_ACCESS_REQUESTS_HOOK = "tenant_apps.enrollments.selectors.request_states_everywhere"
 
 # --- Client addresses and abuse budgets -----------------------------------------------------------
 # How many reverse proxies of ours stand in front of gunicorn, each appending the address it saw

@@ -27,6 +27,7 @@ urlpatterns = [
     path("porte-monnaie/", include("shared_apps.wallet.urls")),
     path("reservations/", bookings_views.everywhere, name="reservations-everywhere"),
     path("calendrier/<str:token>.ics", bookings_views.calendar_feed, name="calendar-feed"),
+    path("mon-espace/", bookings_views.parent_home, name="parent-home"),
     path("porte-monnaie/", include("shared_apps.payments.urls")),
     path("c/<slug:commune_slug>/", include("config.urls_commune")),
 ]

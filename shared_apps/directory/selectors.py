@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, QuerySet
 from django.urls import NoReverseMatch, reverse
+from django.utils.module_loading import import_string
 
 from shared_apps.common.french import de
 from shared_apps.directory.models import PublishedService
 from tenants.models import Commune
+
+if TYPE_CHECKING:
+    from shared_apps.accounts.models import User
 
 
 def communes_with_services(*, search: str = "") -> QuerySet[Commune]:
@@ -46,3 +54,13 @@ def access_request_url(commune_slug: str, service_id: int) -> str:
 def service_label(service_name: str, commune_name: str) -> str:
     """How the guide names a service across communes: "Garderie de Baneins"."""
     return f"{service_name} {de(commune_name)}"
+
+
+def request_states_of(user: User | AnonymousUser) -> dict[tuple[int, int], tuple[str, str]]:
+    """{(commune id, service id): (status, French state)} of the user's family's latest access
+    request to each service ("En attente", "Acceptée", "Refusée", "Informations demandées"), from
+    the communes' own schemas through settings.FAMILY_ACCESS_REQUESTS_HOOK (public code never
+    imports commune apps). Empty when signed out."""
+    if not user.is_authenticated:
+        return {}
+    return import_string(settings.FAMILY_ACCESS_REQUESTS_HOOK)(user)

@@ -16,10 +16,12 @@ from django_tenants.utils import tenant_context
 
 from shared_apps.families.models import Child
 from shared_apps.families.selectors import communes_of_family, family_id_of
+from shared_apps.wallet.selectors import pockets_of
+from shared_apps.wallet.services import general_credit_allowed
 from tenant_apps.bookings import rules, settlement
 from tenant_apps.bookings.inputs import BookingContext
 from tenant_apps.bookings.models import LIVE_STATUSES, Cart, CartItem, DayCount, Reservation
-from tenant_apps.catalog.models import Product, Service
+from tenant_apps.catalog.models import Closure, Product, Service
 from tenant_apps.enrollments.models import Enrollment
 from tenants.calendar import commune_calendar
 
@@ -344,3 +346,104 @@ def enrolled_children_choices() -> tuple[list[tuple[int, str]], list[tuple[int, 
         )
     ]
     return children, products
+
+
+def next_reservations(user: User, *, limit: int = 5) -> list[tuple[Commune, Reservation]]:
+    """The family's next `limit` booked days across its communes, soonest first: at most
+    `limit` rows read per commune, a constant number of queries each."""
+    today = timezone.localdate()
+    found: list[tuple[Commune, Reservation]] = []
+    for commune in communes_of_family(family_id_of(user)):
+        with tenant_context(commune):
+            queryset = reservations_of_family(user).filter(date__gte=today, status="booked")
+            found.extend((commune, reservation) for reservation in queryset[:limit])
+    found.sort(key=lambda pair: (pair[1].date, pair[0].name, pair[1].child.first_name))
+    return found[:limit]
+
+
+@dataclass(frozen=True)
+class NextDeadline:
+    commune: Commune
+    product: Product
+    day: datetime.date  # the next day still bookable
+    deadline: datetime.datetime  # until when it can be booked
+
+
+# How far ahead the parent's home looks for a bookable day (beyond: summer holidays, no need).
+DEADLINE_HORIZON_DAYS = 62
+
+
+def next_booking_deadlines(
+    user: User, *, now: datetime.datetime | None = None
+) -> list[NextDeadline]:
+    """For each product of the services the family's children are enrolled in, in every commune
+    of the family: the next open day whose booking deadline is still ahead, and that deadline.
+    Soonest deadline first; three queries per commune (products, closures, and the commune
+    list once)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    family_id = family_id_of(user)
+    days = [today + datetime.timedelta(days=i) for i in range(DEADLINE_HORIZON_DAYS)]
+    found: list[NextDeadline] = []
+    for commune in communes_of_family(family_id):
+        with tenant_context(commune):
+            enrolled = Enrollment.objects.filter(family_id=family_id).values("service_id")  # type: ignore[misc]
+            products = list(
+                Product.objects.filter(
+                    is_active=True, service__is_active=True, service_id__in=enrolled
+                )
+                .select_related("service")
+                .order_by("service__name", "name", "pk")
+            )
+            if not products:
+                continue
+            closures: dict[int, dict[datetime.date, str]] = defaultdict(dict)
+            for service_id, day, reason in Closure.objects.filter(
+                service_id__in={p.service_id for p in products}, date__range=(days[0], days[-1])
+            ).values_list("service_id", "date", "reason"):
+                closures[service_id][day] = reason
+            calendar_ = commune_calendar(commune)
+            for product in products:
+                context = BookingContext(
+                    product=product,
+                    calendar=calendar_,
+                    closures=closures[product.service_id],
+                    quotient_familial=None,
+                )
+                for day in days:
+                    if context.is_open(day) and context.booking_deadline(day) > now:
+                        found.append(
+                            NextDeadline(commune, product, day, context.booking_deadline(day))
+                        )
+                        break
+    found.sort(key=lambda item: (item.deadline, item.commune.name, item.product.name))
+    return found
+
+
+@dataclass(frozen=True)
+class WalletCover:
+    """What the family's wallet can pay of a cart: shown before "Payer" when it falls short."""
+
+    usable_cents: int  # the pockets of the cart's services, plus "tous services" if allowed
+    missing_cents: int  # what the wallet alone cannot pay (0: it can pay everything)
+
+
+def wallet_cover_of_cart(*, commune: Commune, user: User, items: Iterable[CartItem]) -> WalletCover:
+    """How much of the cart the wallet pays, spending as checkout does: each service's own
+    pocket first, then the general pocket (when the commune accepts it). Three queries."""
+    costs: dict[int, int] = defaultdict(int)
+    for item in items:
+        costs[item.product.service_id] += item.price_cents
+    pockets = pockets_of(family_id_of(user))
+    own = {
+        p.service_id: p.balance_cents
+        for p in pockets
+        if p.scope == "service" and p.commune_slug == commune.slug
+    }
+    general = pockets[0].balance_cents if general_credit_allowed(commune) else 0
+    own_usable = sum(min(own.get(service, 0), cost) for service, cost in costs.items())
+    beyond_own = sum(costs.values()) - own_usable
+    return WalletCover(
+        usable_cents=sum(own.get(service, 0) for service in costs) + general,
+        missing_cents=max(0, beyond_own - general),
+    )

@@ -25,6 +25,8 @@ from shared_apps.families.selectors import (
     family_of_calendar_feed,
 )
 from shared_apps.families.services import calendar_feed_token
+from shared_apps.payments.services import card_payments_available
+from shared_apps.wallet.selectors import pockets_of
 from tenant_apps.backoffice.services import record_headcount_view
 from tenant_apps.bookings import calendar_feed as feed
 from tenant_apps.bookings import rules, selectors
@@ -45,6 +47,7 @@ from tenant_apps.bookings.services.on_behalf import book_on_behalf as book_for_f
 from tenant_apps.bookings.wording import refund_sentence, why_not_cancellable
 from tenant_apps.catalog.models import Product, Service
 from tenant_apps.enrollments.models import Enrollment
+from tenant_apps.enrollments.selectors import parent_state_label, requests_in_progress
 from tenants.calendar import commune_calendar
 from tenants.permissions import staff_required
 from tenants.urls import commune_reverse
@@ -266,6 +269,11 @@ def cart(request: HttpRequest) -> HttpResponse:
         family_id_of(request.user), selectors.services_of_items(items)
     )
     choices = [(value, PaymentChoice(value).label) for value in methods]
+    cover = None
+    if PaymentChoice.WALLET in methods:
+        cover = selectors.wallet_cover_of_cart(
+            commune=request.tenant, user=request.user, items=items
+        )
     return render(
         request,
         "bookings/cart.html",
@@ -274,6 +282,10 @@ def cart(request: HttpRequest) -> HttpResponse:
             "total_cents": sum(i.price_cents for i in items),
             "expires_at": cart_.expires_at if items else None,
             "payment_choices": choices,
+            # Shown only when the wallet falls short: the balance, what is missing, the ways out.
+            "wallet_short": cover if cover and cover.missing_cents else None,
+            "card_available": PaymentChoice.CARD in methods,
+            "card_top_up": card_payments_available(),
         },
     )
 
@@ -504,3 +516,24 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     response["Cache-Control"] = "private, no-store"
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+@login_required
+def parent_home(request: HttpRequest) -> HttpResponse:
+    """ "Mon espace", where a parent lands after signing in: the next bookings, the wallet, the
+    access requests still in progress and the next booking deadlines, every commune."""
+    pockets = pockets_of(family_id_of(request.user))
+    requests = [
+        (commune, access_request, parent_state_label(access_request.status))
+        for commune, access_request in requests_in_progress(request.user)
+    ]
+    return render(
+        request,
+        "bookings/parent_home.html",
+        {
+            "next_reservations": selectors.next_reservations(request.user, limit=5),
+            "total_cents": sum(p.balance_cents for p in pockets),
+            "requests": requests,
+            "deadlines": selectors.next_booking_deadlines(request.user),
+        },
+    )

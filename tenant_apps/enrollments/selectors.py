@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import Prefetch, QuerySet
+from django_tenants.utils import tenant_context
 
 from shared_apps.accounts.models import User
 from shared_apps.common.validation import parse_id
 from shared_apps.families.models import Guardian
-from shared_apps.families.selectors import family_id_of
+from shared_apps.families.selectors import communes_of_family, family_id_of
 from tenant_apps.enrollments.models import (
     AccessRequest,
     AccessRequestChild,
@@ -15,6 +18,9 @@ from tenant_apps.enrollments.models import (
     FamilyProfile,
     RequestStatus,
 )
+
+if TYPE_CHECKING:
+    from tenants.models import Commune
 
 
 def _with_details(queryset: QuerySet[AccessRequest]) -> QuerySet[AccessRequest]:
@@ -110,3 +116,59 @@ def status_choices() -> list[tuple[str, str]]:
 
 def family_profile(family_id: int) -> FamilyProfile | None:
     return FamilyProfile.objects.filter(family_id=family_id).first()
+
+
+def requests_everywhere(user: User) -> list[tuple[Commune, list[AccessRequest]]]:
+    """[(commune, [request, …]), …] for every commune of the user's family, newest request
+    first, each with its `service`: one query per commune (after the family and its communes).
+    Named in settings.FAMILY_ACCESS_REQUESTS_HOOK: "Mes services" (public) calls it without
+    importing it."""
+    family_id = family_id_of(user)
+    result = []
+    for commune in communes_of_family(family_id):
+        with tenant_context(commune):
+            requests = list(
+                AccessRequest.objects.filter(family_id=family_id)  # type: ignore[misc]
+                .select_related("service")
+                .order_by("-created_at", "-pk")
+            )
+        result.append((commune, requests))
+    return result
+
+
+def requests_in_progress(user: User) -> list[tuple[Commune, AccessRequest]]:
+    """The family's requests still awaiting the commune or the parent ("En attente",
+    "Informations demandées"), every commune, oldest first."""
+    waiting = {RequestStatus.SUBMITTED, RequestStatus.INFO_REQUESTED}
+    return [
+        (commune, access_request)
+        for commune, requests in requests_everywhere(user)
+        for access_request in reversed(requests)
+        if access_request.status in waiting
+    ]
+
+
+# How a parent reads a request's state ("En attente" rather than the staff's "Envoyée").
+PARENT_STATE_LABELS = {
+    RequestStatus.SUBMITTED: "En attente",
+    RequestStatus.ACCEPTED: "Acceptée",
+    RequestStatus.REJECTED: "Refusée",
+    RequestStatus.INFO_REQUESTED: "Informations demandées",
+}
+
+
+def parent_state_label(status: str) -> str:
+    return PARENT_STATE_LABELS.get(status, status)  # type: ignore[call-overload]
+
+
+def request_states_everywhere(user: User) -> dict[tuple[int, int], tuple[str, str]]:
+    """{(commune id, service id): (status, French state)} of the family's latest request to
+    each service, every commune: what "Mes services" shows beside each service."""
+    states: dict[tuple[int, int], tuple[str, str]] = {}
+    for commune, requests in requests_everywhere(user):
+        for access_request in requests:  # newest first: the first one per service wins
+            states.setdefault(
+                (commune.pk, access_request.service_id),
+                (access_request.status, parent_state_label(access_request.status)),
+            )
+    return states

@@ -229,7 +229,7 @@ def test_open_redirect_is_refused(client, user):
         "/compte/connexion/?next=https://evil.example/",
         {"email": user.email, "password": PASSWORD, "next": "https://evil.example/"},
     )
-    assert response.status_code == 302 and response.url == "/compte/"
+    assert response.status_code == 302 and response.url == "/mon-espace/"
 
 
 def test_account_forms_are_rate_limited_per_address(client):
