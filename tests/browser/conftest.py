@@ -1,0 +1,205 @@
+"""Browser tests: Playwright for Python driving the system's Chromium against a live server.
+
+Nothing is downloaded: the browser is Debian's `chromium` (found on the PATH, `apt-get install
+chromium`; `.ci/run` installs it when missing) launched through `executable_path`, and axe-core
+is the copy bundled in the `axe-playwright-python` wheel. Without Chromium or Playwright the
+tests are skipped with the reason. One browser per session (per xdist worker); each test gets a
+fresh context (cookies, storage) at 1280×800.
+
+The live server (pytest-django's `live_server`, a thread of this process on 127.0.0.1) reads the
+test database through its own connection, so the tests are transactional
+(`django_db(transaction=True)`): rows are committed, then flushed (public schema) and truncated
+(commune schemas, see tests/fixtures/communes.py) after each test.
+
+`visit.check(page, "name")` runs axe at 390×844 and 1280×800 (no serious or critical violation
+allowed) and saves both screenshots under var/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.payments.offline import WEBHOOK_SECRET, call_localstripe
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+SIZES = {"mobile": (390, 844), "desktop": (1280, 800)}
+BLOCKING = {"serious", "critical"}
+WEBHOOK_PATH = "/api/v1/payments/stripe/webhook"
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+try:
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover - dev extras not installed
+    sync_playwright = None
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    reason = None
+    if sync_playwright is None:
+        reason = "Playwright for Python is not installed (pip install -e '.[dev]')"
+    elif CHROMIUM is None:
+        reason = "no Chromium on the PATH (apt-get install chromium); browsers are never downloaded"
+    for item in items:
+        if reason and here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    # Playwright's sync API keeps its asyncio loop set as the main thread's running loop while
+    # it is open, so Django's guard against the ORM in async code would refuse every query of
+    # this (synchronous) test process. The guard is lifted for the worker that runs the browser
+    # tests (they share one xdist group), as pytest-playwright's documentation advises.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
+        )
+        yield browser
+        browser.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="session")
+def axe():
+    return Axe()
+
+
+@pytest.fixture
+def browser_settings(settings):
+    """Cookies that live as long as the browser: the server may run under frozen time, and a
+    cookie dated by a frozen clock would already be expired for the real one."""
+    settings.SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+    settings.CSRF_COOKIE_AGE = None
+    settings.AXES_ENABLED = False
+    return settings
+
+
+@pytest.fixture
+def page(chromium_browser, live_server, browser_settings):
+    browser_settings.PUBLIC_BASE_URL = live_server.url  # the card step's return address
+    context = chromium_browser.new_context(
+        viewport={"width": 1280, "height": 800},
+        locale="fr-FR",
+        timezone_id="Europe/Paris",
+        base_url=live_server.url,
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.js_errors = errors
+    yield page
+    context.close()
+
+
+class Visit:
+    """Screenshots and axe at both sizes for the pages of one test."""
+
+    def __init__(self, axe, test_name: str) -> None:
+        self.axe = axe
+        self.folder = SCREENSHOTS / re.sub(r"[^\w-]+", "_", test_name)
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.step = 0
+        self.report: list[dict] = []
+
+    def run_axe(self, page, context) -> list[dict]:
+        """axe-core (the wheel's copy), injected once per document, violations only."""
+        if not page.evaluate("typeof window.axe === 'object'"):
+            page.evaluate(self.axe.axe_script)
+        return page.evaluate(
+            "([context, options]) => axe.run(context || document, options).then(r => r.violations)",
+            [context, {"resultTypes": ["violations"]}],
+        )
+
+    def check(self, page, name: str, exclude: tuple[str, ...] = ()) -> None:
+        """Axe at 390×844 then 1280×800, a full-page screenshot of each; back at 1280×800.
+
+        `exclude`: CSS selectors axe leaves out (only what is not ours, e.g. the fake card
+        fields localstripe's stripe.js draws where Stripe's would be in their own iframe)."""
+        context = {"exclude": [[selector] for selector in exclude]} if exclude else None
+        self.step += 1
+        page.wait_for_load_state("load")
+        failures = []
+        for size, (width, height) in SIZES.items():
+            page.set_viewport_size({"width": width, "height": height})
+            page.screenshot(path=self.folder / f"{self.step:02d}-{name}-{size}.png", full_page=True)
+            violations = self.run_axe(page, context)
+            self.report.append(
+                {
+                    "step": name,
+                    "size": size,
+                    "url": page.url,
+                    "violations": [(v["id"], v["impact"], len(v["nodes"])) for v in violations],
+                }
+            )
+            failures += [
+                f"{size} {v['id']} ({v['impact']}): {v['help']} — "
+                + "; ".join(n["html"][:120] for n in v["nodes"][:3])
+                for v in violations
+                if v["impact"] in BLOCKING
+            ]
+        (self.folder / "axe.json").write_text(json.dumps(self.report, indent=1, ensure_ascii=False))
+        assert not failures, f"axe on {name} ({page.url}):\n" + "\n".join(failures)
+
+    def shot(self, page, name: str) -> None:
+        """A screenshot only (a page that axe already checked, in another state)."""
+        self.step += 1
+        page.screenshot(path=self.folder / f"{self.step:02d}-{name}.png", full_page=True)
+
+
+@pytest.fixture
+def visit(axe, request):
+    return Visit(axe, request.node.name)
+
+
+@pytest.fixture
+def sign_in(page):
+    """Sign in through the two steps of "Créer ou accéder à mon compte usager"."""
+
+    def _sign_in(user, visit=None, password=None):
+        from tests.factories import PASSWORD
+
+        page.goto("/compte/acces/")
+        if visit:
+            visit.check(page, "acces")
+        page.get_by_label("Adresse e-mail").fill(user.email)
+        page.get_by_role("button", name="Continuer").click()
+        page.wait_for_url("**/compte/connexion/**")
+        if visit:
+            visit.check(page, "mot-de-passe")
+        page.get_by_label("Mot de passe").fill(password or PASSWORD)
+        page.get_by_role("button", name="Se connecter").click()
+        page.wait_for_load_state("load")
+        assert "/compte/connexion/" not in page.url, page.content()[:2000]
+
+    return _sign_in
+
+
+@pytest.fixture
+def stripe_webhook_to_live_server(stripe_offline, live_server):
+    """localstripe's signed webhooks go to our endpoint on the live server, as in the demo."""
+    status, body = call_localstripe(
+        "POST",
+        f"{stripe_offline}/_config/webhooks/marelle-browser-{os.getpid()}",
+        {"url": f"{live_server.url}{WEBHOOK_PATH}", "secret": WEBHOOK_SECRET},
+        key=None,
+    )
+    assert status == 200, body
+    return stripe_offline

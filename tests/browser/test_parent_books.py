@@ -1,0 +1,101 @@
+"""Journey 1: a parent signs in, books a week for two children from the calendar (the days chosen
+with the keyboard only), pays from the wallet, finds them in "Mes réservations" and cancels one
+day within the deadline, told first what will be refunded."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import time_machine
+from playwright.sync_api import expect
+
+from shared_apps.wallet.selectors import pockets_of
+from tenant_apps.bookings.models import Reservation
+from tests.fixtures.bookings import NOW, make_family
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.xdist_group("browser"),
+    pytest.mark.django_db(transaction=True),
+]
+
+WEEK = ["2026-12-07", "2026-12-08", "2026-12-10", "2026-12-11"]  # Wednesday 9 is closed
+
+
+@pytest.fixture
+def clock():
+    """Thursday 3 December 2026, 10:00 in Paris, ticking (the live server must answer)."""
+    with time_machine.travel(NOW, tick=True) as traveller:
+        yield traveller
+
+
+def focus_by_tab(page, selector: str, limit: int = 80) -> None:
+    """Press Tab from where the focus is until `selector` has it (keyboard only)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement?.matches(s) ?? false", selector):
+            return
+    raise AssertionError(f"{selector} never got the focus after {limit} Tab presses")
+
+
+def test_parent_books_a_week_pays_from_the_wallet_and_cancels_a_day(
+    clock, page, visit, sign_in, commune_a, in_commune, canteen
+):
+    parent = make_family(commune_a, in_commune, canteen.service, funds_cents=10_000)
+    sign_in(parent, visit)
+
+    page.goto("/c/commune-a/reserver/")
+    visit.check(page, "reserver")
+    page.get_by_role("link", name="Réservation repas cantine").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Réservation repas cantine")
+    visit.check(page, "calendrier")
+
+    # Both children are ticked by default; the four open days of the week of 7 December are
+    # chosen with Tab and Space only, starting from the top of the page.
+    children = page.locator('#booking-form input[name="children"]')
+    expect(children).to_have_count(2)
+    for i in range(2):
+        expect(children.nth(i)).to_be_checked()
+    page.locator("body").focus()
+    for day in WEEK:
+        focus_by_tab(page, f'input[name="dates"][value="{day}"]')
+        page.keyboard.press("Space")
+    for day in WEEK:
+        expect(page.locator(f'input[name="dates"][value="{day}"]')).to_be_checked()
+    assert page.locator('input[name="dates"]:checked').count() == 4
+    visit.shot(page, "calendrier-coche")
+    page.get_by_role("button", name="Ajouter au panier").click()
+
+    page.wait_for_url("**/c/commune-a/panier/")
+    expect(page.locator("table.stack tbody tr")).to_have_count(8)
+    expect(page.locator("tfoot")).to_contain_text("30,40\u00a0€")
+    visit.check(page, "panier")
+    page.locator('input[name="payment_method"][value="wallet"]').check()
+    page.get_by_role("button", name=re.compile(r"^Payer 30,40")).click()
+    page.wait_for_load_state("load")
+    expect(page.locator("main")).to_contain_text("débités de votre porte-monnaie")
+    visit.check(page, "paye")
+    assert sum(p.balance_cents for p in pockets_of(parent.family.pk)) == 10_000 - 3040
+
+    page.goto("/c/commune-a/mes-reservations/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Mes réservations")
+    expect(page.locator("a.cancel-cross")).to_have_count(8)
+    visit.check(page, "mes-reservations")
+
+    page.get_by_role("link", name=re.compile(r"Enfant1 le 10 décembre")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Annuler cette réservation ?")
+    expect(page.locator(".message-success")).to_contain_text(
+        "3,80\u00a0€ seront recrédités sur votre porte-monnaie"
+    )
+    visit.check(page, "annuler")
+    page.get_by_role("button", name="OK").click()
+    page.wait_for_load_state("load")
+    expect(page.locator("main")).to_contain_text("Réservation annulée. 3,80\u00a0€ sont recrédités")
+    expect(page.locator("a.cancel-cross")).to_have_count(7)
+    visit.check(page, "annulee")
+
+    with in_commune(commune_a):
+        assert Reservation.objects.filter(status="cancelled").count() == 1
+    assert sum(p.balance_cents for p in pockets_of(parent.family.pk)) == 10_000 - 3040 + 380
+    assert page.js_errors == []
