@@ -68,7 +68,9 @@ def test_parent_books_a_week_pays_from_the_wallet_and_cancels_a_day(
     page.get_by_role("button", name="Ajouter au panier").click()
 
     page.wait_for_url("**/c/commune-a/panier/")
-    expect(page.locator("table.stack tbody tr")).to_have_count(8)
+    # One block per day (its date heading), each listing the two children.
+    expect(page.locator("table.stack tbody.cart-day")).to_have_count(4)
+    expect(page.locator("table.stack tbody.cart-day tr:not(:first-child)")).to_have_count(8)
     expect(page.locator("tfoot")).to_contain_text("30,40\u00a0€")
     visit.check(page, "panier")
     page.locator('input[name="payment_method"][value="wallet"]').check()
