@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST, require_safe
 from shared_apps.common.errors import DomainError
 from shared_apps.common.links import absolute_url
 from shared_apps.common.money import format_euros
+from shared_apps.common.validation import parse_date
 from shared_apps.families.selectors import (
     calendar_feed_urls,
     family_id_of,
@@ -389,13 +390,8 @@ def cancel(request: HttpRequest, reservation_id: int) -> HttpResponse:
 
 @staff_required
 def headcount(request: HttpRequest) -> HttpResponse:
-    today = timezone.localdate()
-    try:
-        day = datetime.date.fromisoformat(request.GET.get("date", ""))
-        if abs(day.year - today.year) > YEARS_AROUND:
-            raise ValueError
-    except ValueError:
-        day = today
+    # A missing or impossible day shows today's headcount.
+    day = parse_date(request.GET.get("date", "")) or timezone.localdate()
     result = selectors.headcount(day)
     record_headcount_view(
         viewed_by=request.user, commune=request.tenant, day=day, children=result["total"]

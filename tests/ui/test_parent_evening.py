@@ -122,6 +122,28 @@ def test_mon_espace_shows_next_bookings_balance_requests_and_deadlines(
     )
 
 
+def test_mon_espace_shows_nothing_of_another_family_in_the_same_commune(
+    frozen, client, parent, canteen, commune_a, in_commune
+):
+    from shared_apps.common.money import format_euros
+    from tests.fixtures.bookings import make_family
+
+    parent.api.post(
+        "/c/commune-a/api/v1/cart/items",
+        {"product_id": canteen.pk, "child_ids": [parent.kids[0].pk], "dates": ["2026-12-07"]},
+    )
+    parent.api.post("/c/commune-a/api/v1/cart/checkout", {"payment_method": "wallet"})
+    neighbour = make_family(commune_a, in_commune, canteen.service, funds_cents=500)
+
+    client.force_login(neighbour)
+    main = text(client.get("/mon-espace/")).split('<main id="contenu"', 1)[1]
+
+    # No booking, child or request of the other family.
+    assert not re.search(rf"\b{parent.last_name}\b", main)
+    assert "lundi 7 décembre</strong>" not in main
+    assert f"Solde : <strong>{format_euros(500)}</strong>" in main
+
+
 def test_mon_espace_of_a_new_parent_says_there_is_nothing_yet(client, user):
     client.force_login(user)
     main = text(client.get("/mon-espace/")).split('<main id="contenu"', 1)[1]

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from shared_apps.audit.services import record
+from shared_apps.common.validation import parse_date
 from tenant_apps.bookings.errors import InvalidBooking
 from tenant_apps.bookings.locks import lock_counters
 from tenant_apps.bookings.models import LIVE_STATUSES, Reservation, ReservationStatus
@@ -35,11 +36,14 @@ def mark_attendance(
     be booked that day. Returns how many were marked."""
     assert_on_schema(commune)
     product = active_product(product_id)
+    parsed_day = parse_date(day)
     try:
-        day = day if isinstance(day, datetime.date) else datetime.date.fromisoformat(str(day))
         present, absent = {int(c) for c in present or []}, {int(c) for c in absent or []}
     except (TypeError, ValueError) as exc:
         raise InvalidBooking("Jour ou enfants invalides.") from exc
+    if parsed_day is None:
+        raise InvalidBooking("Jour ou enfants invalides.")
+    day = parsed_day
     if present & absent:
         raise InvalidBooking("Un enfant ne peut pas être à la fois présent et absent.")
     if day > timezone.localdate():
