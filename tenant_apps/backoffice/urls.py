@@ -1,7 +1,7 @@
 from django.urls import path
 
-from tenant_apps.backoffice import views
+from tenant_apps.backoffice.views import counter
 
 urlpatterns = [
-    path("gestion/versements/", views.counter_credit, name="backoffice-counter-credit"),
+    path("gestion/versements/", counter.counter_credit, name="backoffice-counter-credit"),
 ]

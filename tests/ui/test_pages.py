@@ -218,11 +218,11 @@ def test_no_top_up_button_without_card_payments(client, settings, commune_a, com
 @pytest.mark.parametrize(
     "path, current",
     [
-        ("gestion/", "Gestion"),
+        ("gestion/", "Tableau de bord"),
         ("gestion/demandes/", "Demandes d’accès"),
-        ("gestion/effectifs/", "Effectifs du jour"),
+        ("gestion/effectifs/", "Effectifs"),
         ("gestion/reserver-pour/", "Réserver pour une famille"),
-        ("gestion/versements/", "Versements"),
+        ("gestion/versements/", "Régie"),
     ],
 )
 def test_gestion_pages_share_the_staff_menu_and_hide_the_parents_one(
@@ -234,12 +234,7 @@ def test_gestion_pages_share_the_staff_menu_and_hide_the_parents_one(
     html = text(client.get(f"/c/commune-a/{path}"))
     menu = html[html.index('aria-label="Gestion de Commune A"') :]
     menu = menu[: menu.index("</nav>")]
-    for entry in [
-        "Demandes d’accès",
-        "Effectifs du jour",
-        "Réserver pour une famille",
-        "Versements",
-    ]:
+    for entry in ["Tableau de bord", "Demandes d’accès", "Effectifs", "Régie"]:
         assert f">{entry}</a>" in menu
     assert f'aria-current="page">{current}</a>' in menu
     assert ">Services</a>" not in menu  # managers only
