@@ -120,6 +120,18 @@ class FamilyCommune(models.Model):
         "tenants.Commune", on_delete=models.CASCADE, related_name="family_links"
     )
     first_seen = models.DateTimeField(auto_now_add=True)
+    # Standing consent for the commune's staff to book on the family's behalf, paid from its
+    # wallet (the "cagnotte", guide step 7): given by a guardian in "Mes filiations", revocable
+    # (null = not given, or revoked). Without it an agent must record the consent obtained
+    # (Order.consent_note) for each booking.
+    booking_consent_at = models.DateTimeField(null=True, blank=True)
+    booking_consent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         constraints = [

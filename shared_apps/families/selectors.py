@@ -73,3 +73,28 @@ def calendar_feed_urls(token: str) -> dict[str, str]:
     """The feed's address for a browser (https) and for calendar applications (webcal)."""
     url = absolute_url(reverse("calendar-feed", args=[token]))
     return {"url": url, "webcal_url": "webcal://" + url.split("://", 1)[1]}
+
+
+def commune_links_of(family_id: int | None) -> list:
+    """The family's FamilyCommune rows (active communes, by name), each with its commune and
+    its standing consent for booking on the family's behalf (`booking_consent_at`)."""
+    from shared_apps.families.models import FamilyCommune
+
+    if family_id is None:
+        return []
+    return list(
+        FamilyCommune.objects.filter(family_id=family_id, commune__is_active=True)
+        .select_related("commune", "booking_consent_by")
+        .order_by("commune__name")
+    )
+
+
+def standing_booking_consent(family_id: int, commune_id: int):
+    """When the family's standing consent for this commune was given (datetime), or None."""
+    from shared_apps.families.models import FamilyCommune
+
+    return (
+        FamilyCommune.objects.filter(family_id=family_id, commune_id=commune_id)
+        .values_list("booking_consent_at", flat=True)
+        .first()
+    )

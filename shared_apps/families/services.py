@@ -17,8 +17,22 @@ from config.celery import enqueue_on_commit
 from shared_apps.audit.services import record
 from shared_apps.common.errors import Conflict, DomainError, NotFound
 from shared_apps.common.ratelimit import RateLimited, spend_mail_budget
-from shared_apps.common.validation import FieldErrors, check_required, clean_text, parse_date
-from shared_apps.families.models import Child, ChildRelation, Family, Guardian, Invitation, Relation
+from shared_apps.common.validation import (
+    FieldErrors,
+    check_required,
+    clean_text,
+    parse_date,
+    parse_id,
+)
+from shared_apps.families.models import (
+    Child,
+    ChildRelation,
+    Family,
+    FamilyCommune,
+    Guardian,
+    Invitation,
+    Relation,
+)
 from shared_apps.families.selectors import child_of
 
 if TYPE_CHECKING:
@@ -360,8 +374,6 @@ def accept_invitation(*, user: User, token: str) -> Family:
 
 def note_commune(*, family_id: int, commune: Commune) -> None:
     """Remember that this family deals with this commune (idempotent)."""
-    from shared_apps.families.models import FamilyCommune
-
     FamilyCommune.objects.get_or_create(family_id=family_id, commune=commune)
 
 
@@ -402,3 +414,39 @@ def reset_calendar_feed_token(*, user: User) -> str:
             family_id=family.pk,
         )
     return token
+
+
+# --- Consent for booking on the family's behalf ("cagnotte", guide step 7) ---------------------
+
+
+def set_booking_consent(*, user: User, commune_id: int | str, given: bool) -> FamilyCommune:
+    """A guardian gives (`given=True`) or revokes standing consent for a commune's staff to book
+    on the family's behalf, paid from its wallet. Only a commune the family deals with
+    (FamilyCommune); another id is NotFound. Idempotent: giving again keeps the first date.
+    Audited ("family.booking_consent_given" / "family.booking_consent_revoked")."""
+    family = get_or_create_family(user)
+    if parse_id(commune_id) is None:
+        raise NotFound("Commune introuvable.")
+    with transaction.atomic():
+        link = (
+            FamilyCommune.objects.select_for_update()
+            .select_related("commune")
+            .filter(family=family, commune_id=commune_id, commune__is_active=True)
+            .first()
+        )
+        if link is None:
+            raise NotFound("Commune introuvable.")
+        if given == (link.booking_consent_at is not None):
+            return link
+        link.booking_consent_at = timezone.now() if given else None
+        link.booking_consent_by = user if given else None
+        link.save(update_fields=["booking_consent_at", "booking_consent_by"])
+        record(
+            actor=user,
+            commune=link.commune,
+            action="family.booking_consent_given" if given else "family.booking_consent_revoked",
+            target_type="family",
+            target_id=family.pk,
+            family_id=family.pk,
+        )
+    return link

@@ -9,6 +9,7 @@ urlpatterns = [
     path("enfants/<int:child_id>/modifier/", views.edit_child, name="edit-child"),
     path("enfants/<int:child_id>/retirer/", views.remove_child, name="remove-child"),
     path("inviter/", views.invite, name="invite"),
+    path("accord-mairie/", views.booking_consents, name="booking-consents"),
     path(
         "calendrier/nouvelle-adresse/",
         views.reset_calendar_feed,

@@ -1,4 +1,5 @@
-"""Family pages: "Mes filiations" (children), invitations of a second guardian."""
+"""Family pages: "Mes filiations" (children), invitations of a second guardian, consent for
+the communes' staff to book on the family's behalf."""
 
 from __future__ import annotations
 
@@ -14,7 +15,14 @@ from shared_apps.common.errors import DomainError
 from shared_apps.common.forms import add_domain_error
 from shared_apps.families import services
 from shared_apps.families.forms import ChildForm, InvitationForm
-from shared_apps.families.selectors import child_of, children_of, family_of, guardians_of
+from shared_apps.families.selectors import (
+    child_of,
+    children_of,
+    commune_links_of,
+    family_id_of,
+    family_of,
+    guardians_of,
+)
 
 
 @login_required
@@ -134,3 +142,32 @@ def reset_calendar_feed(request: HttpRequest) -> HttpResponse:
         "vos agendas avec celle-ci.",
     )
     return redirect(reverse("reservations-everywhere") + "#calendrier")
+
+
+@login_required
+def booking_consents(request: HttpRequest) -> HttpResponse:
+    """ "Réservations par la mairie": per commune the family deals with, a guardian gives or
+    revokes standing consent for its staff to book on the family's behalf (paid from the
+    wallet). POST `commune_id` and `consent` ("1" to give, "0" to revoke)."""
+    if request.method == "POST":
+        given = request.POST.get("consent") == "1"
+        try:
+            link = services.set_booking_consent(
+                user=request.user, commune_id=request.POST.get("commune_id", ""), given=given
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            name = link.commune.name
+            messages.success(
+                request,
+                f"Accord donné à la mairie de {name}."
+                if given
+                else f"Accord retiré : la mairie de {name} devra vous demander avant de réserver.",
+            )
+        return redirect("families:booking-consents")
+    return render(
+        request,
+        "families/booking_consents.html",
+        {"links": commune_links_of(family_id_of(request.user))},
+    )

@@ -58,3 +58,34 @@ def record_headcount_view(
         target_id=day.isoformat(),
         details={"children": children},
     )
+
+
+def record_family_view(
+    *, viewed_by: User, commune: Commune, family_id: int, what: str = "file"
+) -> None:
+    """A staff member opened a family's file (`what="file"`, action "family.view") or its data
+    through the staff API (`what="api"`): guardians, children, bookings, wallet are family data,
+    so every opening is audited with the family's id (RGPD)."""
+    assert_on_schema(commune)
+    record(
+        actor=viewed_by,
+        commune=commune,
+        action="family.view",
+        target_type="family",
+        target_id=family_id,
+        family_id=family_id,
+        details={"via": what},
+    )
+
+
+def record_family_search(*, searched_by: User, commune: Commune, query: str, found: int) -> None:
+    """A staff member searched the families known here: the page lists names and e-mails, so
+    the search is audited too ("family.search", the words and the number of families found)."""
+    assert_on_schema(commune)
+    record(
+        actor=searched_by,
+        commune=commune,
+        action="family.search",
+        target_type="search",
+        details={"q": query, "found": found},
+    )

@@ -154,7 +154,8 @@ def reservations_of_family(user: User) -> QuerySet[Reservation]:
     return (
         # No family (None) matches no row.
         Reservation.objects.filter(family_id=family_id_of(user))  # type: ignore[misc]
-        .select_related("product__service", "child", "variant")
+        # The order says who booked: the family, or the mairie on its behalf.
+        .select_related("product__service", "child", "variant", "order")
         .order_by("date", "child__first_name", "product__name")
     )
 

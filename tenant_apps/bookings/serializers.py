@@ -59,9 +59,16 @@ class ReservationSerializer(serializers.Serializer):
     paid_by = serializers.CharField()
     cancellable_until = serializers.DateTimeField(allow_null=True)
     refund_if_cancelled_cents = serializers.IntegerField(allow_null=True)
+    booked_by = serializers.SerializerMethodField(
+        help_text='Who booked: "parent" (a guardian), or "commune" (the town hall\'s staff '
+        "on the family's behalf, shown « Réservé par la mairie »)."
+    )
 
     def get_child_name(self, reservation) -> str:
         return f"{reservation.child.first_name} {reservation.child.last_name}"
+
+    def get_booked_by(self, reservation) -> str:
+        return "commune" if reservation.order.on_behalf else "parent"
 
 
 class EverywhereReservationSerializer(ReservationSerializer):

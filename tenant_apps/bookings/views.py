@@ -31,7 +31,7 @@ from shared_apps.wallet.selectors import pockets_of
 from tenant_apps.backoffice.services import record_headcount_view
 from tenant_apps.bookings import calendar_feed as feed
 from tenant_apps.bookings import rules, selectors
-from tenant_apps.bookings.forms import OnBehalfForm, PatternForm
+from tenant_apps.bookings.forms import PatternForm
 from tenant_apps.bookings.models import (
     PaymentChoice,
     ReservationStatus,
@@ -44,7 +44,6 @@ from tenant_apps.bookings.services.cart import (
     remove_cart_item,
 )
 from tenant_apps.bookings.services.checkout import checkout as checkout_cart
-from tenant_apps.bookings.services.on_behalf import book_on_behalf as book_for_family
 from tenant_apps.bookings.wording import refund_sentence, why_not_cancellable
 from tenant_apps.catalog.models import Product, Service
 from tenant_apps.enrollments.models import Enrollment
@@ -406,40 +405,6 @@ def headcount(request: HttpRequest) -> HttpResponse:
             "following": day + datetime.timedelta(days=1),
         },
     )
-
-
-@staff_required
-def book_on_behalf(request: HttpRequest) -> HttpResponse:
-    """The "cagnotte": book for a family that forgot, with its agreement."""
-    form = OnBehalfForm(request.POST or None, choices=selectors.enrolled_children_choices())
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            result = book_for_family(
-                commune=request.tenant,
-                staff_user=request.user,
-                child_id=data["child_id"],
-                product_id=data["product_id"],
-                dates=data["dates"],
-                consent_note=data["consent_note"],
-            )
-        except DomainError as exc:
-            from shared_apps.common.forms import add_domain_error
-
-            if "dates" in exc.fields:
-                # The API lists the days at fault there; the agent needs the sentence saying why
-                # ("Jour fermé — vacances scolaires : lundi 21/12."), not the bare dates.
-                form.add_error("dates", exc.message)
-            else:
-                add_domain_error(form, exc)
-        else:
-            messages.success(
-                request,
-                f"Réservé et payé avec le porte-monnaie de la famille : "
-                f"{format_euros(result.order.amount_cents)}. La famille est prévenue par e-mail.",
-            )
-            return redirect(request.path)
-    return render(request, "bookings/on_behalf.html", {"form": form})
 
 
 def _own_order(request, order_id):
