@@ -263,7 +263,21 @@ class OnBehalfSerializer(serializers.Serializer):
     dates = serializers.ListField(
         child=serializers.CharField(max_length=20), max_length=MAX_DAYS_ON_BEHALF
     )
-    consent_note = serializers.CharField(max_length=500, allow_blank=True)
+    consent_note = serializers.CharField(
+        max_length=500,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="Who agreed, when, how. Required (400 consent_required) unless the family "
+        "gave this commune standing consent.",
+    )
+    variant_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_DATABASE_ID,
+        help_text="The meal variant; required when the product has variants.",
+    )
 
 
 class StaffReservationsView(APIView):
@@ -273,7 +287,9 @@ class StaffReservationsView(APIView):
         request=OnBehalfSerializer,
         responses={201: ReservationSerializer(many=True)},
         tags=["staff"],
-        description="Book on a family's behalf, with its agreement, paid from its wallet.",
+        description="Book on a family's behalf, with its agreement (standing consent, or "
+        "`consent_note`), paid from its wallet. 400 `consent_required` without either; 409 "
+        "`insufficient_balance` (the message says the balance and what is missing).",
     )
     def post(self, request):
         serializer = OnBehalfSerializer(data=request.data)
