@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hmac
 import re
 
@@ -89,7 +90,7 @@ def commune_links_of(family_id: int | None) -> list:
     )
 
 
-def standing_booking_consent(family_id: int, commune_id: int):
+def standing_booking_consent(family_id: int, commune_id: int) -> datetime.datetime | None:
     """When the family's standing consent for this commune was given (datetime), or None."""
     from shared_apps.families.models import FamilyCommune
 

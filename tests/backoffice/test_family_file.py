@@ -236,9 +236,12 @@ def test_api_refused_to_other_staff_parents_and_anonymous(api, agent_b, parent):
         assert client_for(agent_b).get(url).status_code == 403
         assert parent.api.get(url).status_code == 403
     # B's staff, under B, does not see A's family either.
-    assert client_for(agent_b).get(
-        f"/c/commune-b/api/v1/staff/families/{parent.family.pk}"
-    ).status_code == 404
+    assert (
+        client_for(agent_b)
+        .get(f"/c/commune-b/api/v1/staff/families/{parent.family.pk}")
+        .status_code
+        == 404
+    )
 
 
 def test_pockets_of_a_family_without_wallet(client, agent, commune_a, in_commune, canteen):
