@@ -23,6 +23,9 @@ class FamilyBookingForm(OnBehalfForm):
         """`choices`: (children, products) as (id, label) lists; `variants`: [(product label,
         [(variant id, name), …]), …] for the products that have some."""
         super().__init__(*args, choices=choices, **kwargs)
+        self.fields[
+            "dates"
+        ].help_text = "Un ou plusieurs jours, séparés par des virgules : 07/12/2026, 08/12/2026."
         self.fields["variant_id"].choices = [("", "Sans choix de repas"), *variants]
         note = self.fields["consent_note"]
         # Required without standing consent, but the service says so (its sentence is clearer).
