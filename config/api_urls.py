@@ -40,6 +40,16 @@ urlpatterns = [
         name="api-calendar-feed",
     ),
     path(
+        "family/booking-consents",
+        families_api.BookingConsentsView.as_view(),
+        name="api-booking-consents",
+    ),
+    path(
+        "family/booking-consents/<int:commune_id>",
+        families_api.BookingConsentView.as_view(),
+        name="api-booking-consent",
+    ),
+    path(
         "family/invitations/accept",
         families_api.AcceptInvitationView.as_view(),
         name="api-accept-invitation",

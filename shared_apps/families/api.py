@@ -1,9 +1,10 @@
-"""Family API: children, the invitation of a second guardian, the calendar feed's address."""
+"""Family API: children, the invitation of a second guardian, the calendar feed's address, the
+standing consent for each commune's staff to book on the family's behalf."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,7 +12,13 @@ from rest_framework.views import APIView
 from shared_apps.common.client_ip import client_ip
 from shared_apps.common.errors import NotFound
 from shared_apps.families import services
-from shared_apps.families.selectors import calendar_feed_urls, child_of, children_of
+from shared_apps.families.selectors import (
+    calendar_feed_urls,
+    child_of,
+    children_of,
+    commune_links_of,
+    family_id_of,
+)
 from shared_apps.families.serializers import (
     AcceptInvitationSerializer,
     CalendarFeedSerializer,
@@ -130,3 +137,49 @@ class CalendarFeedView(APIView):
     def post(self, request):
         token = services.reset_calendar_feed_token(user=request.user)
         return Response(CalendarFeedSerializer(calendar_feed_urls(token)).data)
+
+
+class BookingConsentSerializer(serializers.Serializer):
+    """A commune the family deals with, and its standing consent for that commune's staff to
+    book on the family's behalf (paid from the wallet; "Réservé par la mairie")."""
+
+    commune_id = serializers.IntegerField()
+    commune_slug = serializers.CharField(source="commune.slug")
+    commune_name = serializers.CharField(source="commune.name")
+    consent = serializers.SerializerMethodField()
+    given_at = serializers.DateTimeField(source="booking_consent_at", allow_null=True)
+
+    def get_consent(self, link) -> bool:
+        return link.booking_consent_at is not None
+
+
+class BookingConsentInputSerializer(serializers.Serializer):
+    consent = serializers.BooleanField(help_text="true: give standing consent; false: revoke it.")
+
+
+class BookingConsentsView(APIView):
+    @extend_schema(
+        responses=BookingConsentSerializer(many=True),
+        tags=["family"],
+        description="The communes the family deals with and, for each, whether it gave standing "
+        "consent for the town hall's staff to book on its behalf.",
+    )
+    def get(self, request):
+        links = commune_links_of(family_id_of(request.user))
+        return Response(BookingConsentSerializer(links, many=True).data)
+
+
+class BookingConsentView(APIView):
+    @extend_schema(
+        request=BookingConsentInputSerializer,
+        responses=BookingConsentSerializer,
+        tags=["family"],
+        description="Give or revoke standing consent for one commune (404: a commune the "
+        "family never dealt with). Audited.",
+    )
+    def put(self, request, commune_id: int):
+        data = _valid(BookingConsentInputSerializer, request)
+        link = services.set_booking_consent(
+            user=request.user, commune_id=commune_id, given=data["consent"]
+        )
+        return Response(BookingConsentSerializer(link).data)

@@ -216,13 +216,12 @@ class StaffFamiliesView(GenericAPIView):
         q = " ".join(selectors.search_terms(request.query_params.get("q")))
         page = self.paginate_queryset(selectors.search_families(q))
         rows = selectors.family_rows([family.pk for family in page])
-        if q:
-            services.record_family_search(
-                searched_by=request.user,
-                commune=request.tenant,
-                query=q,
-                found=self.paginator.page.paginator.count,
-            )
+        services.record_family_search(
+            searched_by=request.user,
+            commune=request.tenant,
+            query=q,
+            found=self.paginator.page.paginator.count,  # type: ignore[attr-defined]
+        )
         return self.get_paginated_response(StaffFamilySerializer(rows, many=True).data)
 
 

@@ -101,7 +101,10 @@ def test_search_finds_known_families_by_guardian_child_and_email(
     # No words: every family known here, and only those.
     everything = client.get(PAGE).content.decode()
     assert file_link in everything and other_link not in everything
-    assert AuditEntry.objects.filter(action="family.search", actor=agent).count() == 8
+    # Every listing is audited (names and e-mails are shown), with its words.
+    searches = AuditEntry.objects.filter(action="family.search", actor=agent).order_by("pk")
+    assert searches.count() == 9
+    assert searches.first().details == {"q": parent.last_name.upper(), "found": 1}
 
 
 def test_search_api_is_paginated_and_limited_to_known_families(

@@ -57,3 +57,26 @@ def test_another_communes_id_gives_nothing(client, parent, commune_b):
 def test_anonymous_is_sent_to_sign_in(client):
     assert client.get(CONSENTS).status_code == 302
     assert client.post(CONSENTS, {"commune_id": "1", "consent": "1"}).status_code == 302
+
+
+def test_the_api_lists_gives_and_revokes(parent, commune_a, commune_b, api):
+    url = "/api/v1/family/booking-consents"
+    assert parent.api.get(url).json() == [
+        {
+            "commune_id": commune_a.pk,
+            "commune_slug": "commune-a",
+            "commune_name": "Commune A",
+            "consent": False,
+            "given_at": None,
+        }
+    ]
+    given = parent.api.put(f"{url}/{commune_a.pk}", {"consent": True}, format="json")
+    assert given.status_code == 200 and given.json()["consent"] is True
+    assert parent.api.get(url).json()[0]["given_at"] is not None
+    revoked = parent.api.put(f"{url}/{commune_a.pk}", {"consent": False}, format="json")
+    assert revoked.json()["consent"] is False
+    assert (
+        parent.api.put(f"{url}/{commune_b.pk}", {"consent": True}, format="json").status_code == 404
+    )
+    assert parent.api.put(f"{url}/{commune_a.pk}", {}, format="json").status_code == 400
+    assert api.get(url).status_code == 401

@@ -37,10 +37,10 @@ def family_list(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(selectors.search_families(q), selectors.SEARCH_PAGE_SIZE)
     page = paginator.get_page(page_number(request))
     rows = selectors.family_rows([family.pk for family in page.object_list])
-    if q:
-        services.record_family_search(
-            searched_by=request.user, commune=request.tenant, query=q, found=paginator.count
-        )
+    # The list shows guardians' names and e-mails and children's names: audited, words or not.
+    services.record_family_search(
+        searched_by=request.user, commune=request.tenant, query=q, found=paginator.count
+    )
     return render(request, "backoffice/families.html", {"q": q, "page": page, "rows": rows})
 
 
