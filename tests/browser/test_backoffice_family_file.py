@@ -49,7 +49,7 @@ def test_agent_searches_opens_the_file_and_books_on_behalf(
     expect(page.locator("main")).to_contain_text("1 famille pour")
     visit.check(page, "recherche")
 
-    page.get_by_role("link", name=parent.get_full_name()).click()
+    page.get_by_role("link", name=parent.get_full_name(), exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(parent.get_full_name())
     expect(page.locator("main")).to_contain_text("Enfant1")
     expect(page.locator("main")).to_contain_text("Pas d’accord permanent")

@@ -19,6 +19,7 @@ from shared_apps.common.money import format_euros
 from shared_apps.common.validation import parse_int
 from tenant_apps.backoffice import selectors, services
 from tenant_apps.backoffice.on_behalf_forms import FamilyBookingForm
+from tenant_apps.bookings.selectors import enrolled_children_choices
 from tenant_apps.bookings.services.on_behalf import book_on_behalf
 from tenant_apps.catalog.models import MealVariant, Product
 from tenants.permissions import staff_required
@@ -66,8 +67,6 @@ def booking_choices(file: selectors.FamilyFile | None):
     """(children, products), variants for the booking form: from the family file, its children
     named here and enrolled, and the active products of their services; without a file (the
     page reached from the menu), every enrolled child of the commune."""
-    from tenant_apps.bookings.selectors import enrolled_children_choices
-
     if file is None:
         children, products = enrolled_children_choices()
         product_rows = list(
