@@ -260,7 +260,7 @@ def test_the_week_page_has_one_column_per_opening_day(school, agent_client):
     ).content.decode()
     assert "Effectifs de la semaine du 7 décembre 2026 au 11 décembre 2026" in page
     assert '<th scope="row">Standard</th><td class="num">3</td><td class="num">0</td>' in page
-    assert "mer" not in page.split("places par repas et par jour")[1].split("</thead>")[0]
+    assert "mer" not in page.split("Places par repas et par jour")[1].split("</thead>")[0]
     assert "date=2026-11-30" in page and "date=2026-12-14" in page
 
 
