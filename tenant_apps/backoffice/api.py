@@ -256,7 +256,8 @@ class HeadcountView(APIView):
             "The kitchen list: places booked (booked, attended or absent; never cancelled) per "
             "product, day, school class and meal variant, with the children's names and their "
             "family's extra information flagged (PAI, allergy). A place booked with a variant "
-            "counts under it, never as standard. Each call is audited."
+            "counts under it, never as standard. The period is `from`–`to` when given, else "
+            "`week`, else `date`; at most 31 days. Each call is audited."
         ),
     )
     def get(self, request):

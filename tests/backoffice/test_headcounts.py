@@ -458,3 +458,30 @@ def test_the_menu_and_the_dashboard_link_the_lists(frozen, agent_client, canteen
     assert f'<a href="{BASE}/gestion/effectifs/" aria-current="page">Effectifs</a>' in page
     forecast = agent_client.get(f"{BASE}/gestion/effectifs/previsions/").content.decode()
     assert f'<a href="{BASE}/gestion/effectifs/" aria-current="true">Effectifs</a>' in forecast
+
+
+def test_a_product_filter_shows_that_product_only(
+    school, agent, agent_client, canteen, commune_a, in_commune
+):
+    from tenant_apps.catalog.models import Product
+
+    with in_commune(commune_a):
+        snack = Product.objects.create(
+            service=canteen.service, name="Goûter", price_cents=100, weekdays=[0, 1, 3, 4]
+        )
+    book(school["martin"], snack, [MON], children=school["martin"].kids[:1])
+    both = client_for(agent).get(f"{API}/staff/headcount", {"date": MON}).json()
+    assert {p["product"]: p["total"] for p in both["products"]} == {
+        "Goûter": 1,
+        "Réservation repas cantine": 4,
+    }
+    only = (
+        client_for(agent)
+        .get(f"{API}/staff/headcount", {"week": "2026-W50", "product_id": snack.pk})
+        .json()
+    )
+    assert [(p["product"], p["total"]) for p in only["products"]] == [("Goûter", 1)]
+    page = agent_client.get(f"{BASE}/gestion/effectifs/", {"date": MON, "produit": snack.pk})
+    html = page.content.decode()
+    assert "1</strong> place réservée" in html and "Réservation repas cantine (" not in html
+    assert f'<option value="{snack.pk}" selected>Cantine — Goûter</option>' in html

@@ -87,6 +87,7 @@ def _queries(call) -> tuple[int, object]:
     [
         "gestion/effectifs/",
         "gestion/effectifs/imprimer/",
+        "gestion/effectifs/effectifs.pdf",
         "gestion/effectifs/effectifs.xlsx",
         "gestion/effectifs/effectifs.csv",
     ],
