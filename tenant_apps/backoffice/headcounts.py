@@ -14,7 +14,8 @@ Flags on a child's line come from the family's "information complémentaire" (`C
 - any text: "Information complémentaire" (the text is shown in full beside the name);
 - a mention of a PAI ("PAI", "P.A.I.", "projet d’accueil individualisé") or of an allergy or an
   intolerance ("allerg…", "intoléran…", "anaphyla…", "Epipen"/"Anapen"): the badge
-  "PAI / allergie", in words, not a colour;
+  "PAI / allergie", in words, not a colour (a keyword match: "aucune allergie" raises it too, a
+  false alarm the kitchen reads beside the text rather than a silent miss);
 - such a child booked without a variant (standard meal): "À vérifier : repas standard", so the
   kitchen checks with the family or the town hall before serving.
 """

@@ -87,6 +87,7 @@ def test_agent_reads_the_kitchen_lists_on_a_phone_and_a_desktop(
 
     page.get_by_role("link", name="Version imprimable").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Effectifs de la semaine")
+    expect(page.get_by_role("button", name="Imprimer")).to_be_visible()
     visit.check(page, "effectifs-imprimable")
     page.emulate_media(media="print")
     visit.shot(page, "effectifs-impression")
