@@ -26,7 +26,7 @@ import calendar as pycalendar
 import datetime
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -270,7 +270,9 @@ def parse_month(raw: object) -> datetime.date | None:
     return day.replace(day=1) if 2000 <= day.year <= 2100 else None
 
 
-def _shown_products(product: Product | None, products: list[Product], booked_ids: set[int]):
+def _shown_products(
+    product: Product | None, products: list[Product], booked_ids: set[int]
+) -> list[Product]:
     if product is not None:
         return [product]
     return [p for p in products if (p.is_active and p.service.is_active) or p.pk in booked_ids]
@@ -278,7 +280,7 @@ def _shown_products(product: Product | None, products: list[Product], booked_ids
 
 def _availability(
     commune: Commune, products: Iterable[Product], start: datetime.date, end: datetime.date
-):
+) -> Callable[[Product, datetime.date], str | None]:
     """A function (product, day) → closed reason or None, from one query on closures."""
     calendar = commune_calendar(commune)
     closures: dict[int, dict[datetime.date, str]] = defaultdict(dict)
@@ -338,7 +340,7 @@ def kitchen_list(
     assert_on_schema(commune)
     if end < start or (end - start).days >= MAX_DAYS:
         raise InvalidInput("Période invalide : 31 jours au plus, du premier au dernier jour.")
-    filters = {"date__range": (start, end), "status__in": COUNTED_STATUSES}
+    filters: dict[str, object] = {"date__range": (start, end), "status__in": COUNTED_STATUSES}
     if product is not None:
         filters["product"] = product
     reservations = list(
@@ -462,7 +464,7 @@ def month_forecast(
     day and variant; variants; closures)."""
     assert_on_schema(commune)
     first, last = month_of(month)
-    filters = {"date__range": (first, last), "status__in": COUNTED_STATUSES}
+    filters: dict[str, object] = {"date__range": (first, last), "status__in": COUNTED_STATUSES}
     if product is not None:
         filters["product"] = product
     counts: dict[tuple[int, datetime.date], Counter] = defaultdict(Counter)
