@@ -196,7 +196,7 @@ def test_a_cancelled_place_is_not_counted_and_the_week_adds_up(
     assert body["total"] == sum(expected.values()) == 7
 
 
-def test_the_agents_booking_is_counted_and_a_pai_child_is_never_standard(
+def test_the_agents_booking_counts_and_a_pai_child_without_a_chosen_meal_is_flagged(
     school, agent_client, commune_a, in_commune, pai_meal
 ):
     """The agent's Thursday booking for Lou has no meal chosen (the on-behalf form has no
