@@ -46,17 +46,54 @@ def record_counter_credit(
 
 
 def record_headcount_view(
-    *, viewed_by: User, commune: Commune, day: datetime.date, children: int
+    *,
+    viewed_by: User,
+    commune: Commune,
+    day: datetime.date,
+    children: int,
+    until: datetime.date | None = None,
+    product_id: int | None = None,
+    output: str = "page",
 ) -> None:
-    """A staff member saw the day's headcount: children's names, classes and notes (allergies,
-    PAI) are family data, so each view is audited."""
+    """A staff member saw the kitchen list from `day` to `until` (one day when None): children's
+    names, classes and notes (allergies, PAI) are family data, so each view is audited, with
+    the product shown (None: every product) and the `output` (page, print, pdf, xlsx, csv,
+    api). The target is the day ("2026-12-07") or the period ("2026-12-07/2026-12-13")."""
+    until = until or day
+    single = until == day
+    details: dict = {"children": children, "output": output}
+    if product_id is not None:
+        details["product_id"] = product_id
     record(
         actor=viewed_by,
         commune=commune,
         action="headcount.view",
-        target_type="day",
-        target_id=day.isoformat(),
-        details={"children": children},
+        target_type="day" if single else "period",
+        target_id=day.isoformat() if single else f"{day.isoformat()}/{until.isoformat()}",
+        details=details,
+    )
+
+
+def record_forecast_view(
+    *,
+    viewed_by: User,
+    commune: Commune,
+    month: datetime.date,
+    product_id: int | None = None,
+    output: str = "page",
+) -> None:
+    """A staff member saw (or downloaded) the month forecast: counts only, no names, recorded
+    all the same so that every reading of the kitchen lists leaves a trace."""
+    details: dict = {"output": output}
+    if product_id is not None:
+        details["product_id"] = product_id
+    record(
+        actor=viewed_by,
+        commune=commune,
+        action="headcount.forecast.view",
+        target_type="month",
+        target_id=month.strftime("%Y-%m"),
+        details=details,
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tenant_apps.backoffice.views import counter, families
+from tenant_apps.backoffice.views import cash, counter, families, headcounts
 
 urlpatterns = [
     path("gestion/versements/", counter.counter_credit, name="backoffice-counter-credit"),
@@ -13,4 +13,45 @@ urlpatterns = [
     ),
     # The former address of "Réserver pour une famille", kept (bookmarks, the guide).
     path("gestion/reserver-pour/", families.book_any_family, name="bookings-on-behalf"),
+    path("gestion/effectifs/", headcounts.headcount, name="backoffice-headcount"),
+    path(
+        "gestion/effectifs/imprimer/",
+        headcounts.headcount_print,
+        name="backoffice-headcount-print",
+    ),
+    path(
+        "gestion/effectifs/effectifs.pdf",
+        headcounts.headcount_export,
+        {"fmt": "pdf"},
+        name="backoffice-headcount-pdf",
+    ),
+    path(
+        "gestion/effectifs/effectifs.xlsx",
+        headcounts.headcount_export,
+        {"fmt": "xlsx"},
+        name="backoffice-headcount-xlsx",
+    ),
+    path(
+        "gestion/effectifs/effectifs.csv",
+        headcounts.headcount_export,
+        {"fmt": "csv"},
+        name="backoffice-headcount-csv",
+    ),
+    path("gestion/effectifs/previsions/", headcounts.forecast, name="backoffice-forecast"),
+    path(
+        "gestion/effectifs/previsions.xlsx",
+        headcounts.forecast_export,
+        {"fmt": "xlsx"},
+        name="backoffice-forecast-xlsx",
+    ),
+    path(
+        "gestion/effectifs/previsions.csv",
+        headcounts.forecast_export,
+        {"fmt": "csv"},
+        name="backoffice-forecast-csv",
+    ),
+    path("gestion/regie/", cash.cash_journal, name="backoffice-cash-journal"),
+    path("gestion/regie/cloture/", cash.close_day, name="backoffice-cash-close"),
+    path("gestion/regie/recus/<int:receipt_id>/", cash.receipt_pdf, name="backoffice-cash-receipt"),
+    path("gestion/regie/exports/", cash.cash_exports, name="backoffice-cash-exports"),
 ]

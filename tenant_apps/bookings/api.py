@@ -1,11 +1,11 @@
 """Booking API: calendar, cart, checkout, reservations (here and in every commune),
-cancellation, headcount. Thin: validate, call one use case with `request.tenant`, serialize."""
+cancellation, attendance, booking on behalf (the staff headcount is in backoffice.api). Thin:
+validate, call one use case with `request.tenant`, serialize."""
 
 from __future__ import annotations
 
 import datetime
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -14,7 +14,6 @@ from rest_framework.views import APIView
 
 from shared_apps.common.validation import MAX_DATABASE_ID, InvalidInput, date_param, int_param
 from shared_apps.families.selectors import family_id_of
-from tenant_apps.backoffice.services import record_headcount_view
 from tenant_apps.bookings import selectors
 from tenant_apps.bookings.errors import ProductNotFound
 from tenant_apps.bookings.models import PaymentChoice
@@ -237,24 +236,6 @@ class CancelView(APIView):
                 "message": f"Réservation annulée. {sentence}",
             }
         )
-
-
-class HeadcountView(APIView):
-    permission_classes = [IsCommuneStaff]
-
-    @extend_schema(
-        parameters=[OpenApiParameter("date", datetime.date, required=True)],
-        responses=OpenApiTypes.OBJECT,
-        tags=["staff"],
-        description="Counts per product, class and meal variant, with the children's names.",
-    )
-    def get(self, request):
-        day = _date_param(request, "date")
-        result = selectors.headcount(day)
-        record_headcount_view(
-            viewed_by=request.user, commune=request.tenant, day=day, children=result["total"]
-        )
-        return Response(result)
 
 
 class OnBehalfSerializer(serializers.Serializer):

@@ -10,7 +10,6 @@ urlpatterns = [
     path("cart/checkout", api.CheckoutView.as_view(), name="api-checkout"),
     path("reservations", api.ReservationsView.as_view(), name="api-reservations"),
     path("reservations/<int:reservation_id>/cancel", api.CancelView.as_view(), name="api-cancel"),
-    path("staff/headcount", api.HeadcountView.as_view(), name="api-staff-headcount"),
     path("staff/attendance", api.AttendanceView.as_view(), name="api-staff-attendance"),
     path("staff/reservations", api.StaffReservationsView.as_view(), name="api-staff-reservations"),
 ]

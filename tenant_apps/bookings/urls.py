@@ -13,5 +13,4 @@ urlpatterns = [
     path("panier/commande/<int:order_id>/carte/", views.card_pay, name="bookings-card-pay"),
     path("mes-reservations/", views.my_reservations, name="bookings-mine"),
     path("mes-reservations/<int:reservation_id>/annuler/", views.cancel, name="bookings-cancel"),
-    path("gestion/effectifs/", views.headcount, name="bookings-headcount"),
 ]

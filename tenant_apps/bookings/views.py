@@ -1,6 +1,7 @@
 """Booking pages (guide steps 4–5): menu → product → children and days → cart → pay;
-"Mes réservations" (here and in every commune) with the red cross; the staff headcount. Each
-page calls one use case with `request.tenant`."""
+"Mes réservations" (here and in every commune) with the red cross; booking on a family's
+behalf. Each page calls one use case with `request.tenant` (the kitchen lists are in
+tenant_apps/backoffice/views/headcounts.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from django.views.decorators.http import require_POST, require_safe
 from shared_apps.common.errors import DomainError
 from shared_apps.common.links import absolute_url
 from shared_apps.common.money import format_euros
-from shared_apps.common.validation import parse_date
 from shared_apps.families.selectors import (
     calendar_feed_urls,
     family_id_of,
@@ -28,7 +28,6 @@ from shared_apps.families.selectors import (
 from shared_apps.families.services import calendar_feed_token
 from shared_apps.payments.services import card_payments_available
 from shared_apps.wallet.selectors import pockets_of
-from tenant_apps.backoffice.services import record_headcount_view
 from tenant_apps.bookings import calendar_feed as feed
 from tenant_apps.bookings import rules, selectors
 from tenant_apps.bookings.forms import PatternForm
@@ -49,7 +48,6 @@ from tenant_apps.catalog.models import Product, Service
 from tenant_apps.enrollments.models import Enrollment
 from tenant_apps.enrollments.selectors import parent_state_label, requests_in_progress
 from tenants.calendar import commune_calendar
-from tenants.permissions import staff_required
 from tenants.urls import commune_reverse
 
 MONTHS = [
@@ -383,26 +381,6 @@ def cancel(request: HttpRequest, reservation_id: int) -> HttpResponse:
             )
             if refund is not None
             else "",
-        },
-    )
-
-
-@staff_required
-def headcount(request: HttpRequest) -> HttpResponse:
-    # A missing or impossible day shows today's headcount.
-    day = parse_date(request.GET.get("date", "")) or timezone.localdate()
-    result = selectors.headcount(day)
-    record_headcount_view(
-        viewed_by=request.user, commune=request.tenant, day=day, children=result["total"]
-    )
-    return render(
-        request,
-        "bookings/headcount.html",
-        {
-            "headcount": result,
-            "day": day,
-            "previous": day - datetime.timedelta(days=1),
-            "following": day + datetime.timedelta(days=1),
         },
     )
 

@@ -144,7 +144,7 @@ def test_headcount_page_for_staff_only(frozen, client, parent, canteen, commune_
     Membership.objects.create(user=agent, commune=commune_a, role="agent")
     client.force_login(agent)
     page = text(client.get("/c/commune-a/gestion/effectifs/?date=2026-12-07"))
-    assert "2</strong> enfant(s) attendu(s)" in page and "Enfant0" in page and "CM1" in page
+    assert "2</strong> places réservées" in page and "Enfant0" in page and "CM1" in page
     outsider = UserFactory()
     Membership.objects.create(user=outsider, commune=commune_b, role="manager")
     client.force_login(outsider)

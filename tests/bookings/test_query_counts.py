@@ -209,9 +209,10 @@ def test_headcount_query_count(booked, commune_a, django_assert_num_queries):
     Membership.objects.create(user=agent, commune=commune_a, role=Role.AGENT)
     staff = client_for(agent)
     staff.get(f"{BASE}/staff/headcount", {"date": TUESDAY})
-    # 5: search_path, token+user, the staff membership (permission), the day's reservations with
-    # children, products and variants joined, and the audit entry (children's names were seen).
-    with django_assert_num_queries(5):
+    # 8: search_path, token+user, the staff membership (permission), the commune's products, the
+    # day's reservations with children and variants joined, the products' variants (every meal
+    # column, 0 included), the services' closures, and the audit entry (names were seen).
+    with django_assert_num_queries(8):
         response = staff.get(f"{BASE}/staff/headcount", {"date": MONDAY})
     assert response.status_code == 200
     assert response.json()["total"] == 3

@@ -79,7 +79,7 @@ def test_agent_queue_headcount_and_booking_on_behalf(
     visit.check(page, "demande")
 
     page.goto("/c/commune-a/gestion/effectifs/?date=2026-12-07")
-    expect(page.locator("main")).to_contain_text("2 enfant(s) attendu(s)")
+    expect(page.locator("main")).to_contain_text("2 places réservées")
     expect(page.locator("main")).to_contain_text("Enfant0")
     visit.check(page, "effectifs")
 
