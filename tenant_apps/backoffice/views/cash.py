@@ -4,7 +4,6 @@ accountant's exports (managers)."""
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from shared_apps.common.errors import DomainError
-from shared_apps.common.exports import Sheet, csv_response, pdf_bytes, xlsx_response
+from shared_apps.common.exports import csv_response, pdf_bytes, xlsx_response
 from shared_apps.common.money import format_euros
 from shared_apps.common.validation import InvalidInput, date_param, parse_id
 from tenant_apps.backoffice import selectors, services
@@ -135,15 +134,6 @@ def receipt_response(request, receipt) -> HttpResponse:
     return response
 
 
-def _french_numbers(sheet: Sheet) -> Sheet:
-    """Euro amounts written "15,50" in the CSV, as French spreadsheets read them."""
-    rows = [
-        [str(cell).replace(".", ",") if isinstance(cell, Decimal) else cell for cell in row]
-        for row in sheet.rows
-    ]
-    return Sheet(sheet.title, sheet.header, rows)
-
-
 @staff_required(manager=True)
 def cash_exports(request: HttpRequest) -> HttpResponse:
     """The accountant's exports for a period (?du=&au=): the form, the totals, and the files
@@ -175,8 +165,7 @@ def cash_exports(request: HttpRequest) -> HttpResponse:
             if wanted == "csv":
                 table = request.GET.get("tableau", "")
                 if table in EXPORT_TABLES:
-                    sheet = _french_numbers(accounting.sheets[table])
-                    return csv_response(f"{name}-{table}.csv", sheet)
+                    return csv_response(f"{name}-{table}.csv", accounting.sheets[table])
                 errors["tableau"] = ["Tableau : paiements, remboursements, mouvements ou recettes."]
     return render(
         request,
