@@ -80,8 +80,9 @@ class AgentTakings:
         return sum(self.totals.values())
 
     @property
-    def by_method(self) -> list[tuple[str, int]]:
-        return [(method, self.totals[method]) for method in PaymentMethod.values]
+    def by_method(self) -> list[tuple[str, str, int]]:
+        """(method, its French label, cents) in the journal's column order."""
+        return [(method, label, self.totals[method]) for method, label in PaymentMethod.choices]
 
 
 @dataclass
@@ -103,8 +104,9 @@ class CashJournal:
         return len(self.receipts)
 
     @property
-    def by_method(self) -> list[tuple[str, int]]:
-        return [(method, self.totals[method]) for method in PaymentMethod.values]
+    def by_method(self) -> list[tuple[str, str, int]]:
+        """(method, its French label, cents) in the journal's column order."""
+        return [(method, label, self.totals[method]) for method, label in PaymentMethod.choices]
 
     def closing_for(self, agent_id: int) -> DayClosing | None:
         """What stops `agent_id` from taking payments this day: the régie's or their closing."""
