@@ -154,7 +154,7 @@ MONEY_HEADER = "Montant (€)"
 
 def euros(cents: int) -> Decimal:
     """Cents as a Decimal of euros (a number in the XLSX, "15,50" in the CSV)."""
-    return Decimal(cents) / 100
+    return Decimal(cents).scaleb(-2)
 
 
 @dataclass

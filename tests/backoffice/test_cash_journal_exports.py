@@ -211,3 +211,27 @@ def test_a_bad_period_is_a_french_400(frozen, commune_a, query, message):
     response = page_client(manager).get(f"{EXPORTS}?{query}")
     assert response.status_code == 400
     assert message in response.content.decode()
+
+
+def test_the_exports_cost_the_same_queries_for_3_or_30_payments(
+    frozen, commune_a, in_commune, canteen
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    manager, agent = staff(commune_a, Role.MANAGER), staff(commune_a)
+    families = [make_family(commune_a, in_commune, canteen.service, children=1) for _ in range(3)]
+    client = page_client(manager)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as context:
+            assert client.get(f"{EXPORTS}?{PERIOD}&format=xlsx").status_code == 200
+        return len(context.captured_queries)
+
+    for i in range(3):
+        pay(commune_a, in_commune, agent, families[i], canteen.service, 100 + i)
+    queries()  # warm caches
+    small = queries()
+    for i in range(27):
+        pay(commune_a, in_commune, agent, families[i % 3], canteen.service, 200 + i)
+    assert queries() == small <= 9, small
