@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from shared_apps.accounts.models import User
@@ -138,6 +138,17 @@ def cash_journal(day: datetime.date) -> CashJournal:
             ).closing = closing
     ordered = sorted(agents.values(), key=lambda a: a.agent_name.lower())
     return CashJournal(day, receipts, ordered, totals, day_closing)
+
+
+def closing_for_agent(day: datetime.date, agent_id: int) -> DayClosing | None:
+    """The closing that stops `agent_id` from taking payments on `day`: the whole régie's
+    (a manager's) or their own; None while their till is open."""
+    return (
+        DayClosing.objects.filter(day=day)
+        .filter(Q(agent_id=agent_id) | Q(agent__isnull=True))
+        .order_by("agent_id")
+        .first()
+    )
 
 
 def receipt_for_staff(receipt_id: int) -> Receipt | None:

@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from shared_apps.accounts.models import User
@@ -18,7 +18,7 @@ from shared_apps.wallet.errors import DuplicateCounterPayment
 from shared_apps.wallet.models import LedgerTransaction
 from shared_apps.wallet.services import counter_source_key, record_counter_payment
 from tenant_apps.backoffice.models import DayClosing, PaymentMethod, Receipt, ReceiptCounter
-from tenant_apps.backoffice.selectors import family_is_known, family_names
+from tenant_apps.backoffice.selectors import closing_for_agent, family_is_known, family_names
 from tenant_apps.catalog.models import Service
 from tenants.models import Commune, Membership
 from tenants.services import assert_on_schema
@@ -54,16 +54,6 @@ def _locked_counter(year: int) -> ReceiptCounter:
     a closing sees every payment of its day."""
     ReceiptCounter.objects.bulk_create([ReceiptCounter(year=year)], ignore_conflicts=True)
     return ReceiptCounter.objects.select_for_update().get(year=year)
-
-
-def _closing_of(day: datetime.date, agent_id: int) -> DayClosing | None:
-    """The closing that stops `agent_id` from taking payments on `day`: theirs or everyone's."""
-    return (
-        DayClosing.objects.filter(day=day)
-        .filter(Q(agent_id=agent_id) | Q(agent__isnull=True))
-        .order_by("agent_id")
-        .first()
-    )
 
 
 def _name_of(user: User) -> str:
@@ -117,7 +107,7 @@ def record_counter_credit(
                     f"reçu n° {receipt.number}."
                 )
             return CounterReceipt(receipt, created=False)
-        closing = _closing_of(today, staff_user.pk)
+        closing = closing_for_agent(today, staff_user.pk)
         if closing is not None:
             whose = "de la régie" if closing.agent_id is None else "de votre caisse"
             raise DayClosed(

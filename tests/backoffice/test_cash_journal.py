@@ -291,6 +291,7 @@ def test_an_agent_closing_their_day_freezes_it_and_refuses_later_payments(
         },
     )
     assert "La journée du 03/12/2026 de votre caisse est clôturée" in refused.content.decode()
+    assert "Votre caisse du jour est clôturée" in client.get(COUNTER).content.decode()
     api_refused = client_for(agent).post(
         f"{API}/wallet-credits",
         {

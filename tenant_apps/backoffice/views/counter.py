@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
 from shared_apps.common.errors import DomainError
 from shared_apps.common.forms import add_domain_error
@@ -51,6 +52,7 @@ def counter_credit(request: HttpRequest) -> HttpResponse:
             "form": form,
             "receipt": receipt,
             "already": bool(request.GET.get("deja")),
+            "closing": selectors.closing_for_agent(timezone.localdate(), request.user.pk),
             "receipt_url": reverse(
                 "backoffice-cash-receipt",
                 kwargs={"commune_slug": request.tenant.slug, "receipt_id": receipt.pk},
