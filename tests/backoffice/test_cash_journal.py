@@ -190,7 +190,9 @@ def test_the_pdf_receipt_shows_the_number_the_amount_and_who(
         response = client.get(url)
         assert response.status_code == 200
         assert response["Content-Type"] == "application/pdf"
-        text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+        pdf = PdfReader(io.BytesIO(response.content))
+        assert len(pdf.pages) == 1  # one A5 sheet to hand over
+        text = pdf.pages[0].extract_text()
         for expected in (
             "R-2026-000001",
             "15,50",
@@ -459,3 +461,10 @@ def test_the_journal_costs_the_same_queries_for_3_or_30_payments(
     # audit) and 6 for the API, whatever the number of payments.
     assert big_page == small_page <= 8, (small_page, big_page)
     assert big_api == small_api <= 7, (small_api, big_api)
+
+
+def test_the_counter_page_sits_in_the_regie_of_the_menu(frozen, commune_a, agent):
+    html = page_client(agent).get(COUNTER).content.decode()
+    menu = html[html.index('aria-label="Gestion de Commune A"') :]
+    menu = menu[: menu.index("</nav>")]
+    assert 'href="/c/commune-a/gestion/regie/" aria-current="true">Régie</a>' in menu
