@@ -13,6 +13,7 @@ import datetime
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -34,7 +35,7 @@ def safe_cell(value: Any) -> Any:
         return ""
     if isinstance(value, bool):
         return "oui" if value else "non"
-    if isinstance(value, int | float | datetime.date):
+    if isinstance(value, int | float | Decimal | datetime.date):
         return value
     text = str(value)
     if text.startswith(FORMULA_TRIGGERS):
@@ -64,8 +65,15 @@ def csv_response(filename: str, sheet: Sheet) -> HttpResponse:
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow([safe_cell(h) for h in sheet.header])
     for row in sheet.rows:
-        writer.writerow([safe_cell(cell) for cell in row])
+        writer.writerow([_csv_cell(safe_cell(cell)) for cell in row])
     return _attachment(HttpResponse(buffer.getvalue(), content_type=CSV_CONTENT_TYPE), filename)
+
+
+def _csv_cell(value: Any) -> Any:
+    """Decimal numbers with a comma ("15,50", "-12,00"), as French spreadsheets read them."""
+    if isinstance(value, float | Decimal):
+        return str(value).replace(".", ",")
+    return value
 
 
 def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:

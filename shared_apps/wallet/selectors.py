@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
@@ -106,4 +107,19 @@ def history_of(family_id: int | None) -> QuerySet[Posting]:
         Posting.objects.filter(account__wallet=wallet)
         .select_related("transaction", "account", "account__commune")
         .order_by("-transaction__created_at", "-pk")
+    )
+
+
+def commune_postings(commune_id: int, start: datetime, end: datetime) -> QuerySet[Posting]:
+    """Every posting of the ledger transactions tagged with this commune (its services' pockets,
+    revenue and counter, card payments for them) created in [start, end), oldest first, each
+    with its transaction and account: one query, for the accountant's exports."""
+    return (
+        Posting.objects.filter(
+            transaction__commune_id=commune_id,
+            transaction__created_at__gte=start,
+            transaction__created_at__lt=end,
+        )
+        .select_related("transaction", "transaction__wallet", "account")
+        .order_by("transaction__created_at", "transaction_id", "pk")
     )

@@ -320,6 +320,12 @@ def refund_to_service_pocket(
     )
 
 
+def counter_source_key(*, commune: Commune, family_id: int, method: str, reference: str) -> str:
+    """The ledger key of a counter payment: one per commune, family, method and reference
+    (cheque numbers repeat across chequebooks, so a reference is unique per family only)."""
+    return f"counter:{commune.pk}:{family_id}:{method}:{reference.strip().lower()}"
+
+
 def record_counter_payment(
     *,
     staff_user: User,
@@ -351,8 +357,9 @@ def record_counter_payment(
         lock_active_commune(commune)  # staff of a commune closed meanwhile move nothing
         wallet = wallet_of_family(family_id)
         ledger_transaction, created = post_transaction(
-            # Cheque numbers repeat across chequebooks: a reference is unique per family.
-            source_key=f"counter:{commune.pk}:{family_id}:{method}:{reference.lower()}",
+            source_key=counter_source_key(
+                commune=commune, family_id=family_id, method=method, reference=reference
+            ),
             kind=TransactionKind.COUNTER_CREDIT,
             lines=[
                 (service_pocket(wallet, commune, service_id), amount_cents),

@@ -222,7 +222,7 @@ def test_no_top_up_button_without_card_payments(client, settings, commune_a, com
         ("gestion/demandes/", "Demandes d’accès"),
         ("gestion/effectifs/", "Effectifs"),
         ("gestion/familles/", "Familles"),  # "Réserver pour une famille" starts from there
-        ("gestion/versements/", "Régie"),
+        ("gestion/regie/", "Régie"),
     ],
 )
 def test_gestion_pages_share_the_staff_menu_and_hide_the_parents_one(

@@ -11,7 +11,6 @@ from rest_framework.views import APIView
 
 from shared_apps.common.errors import NotFound
 from shared_apps.common.validation import MAX_DATABASE_ID, date_param
-from shared_apps.wallet.errors import DuplicateCounterPayment
 from tenant_apps.backoffice import selectors, services
 from tenant_apps.backoffice.models import DayClosing, Receipt
 from tenant_apps.backoffice.views.cash import receipt_response

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import datetime
-
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from shared_apps.common.errors import NotFound
-from shared_apps.common.validation import MAX_DATABASE_ID, date_param
+from shared_apps.common.validation import MAX_DATABASE_ID
 from shared_apps.wallet.errors import DuplicateCounterPayment
-from tenant_apps.backoffice import selectors, services
-from tenant_apps.backoffice.models import DayClosing, Receipt
-from tenant_apps.backoffice.views.cash import receipt_response
-from tenants.models import Role
-from tenants.permissions import IsCommuneStaff, staff_role
+from tenant_apps.backoffice import services
+from tenants.permissions import IsCommuneStaff
 
 
 class CounterCreditSerializer(serializers.Serializer):

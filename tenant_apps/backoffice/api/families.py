@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shared_apps.common.errors import NotFound
-from shared_apps.common.validation import MAX_DATABASE_ID
 from tenant_apps.backoffice import selectors, services
 from tenants.permissions import IsCommuneStaff
-
 
 # --- The family file (staff) -------------------------------------------------------------------
 

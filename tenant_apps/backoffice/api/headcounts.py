@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-
 import datetime
 import re
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shared_apps.common.validation import (
-    MAX_DATABASE_ID,
     FieldErrors,
     InvalidInput,
     date_param,
@@ -20,7 +18,6 @@ from shared_apps.common.validation import (
 )
 from tenant_apps.backoffice import headcounts, services
 from tenants.permissions import IsCommuneStaff
-
 
 # --- Kitchen lists --------------------------------------------------------------------------
 

@@ -1,14 +1,15 @@
-"""Staff pages about money: counter payments ("versements en mairie")."""
+"""Staff pages about money: counter payments ("versements en mairie"), each with its receipt."""
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 
 from shared_apps.common.errors import DomainError
 from shared_apps.common.forms import add_domain_error
-from shared_apps.common.money import format_euros
+from shared_apps.common.validation import parse_id
 from tenant_apps.backoffice import selectors, services
 from tenant_apps.backoffice.forms import CounterCreditForm
 from tenant_apps.catalog.models import Service
@@ -17,6 +18,8 @@ from tenants.permissions import staff_required
 
 @staff_required
 def counter_credit(request: HttpRequest) -> HttpResponse:
+    """The counter payment form; after saving, the same page shows the receipt to print
+    (?recu=<id>, a receipt of this commune only) and an empty form for the next family."""
     form = CounterCreditForm(
         request.POST or None,
         initial={"family_id": request.GET.get("famille")},
@@ -26,7 +29,7 @@ def counter_credit(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.record_counter_credit(
+            result = services.record_counter_credit(
                 commune=request.tenant,
                 staff_user=request.user,
                 family_id=data["family_id"],
@@ -38,6 +41,23 @@ def counter_credit(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            messages.success(request, f"Versement de {format_euros(data['amount'])} enregistré.")
-            return redirect(request.path)
-    return render(request, "backoffice_money/counter_credit.html", {"form": form})
+            query = f"?recu={result.receipt.pk}" + ("" if result.created else "&deja=1")
+            return redirect(request.path + query)
+    receipt_id = parse_id(request.GET.get("recu", "")) if request.method == "GET" else None
+    receipt = selectors.receipt_for_staff(receipt_id) if receipt_id else None
+    return render(
+        request,
+        "backoffice_money/counter_credit.html",
+        {
+            "form": form,
+            "receipt": receipt,
+            "already": bool(request.GET.get("deja")),
+            "closing": selectors.closing_for_agent(timezone.localdate(), request.user.pk),
+            "receipt_url": reverse(
+                "backoffice-cash-receipt",
+                kwargs={"commune_slug": request.tenant.slug, "receipt_id": receipt.pk},
+            )
+            if receipt
+            else None,
+        },
+    )
