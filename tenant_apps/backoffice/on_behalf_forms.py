@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from tenant_apps.bookings.forms import OnBehalfForm
+from tenant_apps.bookings.services.on_behalf import STANDARD_MEAL
 
 
 class FamilyBookingForm(OnBehalfForm):
@@ -26,7 +27,12 @@ class FamilyBookingForm(OnBehalfForm):
         self.fields[
             "dates"
         ].help_text = "Un ou plusieurs jours, séparés par des virgules : 07/12/2026, 08/12/2026."
-        self.fields["variant_id"].choices = [("", "Sans choix de repas"), *variants]
+        # Choosing is required where there are variants: "Standard" is a choice, not a default.
+        self.fields["variant_id"].choices = [
+            ("", "— Choisir le repas —"),
+            (str(STANDARD_MEAL), "Standard"),
+            *variants,
+        ]
         note = self.fields["consent_note"]
         # Required without standing consent, but the service says so (its sentence is clearer).
         note.required = False

@@ -255,9 +255,11 @@ class OnBehalfSerializer(serializers.Serializer):
     variant_id = serializers.IntegerField(
         required=False,
         allow_null=True,
-        min_value=1,
+        min_value=0,
         max_value=MAX_DATABASE_ID,
-        help_text="The meal variant; required when the product has variants.",
+        help_text="The meal variant; required when the product has variants, 0 choosing the "
+        "standard meal (400 invalid when missing, so that a PAI child is never counted as "
+        "standard by omission).",
     )
 
 

@@ -158,6 +158,22 @@ def test_the_meal_variant_is_saved_and_required_when_offered(
     assert _reservations(commune_a, in_commune) == [
         (parent.kids[0].pk, datetime.date(2026, 12, 7), pai.pk, "booked")
     ]
+    # "Standard" is a choice too (variant 0): the place has no variant, on purpose.
+    standard = client_for(agent).post(
+        API,
+        {
+            "child_id": parent.kids[1].pk,
+            "product_id": canteen.pk,
+            "dates": ["2026-12-07"],
+            "variant_id": 0,
+            **note,
+        },
+        format="json",
+    )
+    assert standard.status_code == 201, standard.json()
+    assert (parent.kids[1].pk, datetime.date(2026, 12, 7), None, "booked") in _reservations(
+        commune_a, in_commune
+    )
     # Another product's variant is refused through the API.
     with in_commune(commune_a):
         other = MealVariant.objects.create(

@@ -93,6 +93,7 @@ def school(frozen, commune_a, in_commune, canteen, pai_meal, agent):
             "product_id": canteen.pk,
             "dates": [THU],
             "consent_note": "Mme X, au téléphone",
+            "variant_id": 0,  # the standard meal, chosen: the PAI child gets flagged
         },
         format="json",
     )
@@ -214,12 +215,8 @@ def test_the_agents_booking_counts_and_a_pai_child_without_a_chosen_meal_is_flag
 def test_an_agents_booking_with_the_pai_meal_counts_under_it(
     frozen, commune_a, in_commune, canteen, pai_meal, agent
 ):
-    import inspect
-
     from tenant_apps.bookings.services.on_behalf import book_on_behalf
 
-    if "variant_id" not in inspect.signature(book_on_behalf).parameters:
-        pytest.skip("booking on behalf does not choose a meal variant yet (issue 12, family file)")
     family = make_family(commune_a, in_commune, canteen.service, children=1, funds_cents=5_000)
     with in_commune(commune_a):
         book_on_behalf(

@@ -51,6 +51,9 @@ class ConsentRequired(DomainError):
     )
 
 
+STANDARD_MEAL = 0  # `variant_id` meaning "the standard meal, chosen on purpose"
+
+
 def book_on_behalf(
     *,
     commune: Commune,
@@ -69,8 +72,9 @@ def book_on_behalf(
 
     Agreement: the family's standing consent for this commune, or `consent_note` (who, when,
     how; 500 characters at most), kept on the order. Neither: ConsentRequired (400).
-    `variant_id`: the meal variant, required when the product has variants (a PAI child must not
-    be counted as standard), saved on each reservation. `family_id` (from the family file): the
+    `variant_id`: the meal variant, saved on each reservation; when the product has variants the
+    agent must choose one, STANDARD_MEAL (0) being the standard meal, so that a PAI child is
+    never counted as standard by omission (issue 12). `family_id` (from the family file): the
     child must be that family's, or NotFound.
 
     The booking deadline is waived (that is the point), but not closures, capacity, enrolment
@@ -98,9 +102,12 @@ def book_on_behalf(
     family_id = enrollment.family_id
     variants = list(MealVariant.objects.filter(product=product).values_list("pk", flat=True))
     variant = as_int(variant_id) if variant_id not in (None, "") else None
-    if variant_id not in (None, "") and variant not in variants:
+    chose_standard = variant == STANDARD_MEAL
+    if chose_standard:
+        variant = None
+    elif variant_id not in (None, "") and variant not in variants:
         raise InvalidBooking(fields={"variant_id": ["Choix de repas inconnu pour ce produit."]})
-    if variants and variant is None:
+    if variants and variant is None and not chose_standard:
         raise InvalidBooking(
             "Choisissez le repas (standard, sans viande, PAI…) : un enfant avec un PAI ne doit "
             "pas être compté en repas standard.",
