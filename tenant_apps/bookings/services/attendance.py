@@ -428,24 +428,33 @@ def mark_attendance(
                 "reservation_id", flat=True
             )
         )
-        marks = []
-        for reservation in changing:
-            before, after = reservation.status, targets[reservation.child_id]
-            cancel = reservation.added_at_attendance and after == ReservationStatus.ABSENT
-            mark = AttendanceMark.objects.create(
+        # One mark per change, written at once (their ids name the money they move).
+        marks = AttendanceMark.objects.bulk_create(
+            AttendanceMark(
                 reservation=reservation,
-                before=before,
-                after=ReservationStatus.CANCELLED if cancel else after,
-                reason="correction" if before != ReservationStatus.BOOKED else "marking",
+                before=reservation.status,
+                after=(
+                    ReservationStatus.CANCELLED
+                    if reservation.added_at_attendance
+                    and targets[reservation.child_id] == ReservationStatus.ABSENT
+                    else targets[reservation.child_id]
+                ),
+                reason="correction"
+                if reservation.status != ReservationStatus.BOOKED
+                else "marking",
                 marked_by=staff_user,
             )
-            if cancel:
+            for reservation in changing
+        )
+        for reservation, mark in zip(changing, marks, strict=True):
+            before = reservation.status
+            if mark.after == ReservationStatus.CANCELLED:
                 mark.money_cents = _cancel_unbooked(
                     reservation, commune=commune, user=staff_user, now=now, result=result
                 )
                 free_places([(product.pk, day)])
             else:
-                reservation.status = after
+                reservation.status = mark.after
                 _settle_refund(
                     reservation,
                     mark,
@@ -455,7 +464,6 @@ def mark_attendance(
                     result=result,
                 )
             reservation.marked_at, reservation.marked_by = now, staff_user
-            marks.append(mark)
             changes.append(
                 {
                     "reservation": reservation.pk,
@@ -572,7 +580,7 @@ def upload_certificate(
     query = Reservation.objects.filter(pk=as_int(reservation_id))  # type: ignore[misc]
     if not staff:
         query = query.filter(family_id=family_id_of(user))  # type: ignore[misc]
-    found = query.values("product_id", "date").first()
+    found = query.values("pk", "product_id", "date").first()
     if found is None:
         raise ReservationNotFound()
     content_type, original_name = _check_certificate(upload)
@@ -581,7 +589,7 @@ def upload_certificate(
         reservation = (
             Reservation.objects.select_for_update(of=("self",))
             .select_related("product")
-            .get(pk=as_int(reservation_id))
+            .get(pk=found["pk"])
         )
         if reservation.date > today:
             raise AttendanceRefused(
