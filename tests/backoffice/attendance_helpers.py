@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 
-import pytest
 from django.core.management import call_command
 from django_tenants.utils import tenant_context
 
@@ -22,10 +21,11 @@ ON_THE_DAY = datetime.datetime(2026, 12, 7, 12, 0, tzinfo=PARIS)
 NEXT_DAY = datetime.datetime(2026, 12, 8, 9, 0, tzinfo=PARIS)
 
 
-@pytest.fixture
-def agent(commune_a):
+def make_agent(commune):
+    """An agent of `commune`, with an API client (`api`). Each test module has its `agent`
+    fixture made by this (a fixture imported from here would shadow the test's argument)."""
     user = UserFactory(first_name="Agnès")
-    Membership.objects.create(user=user, commune=commune_a, role="agent")
+    Membership.objects.create(user=user, commune=commune, role="agent")
     user.api = client_for(user)
     return user
 

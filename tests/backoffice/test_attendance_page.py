@@ -15,9 +15,9 @@ from tests.backoffice.attendance_helpers import (
     DAY,
     ON_THE_DAY,
     PAGE,
-    agent,  # noqa: F401 (fixture)
     book,
     ledger_is_sound,
+    make_agent,
     pocket_cents,
     set_rules,
 )
@@ -26,6 +26,11 @@ from tests.fixtures.bookings import make_family
 from tests.fixtures.files import pdf_file
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def agent(commune_a):
+    return make_agent(commune_a)
 
 
 @pytest.fixture

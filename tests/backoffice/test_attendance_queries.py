@@ -15,10 +15,15 @@ from tenant_apps.catalog.models import Product
 from tests.backoffice.attendance_helpers import (
     ON_THE_DAY,
     PAGE,
-    agent,  # noqa: F401 (fixture)
+    make_agent,
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def agent(commune_a):
+    return make_agent(commune_a)
 
 
 def _day_of(commune, in_commune, canteen, agent, *, name: str, children: int) -> Product:

@@ -20,9 +20,9 @@ from tests.backoffice.attendance_helpers import (
     DAY,
     NEXT_DAY,
     ON_THE_DAY,
-    agent,  # noqa: F401 (fixture)
     book,
     ledger_is_sound,
+    make_agent,
     mark,
     pocket_cents,
     set_rules,
@@ -31,6 +31,11 @@ from tests.fixtures.bookings import make_family
 from tests.fixtures.files import pdf_file
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def agent(commune_a):
+    return make_agent(commune_a)
 
 
 def _statuses(commune, in_commune):
