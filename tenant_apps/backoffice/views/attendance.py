@@ -159,8 +159,9 @@ def _mark(request: HttpRequest, day: datetime.date, product) -> HttpResponse:
             added=added,
         )
     except DomainError as exc:
+        # The top of the page, where the message is: a refusal must be seen.
         messages.error(request, exc.message)
-        return redirect(back + (f"#enfant-{child_id}" if child_id else ""))
+        return redirect(back)
     if action == "all_present":
         messages.success(request, f"{result.updated} enfant(s) pointé(s) présent(s).")
         return redirect(back)
