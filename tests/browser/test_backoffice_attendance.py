@@ -4,6 +4,7 @@ unbooked, and the page works with the keyboard alone."""
 from __future__ import annotations
 
 import datetime
+
 import pytest
 import time_machine
 from django_tenants.utils import tenant_context
