@@ -82,6 +82,30 @@ def test_the_agent_marks_the_day_by_taps(
     ledger_is_sound()
 
 
+def test_a_tap_sent_by_the_script_gets_the_row_back(
+    frozen, browser, parent, canteen, commune_a, in_commune
+):
+    set_rules(commune_a, canteen, absence_refund_percent=100)
+    book(parent, canteen, parent.kids[:1])
+    kid = parent.kids[0]
+    frozen.move_to(ON_THE_DAY)
+    tap = {"jour": DAY, "produit": canteen.pk, "action": f"absent:{kid.pk}"}
+    reply = browser.post(PAGE, tap, headers={"X-Requested-With": "fetch"})
+    assert reply.status_code == 200
+    data = reply.json()
+    assert data["child"] == kid.pk and data["level"] == "success"
+    assert "3,80\u00a0€ remboursé(s) sur le porte-monnaie" in data["message"]
+    assert "État : <strong>Absent</strong>" in data["row"]
+    assert "<strong>1</strong> absent(s)" in data["counts"]
+    frozen.move_to(ON_THE_DAY.replace(day=8))
+    refused = browser.post(
+        PAGE, {**tap, "action": f"present:{kid.pk}"}, headers={"X-Requested-With": "fetch"}
+    )
+    assert refused.status_code == 409 and refused.json()["level"] == "error"
+    assert "une correction se fait le jour même" in refused.json()["message"]
+    assert pocket_cents(parent.family.pk) == 10_000
+
+
 def test_all_children_present_in_one_tap(frozen, browser, parent, canteen, commune_a, in_commune):
     book(parent, canteen, parent.kids)
     frozen.move_to(ON_THE_DAY)

@@ -107,7 +107,9 @@ def test_an_agent_marks_the_day_on_a_phone(
     expect(row).to_contain_text("État : Présent")
     page.get_by_role("button", name=f"Absent : {second.first_name} {second.last_name}").tap()
     expect(page.locator(f"#enfant-{second.pk}")).to_contain_text("État : Absent")
-    expect(page.locator(".messages")).to_contain_text("1,90")  # half of 3,80 € refunded
+    expect(page.locator("#pointage-annonce")).to_contain_text("1,90")  # half of 3,80 € back
+    visit.check(page, "pointage-tape")
+    page.set_viewport_size({"width": 390, "height": 844})
 
     # A child who came unbooked: found among the enrolled, added present, billed 5 €.
     page.get_by_label("Nom ou prénom de l’enfant").fill(late.kids[0].last_name)

@@ -9,8 +9,9 @@ import datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
@@ -97,12 +98,7 @@ def attendance(request: HttpRequest) -> HttpResponse:
     found = (
         selectors.addable_children(product, day, query) if accepts_unbooked and day <= today else []
     )
-    counts = {
-        "total": len(rows),
-        "present": sum(r.status == ReservationStatus.ATTENDED for r in rows),
-        "absent": sum(r.status == ReservationStatus.ABSENT for r in rows),
-        "pending": sum(r.status == ReservationStatus.BOOKED for r in rows),
-    }
+    counts = _counts(rows)
     return render(
         request,
         "backoffice/attendance.html",
@@ -127,6 +123,48 @@ def attendance(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _counts(rows: list[selectors.SheetRow]) -> dict[str, int]:
+    return {
+        "total": len(rows),
+        "present": sum(r.status == ReservationStatus.ATTENDED for r in rows),
+        "absent": sum(r.status == ReservationStatus.ABSENT for r in rows),
+        "pending": sum(r.status == ReservationStatus.BOOKED for r in rows),
+    }
+
+
+def _fetch_reply(
+    request: HttpRequest,
+    day: datetime.date,
+    product,
+    child_id: int,
+    message: str,
+    *,
+    level: str,
+    status: int = 200,
+) -> JsonResponse:
+    """The answer to a tap sent in the background: the child's row and the day's counts as the
+    page would show them, and the sentence to announce."""
+    rows = selectors.day_sheet(product, day)
+    row = next((r for r in rows if r.child_id == child_id), None)
+    context = {"future": day > timezone.localdate(), "counts": _counts(rows)}
+    return JsonResponse(
+        {
+            "child": child_id,
+            "level": level,
+            "message": message,
+            "row": render_to_string(
+                "backoffice/attendance_row.html", {**context, "row": row}, request=request
+            )
+            if row
+            else "",
+            "counts": render_to_string(
+                "backoffice/attendance_counts.html", context, request=request
+            ),
+        },
+        status=status,
+    )
+
+
 def _mark(request: HttpRequest, day: datetime.date, product) -> HttpResponse:
     """One tap: `action` = "present:<child id>", "absent:<child id>", "add:<child id>" or
     "all_present" (every child not yet marked)."""
@@ -134,6 +172,8 @@ def _mark(request: HttpRequest, day: datetime.date, product) -> HttpResponse:
     kind, _, raw_child = action.partition(":")
     child_id = parse_int(raw_child)
     back = _page_url(request, day, product.pk)
+    # A tap sent in the background by the page's script (present/absent only).
+    fetched = request.headers.get("X-Requested-With") == "fetch" and kind in ("present", "absent")
     present: list[int] = []
     absent: list[int] = []
     added: list[int] = []
@@ -159,6 +199,10 @@ def _mark(request: HttpRequest, day: datetime.date, product) -> HttpResponse:
             added=added,
         )
     except DomainError as exc:
+        if fetched and child_id:
+            return _fetch_reply(
+                request, day, product, child_id, exc.message, level="error", status=exc.status
+            )
         # The top of the page, where the message is: a refusal must be seen.
         messages.error(request, exc.message)
         return redirect(back)
@@ -171,7 +215,10 @@ def _mark(request: HttpRequest, day: datetime.date, product) -> HttpResponse:
         done = "déjà pointé(e) ainsi, rien n’a changé"
     else:
         done = "présent(e)" if kind == "present" else "absent(e)"
-    messages.success(request, f"Enfant {done}{_money_sentence(result)}")
+    sentence = f"Enfant {done}{_money_sentence(result)}"
+    if fetched and child_id:
+        return _fetch_reply(request, day, product, child_id, sentence, level="success")
+    messages.success(request, sentence)
     return redirect(back + f"#enfant-{child_id}")
 
 
