@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -17,7 +18,8 @@ from shared_apps.common.validation import MAX_DATABASE_ID, InvalidInput, date_pa
 from shared_apps.families.selectors import family_id_of
 from tenant_apps.backoffice.services import record_headcount_view
 from tenant_apps.bookings import selectors
-from tenant_apps.bookings.errors import ProductNotFound
+from tenant_apps.bookings.attendance_selectors import latest_certificate_of_family
+from tenant_apps.bookings.errors import ProductNotFound, ReservationNotFound
 from tenant_apps.bookings.models import PaymentChoice
 from tenant_apps.bookings.parsing import MAX_ATTENDANCE_CHILDREN, MAX_DAYS_ON_BEHALF
 from tenant_apps.bookings.payment_methods import available_payment_methods
@@ -409,6 +411,27 @@ class CertificateView(APIView):
     """A parent's medical certificate for their child's absence."""
 
     parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        tags=["bookings"],
+        operation_id="reservation_certificate_file",
+        description="The latest medical certificate sent for this reservation of the family "
+        "(PDF, JPEG or PNG); 404 when there is none or the reservation is another family's.",
+    )
+    def get(self, request, reservation_id: int):
+        certificate = latest_certificate_of_family(user=request.user, reservation_id=reservation_id)
+        if certificate is None:
+            raise ReservationNotFound("Aucun certificat médical pour cette réservation.")
+        response = FileResponse(
+            certificate.file.open("rb"),
+            content_type=certificate.content_type,
+            as_attachment=True,
+            filename=f"certificat-medical.{certificate.extension}",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
 
     @extend_schema(
         request={"multipart/form-data": CertificateUpload},

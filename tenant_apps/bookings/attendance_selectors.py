@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q
 
+from shared_apps.common.validation import parse_int
+from shared_apps.families.selectors import family_id_of
+
 from tenant_apps.bookings.models import (
     LIVE_STATUSES,
     MedicalCertificate,
@@ -126,3 +129,15 @@ def addable_children(product: Product, day: datetime.date, query: str) -> list[d
 def certificates_of(reservation_id: int) -> list[MedicalCertificate]:
     """A reservation's medical certificates, newest first."""
     return list(MedicalCertificate.objects.filter(reservation_id=reservation_id))
+
+
+def latest_certificate_of_family(*, user, reservation_id: object) -> MedicalCertificate | None:
+    """The latest certificate of one of the user's family's reservations, or None (not theirs,
+    unknown, none sent)."""
+    family_id = family_id_of(user)
+    reservation_pk = parse_int(reservation_id)
+    if family_id is None or reservation_pk is None:
+        return None
+    return MedicalCertificate.objects.filter(
+        reservation_id=reservation_pk, reservation__family_id=family_id
+    ).first()

@@ -297,6 +297,10 @@ def test_a_sick_absence_is_refunded_with_a_certificate_once(
     assert uploaded.status_code == 201, uploaded.json()
     assert uploaded.json()["attendance_refund_cents"] == 380
     assert pocket_cents(family) == 10_000
+    own = parent.api.get(f"{BASE}/reservations/{reservation.pk}/certificate")
+    assert own.status_code == 200 and b"".join(own.streaming_content).startswith(b"%PDF-")
+    stranger = make_family(commune_a, in_commune, canteen.service, children=1)
+    assert stranger.api.get(f"{BASE}/reservations/{reservation.pk}/certificate").status_code == 404
     second = _certificate(agent.api, reservation.pk, staff=True)  # one more: nothing more
     assert second.status_code == 201 and pocket_cents(family) == 10_000
     ledger_is_sound()
