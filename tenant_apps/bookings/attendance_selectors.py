@@ -13,7 +13,6 @@ from django.db.models import Exists, OuterRef, Q
 
 from shared_apps.common.validation import parse_int
 from shared_apps.families.selectors import family_id_of
-
 from tenant_apps.bookings.models import (
     LIVE_STATUSES,
     MedicalCertificate,
