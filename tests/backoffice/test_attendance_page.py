@@ -275,3 +275,36 @@ def test_another_communes_ids_are_404(
     )
     assert browser.get(PAGE, {"produit": "abc"}).status_code == 404
     assert browser.get(PAGE, {"jour": "pas-un-jour", "produit": canteen.pk}).status_code == 200
+
+
+def test_a_parent_sends_a_certificate_from_my_reservations(
+    frozen, agent, parent, canteen, commune_a, in_commune
+):
+    from tests.backoffice.attendance_helpers import mark
+
+    set_rules(commune_a, canteen, sick_refund_percent=100)
+    book(parent, canteen, parent.kids[:1])
+    frozen.move_to(ON_THE_DAY)
+    mark(agent, canteen, absent=[parent.kids[0].pk])
+    with in_commune(commune_a):
+        reservation = Reservation.objects.get()
+    url = f"/c/commune-a/mes-reservations/{reservation.pk}/certificat/"
+    family = Client()
+    family.force_login(parent)
+    mine = family.get("/c/commune-a/mes-reservations/").content.decode()
+    assert f'href="{url}"' in mine
+    assert "rembourse le repas" in family.get(url).content.decode()
+    assert family.post(url, {"file": pdf_file()}).status_code == 302
+    assert pocket_cents(parent.family.pk) == 10_000
+    with in_commune(commune_a):
+        certificate = MedicalCertificate.objects.get()
+    own = family.get(f"/c/commune-a/mes-reservations/certificats/{certificate.pk}/")
+    assert own.status_code == 200
+    stranger = make_family(commune_a, in_commune, canteen.service, children=1)
+    other = Client()
+    other.force_login(stranger)
+    assert other.get(url).status_code == 404
+    assert (
+        other.get(f"/c/commune-a/mes-reservations/certificats/{certificate.pk}/").status_code == 404
+    )
+    ledger_is_sound()
