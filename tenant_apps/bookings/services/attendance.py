@@ -416,7 +416,9 @@ def mark_attendance(
                 )
             enrolled = dict(
                 Enrollment.objects.filter(
-                    service_id=product.service_id, child_id__in=added_ids
+                    service_id=product.service_id,
+                    child_id__in=added_ids,
+                    child__removed_at__isnull=True,  # a child who left the family's list
                 ).values_list("child_id", "family_id")
             )
             if set(enrolled) != added_ids:
