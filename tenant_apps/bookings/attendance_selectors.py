@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db.models import Exists, OuterRef, Q
 
@@ -22,8 +23,11 @@ from tenant_apps.bookings.models import (
 from tenant_apps.catalog.models import Product
 from tenant_apps.enrollments.models import Enrollment
 
+if TYPE_CHECKING:
+    from shared_apps.accounts.models import User
+
 MAX_SEARCH_RESULTS = 20
-STATE_LABELS = {
+STATE_LABELS: dict[str, str] = {
     ReservationStatus.BOOKED: "Non pointé",
     ReservationStatus.ATTENDED: "Présent",
     ReservationStatus.ABSENT: "Absent",
@@ -89,7 +93,7 @@ def day_sheet(product: Product, day: datetime.date) -> list[SheetRow]:
             variant=r.variant.name if r.variant else "",
             status=r.status,
             added=r.added_at_attendance,
-            has_certificate=r.has_certificate,  # type: ignore[attr-defined]
+            has_certificate=r.has_certificate,
             refund_cents=r.attendance_refund_cents,
             price_cents=r.price_cents,
         )
@@ -130,7 +134,9 @@ def certificates_of(reservation_id: int) -> list[MedicalCertificate]:
     return list(MedicalCertificate.objects.filter(reservation_id=reservation_id))
 
 
-def latest_certificate_of_family(*, user, reservation_id: object) -> MedicalCertificate | None:
+def latest_certificate_of_family(
+    *, user: User, reservation_id: object
+) -> MedicalCertificate | None:
     """The latest certificate of one of the user's family's reservations, or None (not theirs,
     unknown, none sent)."""
     family_id = family_id_of(user)
