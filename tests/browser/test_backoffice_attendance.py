@@ -4,6 +4,7 @@ unbooked, and the page works with the keyboard alone."""
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 import time_machine
@@ -22,6 +23,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 MONDAY = datetime.datetime(2026, 12, 7, 11, 30, tzinfo=PARIS)
 
 
@@ -119,6 +121,21 @@ def test_an_agent_marks_the_day_on_a_phone(
     expect(page.locator(f"#enfant-{added.pk}")).to_contain_text("Présent (sans réservation)")
     page.set_viewport_size({"width": 390, "height": 844})
     visit.check(page, "pointage-fait")
+
+    # The absent child's medical certificate, recorded by the agent.
+    page.get_by_role(
+        "link", name=f"Déposer un certificat médical pour {second.first_name} {second.last_name}"
+    ).tap()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Certificat médical")
+    page.set_viewport_size({"width": 390, "height": 844})
+    visit.check(page, "certificat")
+    page.get_by_label("Certificat médical (PDF, JPEG ou PNG)").set_input_files(
+        files=[{"name": "certificat.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    page.get_by_role("button", name="Enregistrer le certificat").tap()
+    expect(page.get_by_role("link", name=re.compile("Certificat du"))).to_be_visible()
+    page.get_by_role("link", name="Retour au pointage").tap()
+    expect(page.locator(f"#enfant-{second.pk}")).to_contain_text("certificat médical reçu")
 
     with in_commune(commune_a):
         statuses = dict(Reservation.objects.values_list("child_id", "status"))
