@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tenant_apps.backoffice.views import cash, counter, families, headcounts
+from tenant_apps.backoffice.views import attendance, cash, counter, families, headcounts
 
 urlpatterns = [
     path("gestion/versements/", counter.counter_credit, name="backoffice-counter-credit"),
@@ -54,4 +54,15 @@ urlpatterns = [
     path("gestion/regie/cloture/", cash.close_day, name="backoffice-cash-close"),
     path("gestion/regie/recus/<int:receipt_id>/", cash.receipt_pdf, name="backoffice-cash-receipt"),
     path("gestion/regie/exports/", cash.cash_exports, name="backoffice-cash-exports"),
+    path("gestion/pointage/", attendance.attendance, name="backoffice-attendance"),
+    path(
+        "gestion/pointage/reservations/<int:reservation_id>/certificat/",
+        attendance.certificate,
+        name="backoffice-attendance-certificate",
+    ),
+    path(
+        "gestion/pointage/certificats/<int:certificate_id>/",
+        attendance.certificate_file,
+        name="backoffice-attendance-certificate-file",
+    ),
 ]

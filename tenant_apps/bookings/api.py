@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import datetime
 
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shared_apps.common.validation import MAX_DATABASE_ID, InvalidInput, date_param, int_param
 from shared_apps.families.selectors import family_id_of
 from tenant_apps.bookings import selectors
-from tenant_apps.bookings.errors import ProductNotFound
+from tenant_apps.bookings.attendance_selectors import latest_certificate_of_family
+from tenant_apps.bookings.errors import ProductNotFound, ReservationNotFound
 from tenant_apps.bookings.models import PaymentChoice
 from tenant_apps.bookings.parsing import MAX_ATTENDANCE_CHILDREN, MAX_DAYS_ON_BEHALF
 from tenant_apps.bookings.payment_methods import available_payment_methods
@@ -27,7 +31,7 @@ from tenant_apps.bookings.serializers import (
     EverywhereReservationSerializer,
     ReservationSerializer,
 )
-from tenant_apps.bookings.services.attendance import mark_attendance
+from tenant_apps.bookings.services.attendance import mark_attendance, upload_certificate
 from tenant_apps.bookings.services.cancellation import cancel_reservation
 from tenant_apps.bookings.services.cart import add_to_cart, remove_cart_item
 from tenant_apps.bookings.services.checkout import checkout
@@ -304,6 +308,38 @@ class AttendanceSerializer(serializers.Serializer):
         default=list,
         max_length=MAX_ATTENDANCE_CHILDREN,
     )
+    added = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_DATABASE_ID),
+        required=False,
+        default=list,
+        max_length=MAX_ATTENDANCE_CHILDREN,
+        help_text="Children who came unbooked (enrolled in the product's service): marked "
+        "present and billed by the product's rule (409 when it does not accept them).",
+    )
+
+
+AttendanceResultSerializer = inline_serializer(
+    "AttendanceResult",
+    {
+        "updated": serializers.IntegerField(help_text="Markings changed or added."),
+        "refunded_cents": serializers.IntegerField(help_text="Given back to pockets now."),
+        "taken_back_cents": serializers.IntegerField(
+            help_text="Refunds taken back from pockets (same-day corrections)."
+        ),
+        "billed_cents": serializers.IntegerField(
+            help_text="Unbooked presences paid from the pocket."
+        ),
+        "to_invoice_cents": serializers.IntegerField(
+            help_text="Added to (negative: taken off) what is due on the next invoice."
+        ),
+        "off_invoice_cents": serializers.IntegerField(
+            help_text="Direct-debit absences not invoiced (negative: invoiced again)."
+        ),
+        "added": serializers.ListField(
+            child=serializers.IntegerField(), help_text="Reservation ids of unbooked presences."
+        ),
+    },
+)
 
 
 class AttendanceView(APIView):
@@ -311,22 +347,128 @@ class AttendanceView(APIView):
 
     @extend_schema(
         request=AttendanceSerializer,
-        responses=inline_serializer("AttendanceResult", {"updated": serializers.IntegerField()}),
+        responses=AttendanceResultSerializer,
         tags=["staff"],
+        description="Mark the day's children present or absent (today or a day gone); a "
+        "changed marking is a correction, only on the day itself (409 after). The product's "
+        "rules refund absences and bill unbooked presences, once per change.",
     )
     def post(self, request):
         serializer = AttendanceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        updated = mark_attendance(
+        result = mark_attendance(
             commune=request.tenant,
             staff_user=request.user,
             day=data["date"],
             product_id=data["product_id"],
             present=data["present"],
             absent=data["absent"],
+            added=data["added"],
         )
-        return Response({"updated": updated})
+        return Response(
+            {
+                "updated": result.updated,
+                "refunded_cents": result.refunded_cents,
+                "taken_back_cents": result.taken_back_cents,
+                "billed_cents": result.billed_cents,
+                "to_invoice_cents": result.to_invoice_cents,
+                "off_invoice_cents": result.off_invoice_cents,
+                "added": result.added,
+            }
+        )
+
+
+CertificateSchema = inline_serializer(
+    "MedicalCertificate",
+    {
+        "id": serializers.IntegerField(),
+        "reservation_id": serializers.IntegerField(),
+        "uploaded_at": serializers.DateTimeField(),
+        "attendance_refund_cents": serializers.IntegerField(
+            help_text="What the absence gives back now, with the certificate."
+        ),
+    },
+)
+CertificateUpload = inline_serializer("MedicalCertificateUpload", {"file": serializers.FileField()})
+
+
+def _certificate_response(certificate) -> Response:
+    reservation = certificate.reservation
+    reservation.refresh_from_db(fields=["attendance_refund_cents"])
+    return Response(
+        {
+            "id": certificate.pk,
+            "reservation_id": reservation.pk,
+            "uploaded_at": certificate.uploaded_at,
+            "attendance_refund_cents": reservation.attendance_refund_cents,
+        },
+        status=status.HTTP_201_CREATED,
+    )
+
+
+class CertificateView(APIView):
+    """A parent's medical certificate for their child's absence."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        tags=["bookings"],
+        operation_id="reservation_certificate_file",
+        description="The latest medical certificate sent for this reservation of the family "
+        "(PDF, JPEG or PNG); 404 when there is none or the reservation is another family's.",
+    )
+    def get(self, request, reservation_id: int):
+        certificate = latest_certificate_of_family(user=request.user, reservation_id=reservation_id)
+        if certificate is None:
+            raise ReservationNotFound("Aucun certificat médical pour cette réservation.")
+        response = FileResponse(
+            certificate.file.open("rb"),
+            content_type=certificate.content_type,
+            as_attachment=True,
+            filename=f"certificat-medical.{certificate.extension}",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    @extend_schema(
+        request={"multipart/form-data": CertificateUpload},
+        responses={201: CertificateSchema},
+        tags=["bookings"],
+        description="A medical certificate (PDF, JPEG or PNG) for the child's absence that day "
+        "(today or within 30 days): with the commune's sick rule, the absence is refunded.",
+    )
+    def post(self, request, reservation_id: int):
+        certificate = upload_certificate(
+            commune=request.tenant,
+            user=request.user,
+            reservation_id=reservation_id,
+            upload=request.FILES.get("file"),
+        )
+        return _certificate_response(certificate)
+
+
+class StaffCertificateView(APIView):
+    permission_classes = [IsCommuneStaff]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={"multipart/form-data": CertificateUpload},
+        responses={201: CertificateSchema},
+        tags=["staff"],
+        description="An agent records a medical certificate for a child's absence.",
+    )
+    def post(self, request, reservation_id: int):
+        certificate = upload_certificate(
+            commune=request.tenant,
+            user=request.user,
+            reservation_id=reservation_id,
+            upload=request.FILES.get("file"),
+            staff=True,
+        )
+        return _certificate_response(certificate)
 
 
 class ReservationsEverywhereView(GenericAPIView):

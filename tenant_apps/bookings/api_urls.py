@@ -10,6 +10,16 @@ urlpatterns = [
     path("cart/checkout", api.CheckoutView.as_view(), name="api-checkout"),
     path("reservations", api.ReservationsView.as_view(), name="api-reservations"),
     path("reservations/<int:reservation_id>/cancel", api.CancelView.as_view(), name="api-cancel"),
+    path(
+        "reservations/<int:reservation_id>/certificate",
+        api.CertificateView.as_view(),
+        name="api-reservation-certificate",
+    ),
+    path(
+        "staff/reservations/<int:reservation_id>/certificate",
+        api.StaffCertificateView.as_view(),
+        name="api-staff-reservation-certificate",
+    ),
     path("staff/attendance", api.AttendanceView.as_view(), name="api-staff-attendance"),
     path("staff/reservations", api.StaffReservationsView.as_view(), name="api-staff-reservations"),
 ]

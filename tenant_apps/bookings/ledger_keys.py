@@ -45,3 +45,11 @@ def late_card_payment(payment_id: int, service_id: int) -> str:
 def orphan_card_payment(payment_id: int) -> str:
     """A card payment whose order cannot be found: credited rather than left unrecorded."""
     return f"cardpay-orphan:{payment_id}"
+
+
+def attendance(commune: Commune, mark_id: int) -> str:
+    """The money one attendance change moves (an absence refunded, a refund taken back after a
+    correction): one key per `AttendanceMark`, written in the same transaction, so a replayed
+    or doubled marking (which finds the state already applied and writes no mark) moves
+    nothing."""
+    return f"attendance:{commune.schema_name}:{mark_id}"

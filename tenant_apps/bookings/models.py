@@ -5,6 +5,8 @@ Families, children and users are public-schema rows referenced without database 
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -108,6 +110,15 @@ class Reservation(models.Model):
     cancelled_by = PublicRef(settings.AUTH_USER_MODEL, null=True, blank=True)
     refund_cents = models.PositiveIntegerField(default=0)
     late_fee_cents = models.PositiveIntegerField(default=0)  # kept by a late cancellation
+    # Attendance ("pointage", services.attendance): the last marking, whether the child came
+    # unbooked (billed at the product's unbooked price), and what an absence gave back: to the
+    # pocket (wallet, card) or off the invoice (direct debit). A refund taken back after a
+    # correction that the pocket could not cover is due on the next invoice.
+    marked_at = models.DateTimeField(null=True, blank=True)
+    marked_by = PublicRef(settings.AUTH_USER_MODEL, null=True, blank=True)
+    added_at_attendance = models.BooleanField(default=False)
+    attendance_refund_cents = models.PositiveIntegerField(default=0)
+    attendance_due_cents = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["date", "child_id", "product_id"]
@@ -126,11 +137,68 @@ class Reservation(models.Model):
                 condition=Q(refund_cents__lte=models.F("price_cents") - models.F("late_fee_cents")),
                 name="refund_and_fee_within_price",
             ),
+            models.CheckConstraint(
+                condition=Q(attendance_refund_cents__lte=models.F("price_cents")),
+                name="attendance_refund_within_price",
+            ),
         ]
         indexes = [models.Index(fields=["family", "date"])]
 
     def __str__(self) -> str:
         return f"{self.product} {self.date} enfant {self.child_id} ({self.status})"
+
+
+class AttendanceMark(models.Model):
+    """One change of a reservation's attendance (who, when, before/after) and the money it
+    moved: positive given back to the family, negative billed or taken back. Its id names the
+    ledger movement (ledger_keys.attendance), so a movement is posted once per change."""
+
+    reservation = models.ForeignKey(Reservation, on_delete=models.PROTECT, related_name="marks")
+    before = models.CharField(max_length=10, blank=True)  # "" : the child came unbooked
+    after = models.CharField(max_length=10)
+    reason = models.CharField(max_length=20)  # marking, correction, unbooked, certificate
+    marked_by = PublicRef(settings.AUTH_USER_MODEL)
+    marked_at = models.DateTimeField(auto_now_add=True)
+    money_cents = models.IntegerField(default=0)
+    due_cents = models.IntegerField(default=0)  # change of what is due on the next invoice
+
+    class Meta:
+        ordering = ["marked_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Pointage {self.reservation_id} : {self.before or '—'} → {self.after}"
+
+
+def certificate_path(instance: MedicalCertificate, filename: str) -> str:
+    # Never the parent's file name: a random one, under the commune's own folder (the storage
+    # prefixes it with the schema name), as enrollments documents.
+    return f"certificats/{uuid.uuid4().hex}.{instance.extension}"
+
+
+class MedicalCertificate(models.Model):
+    """A medical certificate for a child's absence: staff and the child's family only."""
+
+    reservation = models.ForeignKey(
+        Reservation, on_delete=models.PROTECT, related_name="certificates"
+    )
+    file = models.FileField(upload_to=certificate_path)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    uploaded_by = PublicRef(settings.AUTH_USER_MODEL)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Certificat médical (réservation {self.reservation_id})"
+
+    @property
+    def extension(self) -> str:
+        return {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(
+            self.content_type, "bin"
+        )
 
 
 class DayCount(models.Model):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tenant_apps.bookings import views
+from tenant_apps.bookings import certificate_views, views
 
 urlpatterns = [
     path("reserver/", views.menu, name="bookings-menu"),
@@ -13,4 +13,14 @@ urlpatterns = [
     path("panier/commande/<int:order_id>/carte/", views.card_pay, name="bookings-card-pay"),
     path("mes-reservations/", views.my_reservations, name="bookings-mine"),
     path("mes-reservations/<int:reservation_id>/annuler/", views.cancel, name="bookings-cancel"),
+    path(
+        "mes-reservations/<int:reservation_id>/certificat/",
+        certificate_views.certificate,
+        name="bookings-certificate",
+    ),
+    path(
+        "mes-reservations/certificats/<int:certificate_id>/",
+        certificate_views.certificate_file,
+        name="bookings-certificate-file",
+    ),
 ]

@@ -31,6 +31,7 @@ from tenant_apps.catalog.models import (
     PaymentMethod,
     Product,
     ServiceKind,
+    UnbookedPresence,
 )
 from tenant_apps.catalog.services import (
     CLOSURE_REASON_MAX_LENGTH,
@@ -190,6 +191,15 @@ LATE_CANCELLATION_CHOICES = [
     (LATE_NO_REFUND, "Annulable sans remboursement"),
     (LATE_PARTIAL, "Annulable avec un remboursement partiel"),
 ]
+SICK_NO_REFUND, SICK_REFUND = "no_refund", "refund"
+SICK_ABSENCE_CHOICES = [
+    (SICK_NO_REFUND, "Le certificat médical ne change rien"),
+    (SICK_REFUND, "Remboursée sur certificat médical"),
+]
+UNBOOKED_CHOICES = [
+    (UnbookedPresence.REFUSED, "Non acceptée : l’agent ne peut pas ajouter un enfant non réservé"),
+    (UnbookedPresence.BILLED, "Acceptée et facturée à la famille"),
+]
 QF_ROWS = range(1, 7)
 # Times as managers write them: "12:00" (what the browser's time field sends), "12h", "12 h 30".
 TIME_FORMATS = ["%H:%M", "%H:%M:%S", "%Hh%M", "%Hh", "%H h %M", "%H h", "%H"]
@@ -270,6 +280,38 @@ class BookingRulesForm(forms.Form):
         widget=forms.NumberInput(attrs=_small(min=0, max=100)),
     )
 
+    unbooked_presence = forms.ChoiceField(
+        label="Enfant présent sans réservation",
+        choices=UNBOOKED_CHOICES,
+        widget=forms.RadioSelect,
+        required=False,  # not sent: unchanged
+    )
+    unbooked_price_cents = EurosField(
+        label="Prix d’une présence sans réservation (en euros)",
+        required=False,
+        help_text="Vide : le prix du produit. Payé par le porte-monnaie de la famille pour ce "
+        "service, ou ajouté à sa prochaine facture s’il n’y a pas assez de crédit.",
+        widget=forms.TextInput(attrs=_small(inputmode="decimal", autocomplete="off")),
+    )
+    absence_refund_percent = forms.IntegerField(
+        label="Absence : part remboursée (en %)",
+        required=False,
+        help_text="Vide ou 0 : une absence n’est pas remboursée ; 100 : remboursée en entier.",
+        widget=forms.NumberInput(attrs=_small(min=0, max=100)),
+    )
+    sick_absence = forms.ChoiceField(
+        label="Absence pour maladie",
+        choices=SICK_ABSENCE_CHOICES,
+        widget=forms.RadioSelect,
+        required=False,  # not sent: unchanged
+    )
+    sick_refund_percent = forms.IntegerField(
+        label="Maladie avec certificat : part remboursée (en %)",
+        required=False,
+        help_text="Par exemple 100. Le certificat est déposé par la famille ou par un agent.",
+        widget=forms.NumberInput(attrs=_small(min=0, max=100)),
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields.update(_deadline_fields("booking", "réservation"))
@@ -303,6 +345,11 @@ class BookingRulesForm(forms.Form):
             "late_cancellation_refund_percent": late or None,
             "daily_capacity": product.daily_capacity,
             "sibling_reduction_percent": product.sibling_reduction_percent,
+            "unbooked_presence": product.unbooked_presence,
+            "unbooked_price_cents": product.unbooked_price_cents,
+            "absence_refund_percent": product.absence_refund_percent,
+            "sick_absence": SICK_NO_REFUND if product.sick_refund_percent is None else SICK_REFUND,
+            "sick_refund_percent": product.sick_refund_percent,
         }
         for prefix in ("booking", "cancel"):
             for part in ("kind", "days", "weekday", "time"):
@@ -336,6 +383,12 @@ class BookingRulesForm(forms.Form):
             and "late_cancellation_refund_percent" not in self.errors
         ):
             self.add_error("late_cancellation_refund_percent", "Indiquez la part remboursée, en %.")
+        if (
+            cleaned.get("sick_absence") == SICK_REFUND
+            and cleaned.get("sick_refund_percent") is None
+            and "sick_refund_percent" not in self.errors
+        ):
+            self.add_error("sick_refund_percent", "Indiquez la part remboursée, en %.")
         for row in QF_ROWS:
             max_key, price_key = f"qf_max_{row}", f"qf_price_{row}"
             if max_key in self.errors or price_key in self.errors:
@@ -365,6 +418,21 @@ class BookingRulesForm(forms.Form):
                 self.bracket_rows.append(row)
                 brackets.append({"max_qf": max_qf, "price_cents": price})
         data["qf_brackets"] = brackets
+        # The attendance rules change only when their inputs were sent (older clients of this
+        # form, and tests, post only the booking rules).
+        sick = data.pop("sick_absence")
+        if sick == SICK_NO_REFUND:
+            data["sick_refund_percent"] = None
+        elif not sick:
+            data.pop("sick_refund_percent")
+        if not data["unbooked_presence"]:
+            data.pop("unbooked_presence")
+            if "unbooked_price_cents" not in self.data:
+                data.pop("unbooked_price_cents")
+        if "absence_refund_percent" in self.data:
+            data["absence_refund_percent"] = data["absence_refund_percent"] or 0
+        else:
+            data.pop("absence_refund_percent")
         return data
 
     def add_service_error(self, error: DomainError) -> None:
@@ -649,6 +717,40 @@ def _clean_qf_brackets(raw: object, errors: FieldErrors) -> list[dict[str, Any]]
     return brackets
 
 
+def _clean_attendance_rules(data: Mapping[str, Any], errors: FieldErrors) -> dict[str, Any]:
+    """The "Pointage" rules: unbooked presence (refused or billed, at a price in cents or the
+    product's price when None), absence refund (percent), sick refund with a certificate
+    (percent, or None: the certificate changes nothing)."""
+    cleaned: dict[str, Any] = {}
+    if "unbooked_presence" in data:
+        if data["unbooked_presence"] not in UnbookedPresence.values:
+            errors.add("unbooked_presence", "Choisissez si un enfant non réservé est accepté.")
+        cleaned["unbooked_presence"] = data["unbooked_presence"]
+    if "unbooked_price_cents" in data:
+        price = data["unbooked_price_cents"]
+        if price in (None, ""):
+            cleaned["unbooked_price_cents"] = None
+        else:
+            cents = parse_int(price)
+            if cents is None or not 0 <= cents <= MAX_PRICE_CENTS:
+                errors.add(
+                    "unbooked_price_cents",
+                    f"Le prix doit être compris entre {format_euros(0)} et "
+                    f"{format_euros(MAX_PRICE_CENTS)}, ou rester vide.",
+                )
+            cleaned["unbooked_price_cents"] = cents
+    if "absence_refund_percent" in data:
+        cleaned["absence_refund_percent"] = _clean_percent(
+            "absence_refund_percent", data["absence_refund_percent"] or 0, errors
+        )
+    if "sick_refund_percent" in data:
+        sick = data["sick_refund_percent"]
+        cleaned["sick_refund_percent"] = (
+            None if sick is None else _clean_percent("sick_refund_percent", sick, errors)
+        )
+    return cleaned
+
+
 def booking_rules_changes(data: Mapping[str, Any], *, product: Product) -> BookingRulesChanges:
     """A product's booking rules; only the keys given are checked (and will change)."""
     errors = FieldErrors()
@@ -680,6 +782,7 @@ def booking_rules_changes(data: Mapping[str, Any], *, product: Product) -> Booki
         cleaned["sibling_reduction_percent"] = _clean_percent(
             "sibling_reduction_percent", data["sibling_reduction_percent"] or 0, errors
         )
+    cleaned.update(_clean_attendance_rules(data, errors))
     errors.raise_if_any("Les règles n’ont pas été enregistrées : corrigez les erreurs signalées.")
     return BookingRulesChanges(**cleaned)  # type: ignore[typeddict-item]
 

@@ -67,6 +67,11 @@ class OpeningPeriod(models.TextChoices):
     ALL = "all", "Toute l’année"
 
 
+class UnbookedPresence(models.TextChoices):
+    REFUSED = "refused", "Non acceptée"
+    BILLED = "billed", "Acceptée et facturée"
+
+
 class DeadlineKind(models.TextChoices):
     WORKING_DAYS_BEFORE = "working_days_before", "N jours ouvrés avant, à l’heure dite"
     WEEKDAY_BEFORE = "weekday_before", "Le jour de la semaine précédente, à l’heure dite"
@@ -138,6 +143,28 @@ class Product(models.Model):
         default=0,
         help_text="Appliquée à partir du 2e enfant le même jour.",
     )
+    # Attendance ("pointage") rules: what follows when an agent marks a child.
+    unbooked_presence = models.CharField(
+        "présence sans réservation",
+        max_length=10,
+        choices=UnbookedPresence.choices,
+        default=UnbookedPresence.REFUSED,
+    )
+    unbooked_price_cents = models.PositiveIntegerField(
+        "prix d’une présence sans réservation (centimes)",
+        null=True,
+        blank=True,
+        help_text="Vide : le prix du produit.",
+    )
+    absence_refund_percent = models.PositiveSmallIntegerField(
+        "remboursement d’une absence (%)", default=0
+    )
+    sick_refund_percent = models.PositiveSmallIntegerField(
+        "remboursement d’une absence pour maladie avec certificat (%)",
+        null=True,
+        blank=True,
+        help_text="Vide : le certificat médical ne change rien.",
+    )
 
     class Meta:
         ordering = ["service", "name"]
@@ -151,6 +178,15 @@ class Product(models.Model):
             models.CheckConstraint(
                 condition=models.Q(sibling_reduction_percent__lte=100),
                 name="sibling_reduction_is_a_percentage",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(absence_refund_percent__lte=100),
+                name="absence_refund_is_a_percentage",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(sick_refund_percent__lte=100)
+                | models.Q(sick_refund_percent__isnull=True),
+                name="sick_refund_is_a_percentage",
             ),
         ]
 

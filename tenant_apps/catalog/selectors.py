@@ -143,6 +143,31 @@ class BookingRulesSummary:
     capacity: str
     prices: list[str]
     sibling_reduction: str
+    attendance: list[str]
+
+
+def attendance_rules_summary(product: Product) -> list[str]:
+    """The "Pointage" rules in plain French, one sentence each."""
+    if product.unbooked_presence == "billed":
+        price = (
+            product.unbooked_price_cents
+            if product.unbooked_price_cents is not None
+            else product.price_cents
+        )
+        unbooked = f"enfant présent sans réservation : accepté, facturé {format_euros(price)}"
+    else:
+        unbooked = "enfant présent sans réservation : non accepté"
+    absence = (
+        f"absence : remboursée à {product.absence_refund_percent} %"
+        if product.absence_refund_percent
+        else "absence : non remboursée"
+    )
+    sick = (
+        "maladie : le certificat médical ne change rien"
+        if product.sick_refund_percent is None
+        else f"maladie avec certificat médical : remboursée à {product.sick_refund_percent} %"
+    )
+    return [unbooked, absence, sick]
 
 
 def booking_rules_summary(product: Product) -> BookingRulesSummary:
@@ -178,4 +203,5 @@ def booking_rules_summary(product: Product) -> BookingRulesSummary:
             if product.sibling_reduction_percent
             else "aucune"
         ),
+        attendance=attendance_rules_summary(product),
     )

@@ -108,6 +108,10 @@ class BookingRulesChanges(TypedDict, total=False):
     daily_capacity: int | None
     qf_brackets: list[dict[str, int]]
     sibling_reduction_percent: int
+    unbooked_presence: str
+    unbooked_price_cents: int | None
+    absence_refund_percent: int
+    sick_refund_percent: int | None
 
 
 def save_service(
@@ -203,7 +207,8 @@ def save_booking_rules(
 ) -> Product:
     """Change a product's booking rules: opening days and period, booking and cancellation
     deadlines, what a late cancellation gives back, places per day, prices by quotient familial
-    and the sibling reduction. Only the keys given change."""
+    and the sibling reduction; the attendance rules (unbooked presence and its price, absence
+    and sick-absence refunds). Only the keys given change."""
     assert_on_schema(commune)
     if changes:
         for field, value in changes.items():
