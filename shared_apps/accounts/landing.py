@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.conf import settings
 from django.shortcuts import resolve_url
 from django.urls import reverse
@@ -32,10 +33,9 @@ class Places:
 
 def places_of(user: User) -> Places:
     """The person's places: staff communes and family space (2 queries)."""
-    # Through the user's guardian row (families is a sibling app: no import, a lookup).
-    family = User.objects.filter(
-        pk=user.pk, guardian__family__children__removed_at__isnull=True
-    ).exists()
+    # families is a sibling app (no import between them): its model is looked up by name.
+    Child = apps.get_model("families", "Child")
+    family = Child.objects.filter(family__guardians__user=user, removed_at__isnull=True).exists()
     return Places(communes=staff_destinations(user), family=family)
 
 
