@@ -106,9 +106,16 @@ def _fill(commune, in_commune, *, families: int, tag: str):
             _request(service, user, family_id, child)
             _book(product, user, family_id, child, TODAY, variant=pai if i % 3 == 0 else standard)
             _book(product, user, family_id, child, TOMORROW, paid_by="direct_debit")
-            _book(product, user, family_id, child, TODAY, cancelled=now - datetime.timedelta(days=2))
             _book(
-                product, user, family_id, child, TOMORROW, cancelled=now - datetime.timedelta(days=10)
+                product, user, family_id, child, TODAY, cancelled=now - datetime.timedelta(days=2)
+            )
+            _book(
+                product,
+                user,
+                family_id,
+                child,
+                TOMORROW,
+                cancelled=now - datetime.timedelta(days=10),
             )
         credit_top_up(
             source_key=f"test:{tag}:{family_id}",
@@ -128,7 +135,7 @@ def test_the_figures_equal_the_data_of_this_commune_only(
     frozen, client, commune_a, commune_b, in_commune, manager_a
 ):
     now = timezone.now()
-    service, product = _fill(commune_a, in_commune, families=4, tag="A")
+    service, _ = _fill(commune_a, in_commune, families=4, tag="A")
     _fill(commune_b, in_commune, families=7, tag="B")  # never counted in A
     with in_commune(commune_a):
         # A waiting request with its document (not "missing"), sent 5 days ago.
@@ -261,9 +268,7 @@ def test_the_query_count_does_not_grow_with_the_data(
 
 
 @pytest.mark.parametrize("path", ["/c/commune-a/gestion/", "/c/commune-a/api/v1/staff/dashboard"])
-def test_refused_to_parents_other_communes_staff_and_anonymous(
-    client, commune_a, commune_b, path
-):
+def test_refused_to_parents_other_communes_staff_and_anonymous(client, commune_a, commune_b, path):
     from tenants.models import Membership, Role
 
     parent = UserFactory()

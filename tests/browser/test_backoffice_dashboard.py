@@ -77,3 +77,46 @@ def test_manager_lands_on_the_dashboard_and_invites_an_agent(
     expect(page.locator("main")).to_contain_text("Invitation envoyée à nouvel.agent@exemple.fr")
     visit.check(page, "equipe-invitation-envoyee")
     assert page.js_errors == []
+
+
+def test_an_invited_agent_of_two_communes_joins_then_chooses_where_to_go(
+    page, visit, sign_in, commune_a, commune_b, live_server
+):
+    """Staff of commune B invited to A: the link, the password step, accepting; signing in
+    again then asks where to go."""
+    from django.core import mail
+
+    from tenant_apps.backoffice.services_staff import invite_staff
+
+    manager = UserFactory(first_name="Régine", last_name="Responsable")
+    Membership.objects.create(user=manager, commune=commune_a, role="manager")
+    agent = UserFactory(email="agent.b@exemple.fr", first_name="Basile")
+    Membership.objects.create(user=agent, commune=commune_b, role="agent")
+    _, token = invite_staff(commune=commune_a, invited_by=manager, email=agent.email, role="agent")
+    assert mail.outbox  # committed: sent at once
+    link = f"/c/commune-a/equipe/invitation/{token}/"
+
+    page.goto(link)
+    page.wait_for_url("**/compte/acces/**")
+    page.get_by_label("Adresse e-mail").fill(agent.email)
+    page.get_by_role("button", name="Continuer").click()
+    page.wait_for_url("**/compte/connexion/**")
+    from tests.factories import PASSWORD
+
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(f"**{link}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Rejoindre l’équipe de Commune A")
+    visit.check(page, "rejoindre")
+    page.get_by_role("button", name="Accepter et rejoindre l’équipe").click()
+    page.wait_for_url("**/c/commune-a/gestion/")
+    expect(page.locator("main")).to_contain_text("Bienvenue dans l’équipe de Commune A")
+
+    page.get_by_role("button", name="Se déconnecter").click()
+    sign_in(agent)
+    page.wait_for_url("**/compte/espaces/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Où voulez-vous aller ?")
+    visit.check(page, "ou-aller")
+    page.get_by_role("link", name="Gestion de Commune B").click()
+    page.wait_for_url("**/c/commune-b/gestion/")
+    assert page.js_errors == []
