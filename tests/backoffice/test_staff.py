@@ -202,7 +202,8 @@ def test_a_bad_email_or_role_is_a_french_error(manager_client):
     response = manager_client.post(TEAM, {"email": "pas-une-adresse", "role": "chef"})
     page = response.content.decode()
     assert response.status_code == 400
-    assert "Saisissez une adresse e-mail valide." in page or "e-mail" in page
+    assert "Saisissez une adresse e-mail valide." in page
+    assert "Sélectionnez un choix valide" in page  # the role
     assert not StaffInvitation.objects.exists()
 
 
