@@ -66,7 +66,10 @@ class DashboardProductSerializer(serializers.Serializer):
     product_id = serializers.IntegerField()
     product = serializers.CharField()
     service = serializers.CharField()
-    open = serializers.BooleanField(help_text="False when the product does not run that weekday.")
+    open = serializers.BooleanField(
+        help_text="False when the product does not run that day (weekday, holiday, closure)."
+    )
+    closed_reason = serializers.CharField(help_text="Why it is closed, in French; '' if open.")
     booked = serializers.IntegerField(help_text="Places booked (booked, present or absent).")
     capacity = serializers.IntegerField(allow_null=True)
     variants = DashboardVariantSerializer(many=True, help_text="Per meal variant, when used.")

@@ -34,8 +34,10 @@ from tenant_apps.bookings.models import (
     Reservation,
     ReservationStatus,
 )
-from tenant_apps.catalog.models import DocumentType, Product, Service
+from tenant_apps.bookings.rules import UNPUBLISHED, DayAvailability, availability
+from tenant_apps.catalog.models import Closure, DocumentType, Product, Service
 from tenant_apps.enrollments.models import AccessRequest, Document, RequestStatus
+from tenants.calendar import BeyondSchoolCalendar, CommuneCalendar, commune_calendar
 from tenants.models import Commune
 from tenants.services import assert_on_schema
 
@@ -53,12 +55,14 @@ class VariantCount:
 
 @dataclass(frozen=True)
 class ProductDay:
-    """A product on one day: open or not (its weekdays), places booked, split by meal variant."""
+    """A product on one day: open or not (and why not, in French), places booked, split by meal
+    variant."""
 
     product_id: int
     product: str
     service: str
     open: bool
+    closed_reason: str
     booked: int
     capacity: int | None
     variants: list[VariantCount]
@@ -119,14 +123,20 @@ class Dashboard:
         return (self.today - timezone.localdate(self.oldest_pending_at)).days
 
 
-def _days(today: datetime.date) -> list[DayFigures]:
-    """Today's and tomorrow's booked places per active product (2 queries)."""
+def _days(today: datetime.date, calendar: CommuneCalendar) -> list[DayFigures]:
+    """Today's and tomorrow's booked places per active product, and whether it runs that day
+    by the booking rules (weekdays, public and school holidays, closures) (3 queries)."""
     tomorrow = today + datetime.timedelta(days=1)
     products = list(
         Product.objects.filter(is_active=True, service__is_active=True)
         .select_related("service")
         .order_by("service__name", "name", "pk")
     )
+    closures: dict[int, dict[datetime.date, str]] = {}
+    for service_id, day, reason in Closure.objects.filter(date__in=[today, tomorrow]).values_list(
+        "service_id", "date", "reason"
+    ):
+        closures.setdefault(service_id, {})[day] = reason
     counts: dict[tuple[datetime.date, int], dict[str, int]] = {}
     rows = (
         Reservation.objects.filter(date__in=[today, tomorrow], status__in=LIVE_STATUSES)
@@ -143,6 +153,16 @@ def _days(today: datetime.date) -> list[DayFigures]:
         entries = []
         for product in products:
             per_variant = counts.get((day, product.pk), {})
+            try:
+                state = availability(
+                    day,
+                    weekdays=product.weekdays or [],
+                    opening_period=product.opening_period,
+                    calendar=calendar,
+                    closures=closures.get(product.service_id, {}),
+                )
+            except BeyondSchoolCalendar:
+                state = DayAvailability(False, UNPUBLISHED)
             variants = [
                 VariantCount(name, n)
                 for name, n in sorted(
@@ -154,7 +174,8 @@ def _days(today: datetime.date) -> list[DayFigures]:
                     product_id=product.pk,
                     product=product.name,
                     service=product.service.name,
-                    open=day.weekday() in (product.weekdays or []),
+                    open=state.open,
+                    closed_reason=state.reason,
                     booked=sum(per_variant.values()),
                     capacity=product.daily_capacity,
                     variants=variants if any(v.name != NO_VARIANT for v in variants) else [],
@@ -279,11 +300,11 @@ def dashboard(*, commune: Commune, today: datetime.date | None = None) -> Dashbo
     """All the dashboard's figures for `commune` (the connection must be on its schema).
 
     Input: the commune, and the day (default: today in Europe/Paris). Output: a Dashboard.
-    9 queries whatever the amount of data. Raises WrongSchema on another schema.
+    10 queries whatever the amount of data. Raises WrongSchema on another schema.
     """
     assert_on_schema(commune)
     today = today or timezone.localdate()
-    days = _days(today)
+    days = _days(today, commune_calendar(commune))
     requests = _requests()
     cancellations, latest = _cancellations(today)
     low_count, lowest = _low_balances(commune)
