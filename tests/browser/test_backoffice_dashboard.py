@@ -7,6 +7,7 @@ import time_machine
 from playwright.sync_api import expect
 
 from shared_apps.families.services import add_child, get_or_create_family
+from tenant_apps.bookings.models import Order, Reservation
 from tenant_apps.catalog.models import MealVariant, Service
 from tenant_apps.enrollments.models import AccessRequest
 from tenants.models import Membership
@@ -31,9 +32,28 @@ def test_manager_lands_on_the_dashboard_and_invites_an_agent(
 ):
     with in_commune(commune_a):
         Service.objects.filter(pk=canteen.service.pk).update(low_balance_threshold_cents=1000)
-        MealVariant.objects.create(product=canteen, name="PAI")
-        MealVariant.objects.create(product=canteen, name="Standard")
+        pai = MealVariant.objects.create(product=canteen, name="PAI")
+        standard = MealVariant.objects.create(product=canteen, name="Standard")
     parent = make_family(commune_a, in_commune, canteen.service, funds_cents=500)
+    with in_commune(commune_a):  # today's places, one PAI meal (booked earlier by the family)
+        order = Order.objects.create(
+            family_id=parent.family.pk,
+            placed_by_id=parent.pk,
+            status="paid",
+            payment_method="wallet",
+            amount_cents=760,
+        )
+        for kid, variant in zip(parent.kids, (pai, standard), strict=True):
+            Reservation.objects.create(
+                order=order,
+                family_id=parent.family.pk,
+                child_id=kid.pk,
+                product=canteen,
+                variant=variant,
+                date=NOW.date(),
+                price_cents=380,
+                paid_by="wallet",
+            )
     parent.api.post(
         "/c/commune-a/api/v1/cart/items",
         {"product_id": canteen.pk, "child_ids": [parent.kids[0].pk], "dates": ["2026-12-07"]},
@@ -66,6 +86,7 @@ def test_manager_lands_on_the_dashboard_and_invites_an_agent(
     expect(page.get_by_role("heading", level=1)).to_contain_text("Tableau de bord")
     expect(page.locator("#demandes-en-attente")).to_have_text("1")
     expect(page.locator("#soldes-bas")).to_have_text("1")
+    expect(page.locator("main")).to_contain_text("PAI : 1, Standard : 1")
     visit.check(page, "tableau-de-bord")
 
     page.get_by_role("link", name="Équipe").first.click()
