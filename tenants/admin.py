@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tenants.models import Commune, Membership
+from tenants.models import Commune, Membership, StaffInvitation
 
 
 @admin.register(Commune)
@@ -19,3 +19,19 @@ class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "commune", "role"]
     list_filter = ["role", "commune"]
     autocomplete_fields = ["user"]
+
+
+@admin.register(StaffInvitation)
+class StaffInvitationAdmin(admin.ModelAdmin):
+    """Read-only: managers invite from their Gestion (Équipe); only the token's hash is kept."""
+
+    list_display = ["email", "commune", "role", "created_at", "expires_at", "accepted_at"]
+    list_filter = ["role", "commune"]
+    search_fields = ["email"]
+    exclude = ["token_hash"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -102,3 +102,34 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.commune} ({self.get_role_display()})"
+
+
+class StaffInvitation(models.Model):
+    """A manager's invitation for someone to join the commune's staff, by e-mail.
+
+    Only the SHA-256 of the link's token is kept (the link is the credential); it expires
+    (INVITATION_DAYS) and serves once (`accepted_at`); tenant_apps.backoffice.services_staff
+    decides.
+    """
+
+    commune = models.ForeignKey(Commune, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField("rôle", max_length=10, choices=Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["commune", "email"])]
+
+    def __str__(self) -> str:
+        return f"Invitation de {self.email} — {self.commune} ({self.get_role_display()})"

@@ -11,7 +11,7 @@ from django.core.cache import caches
 from django.db import transaction
 from django.db.models import QuerySet
 
-from tenants.models import Commune, Membership, Role
+from tenants.models import Commune, Membership, Role, StaffInvitation
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -133,3 +133,49 @@ def is_staff_of(
 ) -> bool:
     membership = membership_for(user, commune)
     return membership is not None and membership.role in roles
+
+
+def staff_of(commune: Commune) -> QuerySet[Membership]:
+    """The commune's staff with their accounts: managers first, then by name."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    return (
+        Membership.objects.filter(commune=commune)
+        .select_related("user")
+        .annotate(
+            manager_first=Case(
+                When(role=Role.MANAGER, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("manager_first", "user__last_name", "user__first_name", "user__email")
+    )
+
+
+def pending_staff_invitations(commune: Commune) -> QuerySet[StaffInvitation]:
+    """The commune's invitations still waiting for an answer (not used, withdrawn or expired)."""
+    from django.utils import timezone
+
+    return (
+        StaffInvitation.objects.filter(
+            commune=commune,
+            accepted_at__isnull=True,
+            cancelled_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("invited_by")
+        .order_by("-created_at")
+    )
+
+
+def staff_destinations(user: User | AnonymousUser) -> list[Commune]:
+    """The active communes where `user` is staff, by name (one query)."""
+    if not user.is_authenticated:
+        return []
+    return [
+        m.commune
+        for m in Membership.objects.filter(user=user, commune__is_active=True)
+        .select_related("commune")
+        .order_by("commune__name")
+    ]

@@ -7,6 +7,7 @@ app_name = "accounts"
 urlpatterns = [
     path("", views.profile, name="profile"),
     path("acces/", views.start, name="login"),
+    path("espaces/", views.spaces, name="spaces"),
     path("connexion/", views.password_step, name="password"),
     path("inscription/", views.register, name="register"),
     path("deconnexion/", views.logout_view, name="logout"),

@@ -24,6 +24,7 @@ from shared_apps.accounts.forms import (
     ProfileForm,
     RegisterForm,
 )
+from shared_apps.accounts.landing import gestion_url, landing_url, places_of
 from shared_apps.accounts.models import User
 from shared_apps.common.api import error_body
 from shared_apps.common.client_ip import client_ip
@@ -32,14 +33,27 @@ from shared_apps.common.forms import add_domain_error
 from shared_apps.common.ratelimit import too_many
 
 
-def _next_url(request: HttpRequest) -> str:
+def _safe_next(request: HttpRequest) -> str | None:
     candidate = request.POST.get("next") or request.GET.get("next") or ""
     # Only a path of ours: redirect() would take a bare word for a URL name (and fail with 500).
-    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    if (
+        candidate.startswith("/")
+        and not candidate.startswith("//")
+        and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return candidate
-    return resolve_url(settings.LOGIN_REDIRECT_URL)
+    return None
+
+
+def _next_url(request: HttpRequest) -> str:
+    return _safe_next(request) or resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def _landing(request: HttpRequest, user: User) -> str:
+    """After signing in: the safe `next` if given, else the person's place (landing.py)."""
+    return _safe_next(request) or landing_url(user)
 
 
 def _with_next(url: str, request: HttpRequest, **params) -> str:
@@ -71,7 +85,7 @@ def start(request: HttpRequest) -> HttpResponse:
     if throttled := _throttled(request):
         return throttled
     if request.user.is_authenticated:
-        return redirect(_next_url(request))
+        return redirect(_landing(request, request.user))
     form = EmailStepForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         email = services.normalize_email(form.cleaned_data["email"])
@@ -103,7 +117,7 @@ def password_step(request: HttpRequest) -> HttpResponse:
         else:
             login(request, user)  # rotates the session key
             messages.success(request, f"Bonjour {user.get_short_name()} !")
-            return redirect(_next_url(request))
+            return redirect(_landing(request, user))
     return render(
         request,
         "accounts/password.html",
@@ -207,6 +221,20 @@ def reset_password(request: HttpRequest, token: str) -> HttpResponse:
             messages.success(request, "Votre mot de passe est changé. Vous pouvez vous connecter.")
             return redirect("accounts:login")
     return render(request, "accounts/reset.html", {"form": form})
+
+
+@login_required
+def spaces(request: HttpRequest) -> HttpResponse:
+    """ "Où voulez-vous aller ?": each commune's Gestion and the family space."""
+    places = places_of(request.user)
+    return render(
+        request,
+        "accounts/spaces.html",
+        {
+            "communes": [(commune, gestion_url(commune)) for commune in places.communes],
+            "family": places.family or not places.communes,
+        },
+    )
 
 
 @login_required

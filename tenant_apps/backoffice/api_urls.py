@@ -1,8 +1,9 @@
 from django.urls import path
 
-from tenant_apps.backoffice.api import cash, counter, families, headcounts
+from tenant_apps.backoffice.api import cash, counter, dashboard, families, headcounts
 
 urlpatterns = [
+    path("staff/dashboard", dashboard.DashboardView.as_view(), name="api-staff-dashboard"),
     path(
         "staff/wallet-credits", counter.WalletCreditsView.as_view(), name="api-staff-wallet-credits"
     ),

@@ -1,8 +1,17 @@
 from django.urls import path
 
-from tenant_apps.backoffice.views import attendance, cash, counter, families, headcounts
+from tenant_apps.backoffice.views import (
+    attendance,
+    cash,
+    counter,
+    dashboard,
+    families,
+    headcounts,
+    staff,
+)
 
 urlpatterns = [
+    path("gestion/", dashboard.home, name="backoffice-home"),
     path("gestion/versements/", counter.counter_credit, name="backoffice-counter-credit"),
     path("gestion/familles/", families.family_list, name="backoffice-families"),
     path("gestion/familles/<int:family_id>/", families.family_detail, name="backoffice-family"),
@@ -65,4 +74,22 @@ urlpatterns = [
         attendance.certificate_file,
         name="backoffice-attendance-certificate-file",
     ),
+    path("gestion/equipe/", staff.team, name="backoffice-staff"),
+    path(
+        "gestion/equipe/<int:membership_id>/role/",
+        staff.change_role,
+        name="backoffice-staff-role",
+    ),
+    path(
+        "gestion/equipe/<int:membership_id>/retirer/",
+        staff.remove,
+        name="backoffice-staff-remove",
+    ),
+    path(
+        "gestion/equipe/invitations/<int:invitation_id>/annuler/",
+        staff.cancel_invitation,
+        name="backoffice-staff-invitation-cancel",
+    ),
+    # The invitation link: for someone not yet on the staff, so outside gestion/.
+    path("equipe/invitation/<str:token>/", staff.join, name="backoffice-staff-join"),
 ]

@@ -8,7 +8,6 @@ SERVICE = "gestion/services/<int:service_id>/"
 
 urlpatterns = [
     path("", views.commune_home, name="commune-home"),
-    path("gestion/", views.backoffice_home, name="backoffice-home"),
     path("gestion/services/", views.service_list, name="catalog-services"),
     path("gestion/services/nouveau/", views.service_create, name="catalog-service-new"),
     path(SERVICE, views.service_detail, name="catalog-service"),

@@ -71,12 +71,6 @@ def _service_url(request: HttpRequest, service: Service) -> str:
     return commune_reverse(request.tenant, "catalog-service", args=[service.pk])
 
 
-@staff_required
-def backoffice_home(request: HttpRequest) -> HttpResponse:
-    """The staff's landing page in this commune (agents and managers)."""
-    return _render_staff(request, "backoffice/home.html", {})
-
-
 @manager_required
 def service_list(request: HttpRequest) -> HttpResponse:
     return _render_staff(

@@ -14,7 +14,7 @@ from rest_framework.authtoken.models import Token, TokenProxy
 from shared_apps.audit.services import record
 from shared_apps.families.services import get_or_create_family
 from shared_apps.payments.models import Payment, Purpose, Refund, WebhookEvent
-from tenants.models import Membership, Role
+from tenants.models import Membership, Role, StaffInvitation
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +43,13 @@ def one_of_each(operator, commune_a):
     rows = [
         commune_a,
         Membership.objects.create(user=UserFactory(), commune=commune_a, role=Role.AGENT),
+        StaffInvitation.objects.create(
+            commune=commune_a,
+            email="invitee@exemple.fr",
+            role=Role.AGENT,
+            token_hash="0" * 64,
+            expires_at=timezone.now(),
+        ),
         Group.objects.create(name="Comptables"),
         parent,
         record(actor=operator, action="test.admin", commune=commune_a),
