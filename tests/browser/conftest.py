@@ -65,7 +65,9 @@ def chromium_browser():
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
+            # French for the browser's own words too (date inputs, validation bubbles), as
+            # for the parents the site is written for; the context's locale says it to pages.
+            args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--lang=fr-FR"],
         )
         yield browser
         browser.close()
@@ -91,21 +93,35 @@ def browser_settings(settings):
 
 
 @pytest.fixture
-def page(chromium_browser, live_server, browser_settings):
+def new_page(chromium_browser, live_server, browser_settings):
+    """A page in a fresh context (its own cookies: another person at another computer), in
+    French, Paris time, 1280×800. `page.js_errors` collects the page's uncaught errors."""
     browser_settings.PUBLIC_BASE_URL = live_server.url  # the card step's return address
-    context = chromium_browser.new_context(
-        viewport={"width": 1280, "height": 800},
-        locale="fr-FR",
-        timezone_id="Europe/Paris",
-        base_url=live_server.url,
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.js_errors = errors
-    yield page
-    context.close()
+    contexts = []
+
+    def _new_page():
+        context = chromium_browser.new_context(
+            viewport={"width": 1280, "height": 800},
+            locale="fr-FR",
+            timezone_id="Europe/Paris",
+            base_url=live_server.url,
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.js_errors = errors
+        return page
+
+    yield _new_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
 
 
 class Visit:
@@ -171,11 +187,14 @@ def visit(axe, request):
 
 @pytest.fixture
 def sign_in(page):
-    """Sign in through the two steps of "Créer ou accéder à mon compte usager"."""
+    """Sign in through the two steps of "Créer ou accéder à mon compte usager" (on `page`, or
+    on `on`: another context's page)."""
+    default_page = page
 
-    def _sign_in(user, visit=None, password=None):
+    def _sign_in(user, visit=None, password=None, on=None):
         from tests.factories import PASSWORD
 
+        page = on or default_page
         page.goto("/compte/acces/")
         if visit:
             visit.check(page, "acces")
