@@ -94,7 +94,9 @@ def test_new_parent_signs_up_asks_for_the_canteen_and_is_accepted_by_an_agent(
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name=re.compile("Créer mon compte")).click()
     page.wait_for_url("**/famille/")
-    expect(page.locator(".message-success")).to_contain_text(f"e-mail de confirmation a été envoyé à {EMAIL}")
+    expect(page.locator(".message-success")).to_contain_text(
+        f"e-mail de confirmation a été envoyé à {EMAIL}"
+    )
 
     # The link of the confirmation e-mail (sent by this process's live server).
     [message] = [m for m in mail.outbox if EMAIL in m.to]
@@ -118,7 +120,9 @@ def test_new_parent_signs_up_asks_for_the_canteen_and_is_accepted_by_an_agent(
     page.get_by_label("Nina Bernard").check()
     page.get_by_label("Léo Bernard").check()
     page.get_by_label("Justificatif de domicile").set_input_files(tmp_path / "domicile.png")
-    page.get_by_label("Attestation d’assurance scolaire").set_input_files(tmp_path / "assurance.pdf")
+    page.get_by_label("Attestation d’assurance scolaire").set_input_files(
+        tmp_path / "assurance.pdf"
+    )
     visit.check(page, "demande-acces")
     page.get_by_role("button", name="Valider").click()
     page.wait_for_load_state("load")
