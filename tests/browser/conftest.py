@@ -17,14 +17,18 @@ allowed) and saves both screenshots under var/screenshots/.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
+import time_machine
 
+from tests.fixtures.bookings import NOW
 from tests.payments.offline import WEBHOOK_SECRET, call_localstripe
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -222,3 +226,22 @@ def stripe_webhook_to_live_server(stripe_offline, live_server):
     )
     assert status == 200, body
     return stripe_offline
+
+
+@pytest.fixture
+def stripe_on_test_clock(stripe_offline_on_test_clock, live_server):
+    """For a card journey under the tests' clock (Thursday 3 December 2026): localstripe runs on
+    that clock too, so the webhooks it signs and sends to the live server are not refused as
+    replays (Stripe's 300 s tolerance). Yields the time-machine traveller: the test's clock,
+    NOW plus the real time elapsed since that localstripe started, ticking."""
+    url, origin = stripe_offline_on_test_clock
+    status, body = call_localstripe(
+        "POST",
+        f"{url}/_config/webhooks/marelle-browser-{os.getpid()}",
+        {"url": f"{live_server.url}{WEBHOOK_PATH}", "secret": WEBHOOK_SECRET},
+        key=None,
+    )
+    assert status == 200, body
+    elapsed = datetime.timedelta(seconds=time.time() - origin)
+    with time_machine.travel(NOW + elapsed, tick=True) as traveller:
+        yield traveller
