@@ -66,7 +66,9 @@ def test_week_for_two_paid_by_the_wallet_then_the_rest_by_card_after_a_failed_3d
     short.get_by_role("button", name="Payer le reste par carte (20,40\u00a0€)").click()
 
     page.wait_for_url("**/panier/commande/*/carte/")
-    expect(page.locator("main")).to_contain_text("dont 10,00\u00a0€ déjà payés par votre porte-monnaie")
+    expect(page.locator("main")).to_contain_text(
+        "dont 10,00\u00a0€ déjà payés par votre porte-monnaie"
+    )
     expect(page.locator(".card-due")).to_have_text("À payer par carte : 20,40\u00a0€")
     pay = page.get_by_role("button", name="Payer 20,40\u00a0€")
     expect(page.locator("#payment-form")).to_be_visible()

@@ -53,9 +53,7 @@ def test_parent_books_a_week_by_keyboard_pays_from_the_wallet_and_cancels_a_day(
     notes = page.locator("tr.week-notes:visible")
     expect(notes.filter(has_text="Vacances de Noël : lun 21, mar 22, jeu 24")).to_have_count(1)
     expect(notes.filter(has_text="Jour férié (Jour de Noël) : ven 25")).to_have_count(1)
-    expect(page.locator(".service-days span")).to_have_text(
-        ["lundi", "mardi", "jeudi", "vendredi"]
-    )
+    expect(page.locator(".service-days span")).to_have_text(["lundi", "mardi", "jeudi", "vendredi"])
     assert broken_words(page, "table.month .day-state, table.month tr.week-notes li") == []
     page.set_viewport_size({"width": 1280, "height": 800})
     expect(page.locator("td.day-closed").filter(has_text="Fermé : Vacances de Noël")).to_have_count(
