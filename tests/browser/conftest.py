@@ -69,9 +69,12 @@ def chromium_browser():
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            # French for the browser's own words too (date inputs, validation bubbles), as
-            # for the parents the site is written for; the context's locale says it to pages.
+            # French for the browser's own words too (date inputs, validation bubbles, "Choisir
+            # un fichier"), as for the parents the site is written for: --lang, and on Linux,
+            # where Chromium takes its UI language from the environment, LANGUAGE. The words
+            # come from Debian's chromium-l10n; the context's locale says French to pages.
             args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--lang=fr-FR"],
+            env={**os.environ, "LANGUAGE": "fr_FR:fr", "LANG": "fr_FR.UTF-8"},
         )
         yield browser
         browser.close()

@@ -3,7 +3,17 @@ webhook, and the phone calendar's whole-word check."""
 
 from __future__ import annotations
 
+import shutil
 import time
+from pathlib import Path
+
+# Chromium's own words in French (validation bubbles, "Choisir un fichier") come with Debian's
+# chromium-l10n package (its locales/fr.pak); without it they stay English.
+_CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FRENCH_CHROMIUM = any(
+    (folder / "locales" / "fr.pak").exists()
+    for folder in (Path("/usr/lib/chromium"), Path(_CHROMIUM or "/").resolve().parent)
+)
 
 CARD_ELEMENT = "#card-element"  # localstripe's stand-in for Stripe's iframe: not ours to audit
 

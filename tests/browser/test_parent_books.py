@@ -6,6 +6,7 @@ speaks French, and the calendar's closed-day notes keep their words whole on a p
 from __future__ import annotations
 
 import re
+import warnings
 
 import pytest
 import time_machine
@@ -13,7 +14,7 @@ from playwright.sync_api import expect
 
 from shared_apps.wallet.selectors import pockets_of
 from tenant_apps.bookings.models import Reservation
-from tests.browser.helpers import broken_words, focus_by_tab
+from tests.browser.helpers import FRENCH_CHROMIUM, broken_words, focus_by_tab
 from tests.fixtures.bookings import NOW, make_family
 
 pytestmark = [
@@ -39,6 +40,16 @@ def test_parent_books_a_week_by_keyboard_pays_from_the_wallet_and_cancels_a_day(
     # Chromium runs in French (--lang=fr-FR and the context's locale): pages and the browser's
     # own widgets (validation bubbles, file and date inputs) speak to a French parent.
     assert page.evaluate("[navigator.language, navigator.languages[0]]") == ["fr-FR", "fr-FR"]
+    bubble = page.evaluate(
+        "() => { const i = document.createElement('input'); i.type = 'email'; i.value = 'x';"
+        " return i.validationMessage; }"
+    )
+    if FRENCH_CHROMIUM:
+        assert "Veuillez" in bubble, bubble
+    else:  # Debian's chromium-l10n is not installed: Chromium's own words stay English
+        warnings.warn(
+            f"chromium-l10n missing, validation bubbles in English: {bubble!r}", stacklevel=1
+        )
     sign_in(parent, visit)
 
     page.goto("/c/commune-a/reserver/")
