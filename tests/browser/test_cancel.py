@@ -91,6 +91,13 @@ def test_cancel_within_the_deadline_then_after_it(
         "Réservation annulée. Seul 1,90\u00a0€ est recrédité"
     )
     expect(page.locator("a.cancel-cross")).to_have_count(0)
+    expect(page.locator("main li").filter(has_text="7 décembre 2026")).to_contain_text(
+        "Annulé (1,90\u00a0€ recrédité sur le porte-monnaie ; 1,90\u00a0€ retenu, annulation "
+        "après le délai)"
+    )
+    expect(page.locator("main li").filter(has_text="8 décembre 2026")).to_contain_text(
+        "Annulé (3,80\u00a0€ recrédités sur le porte-monnaie)"
+    )
     visit.check(page, "annulees")
 
     with in_commune(commune_a):
