@@ -13,6 +13,15 @@ test database through its own connection, so the tests are transactional
 
 `visit.check(page, "name")` runs axe at 390×844 and 1280×800 (no serious or critical violation
 allowed) and saves both screenshots under var/screenshots/.
+
+Chromium runs in French (`--lang=fr-FR`, LANGUAGE for Linux, the context's locale fr-FR): its own
+words (validation bubbles, "Choisir un fichier") come from Debian's `chromium-l10n`, which must be
+installed with `chromium` for them (without it they stay English; test_parent_books warns).
+
+`new_page()` opens another context (another person at another computer: an agent accepting a
+parent's request); `sign_in(user, on=that_page)` signs in there. Card journeys under the tests'
+clock use `stripe_on_test_clock`: a localstripe whose clock is the tests' NOW, so that the
+webhooks it signs are within Stripe's 300 s tolerance of the live server's moved clock.
 """
 
 from __future__ import annotations

@@ -106,7 +106,6 @@ def test_new_parent_signs_up_asks_for_the_canteen_and_is_accepted_by_an_agent(
 
     # Step 2: "Mes filiations", one form per child.
     page.goto("/famille/")
-    visit.check(page, "filiations")
     add_child(page, "Nina", "2018-03-02", "CE1")
     add_child(page, "Léo", "2020-09-14", "GS")
     visit.check(page, "filiations-deux-enfants")
