@@ -13,18 +13,31 @@ test database through its own connection, so the tests are transactional
 
 `visit.check(page, "name")` runs axe at 390×844 and 1280×800 (no serious or critical violation
 allowed) and saves both screenshots under var/screenshots/.
+
+Chromium runs in French (`--lang=fr-FR`, LANGUAGE for Linux, the context's locale fr-FR): its own
+words (validation bubbles, "Choisir un fichier") come from Debian's `chromium-l10n`, which must be
+installed with `chromium` for them (without it they stay English; test_parent_books warns).
+
+`new_page()` opens another context (another person at another computer: an agent accepting a
+parent's request); `sign_in(user, on=that_page)` signs in there. Card journeys under the tests'
+clock use `stripe_on_test_clock`: a localstripe whose clock is the tests' NOW, so that the
+webhooks it signs are within Stripe's 300 s tolerance of the live server's moved clock.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
+import time_machine
 
+from tests.fixtures.bookings import NOW
 from tests.payments.offline import WEBHOOK_SECRET, call_localstripe
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -65,7 +78,12 @@ def chromium_browser():
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
+            # French for the browser's own words too (date inputs, validation bubbles, "Choisir
+            # un fichier"), as for the parents the site is written for: --lang, and on Linux,
+            # where Chromium takes its UI language from the environment, LANGUAGE. The words
+            # come from Debian's chromium-l10n; the context's locale says French to pages.
+            args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--lang=fr-FR"],
+            env={**os.environ, "LANGUAGE": "fr_FR:fr", "LANG": "fr_FR.UTF-8"},
         )
         yield browser
         browser.close()
@@ -91,21 +109,35 @@ def browser_settings(settings):
 
 
 @pytest.fixture
-def page(chromium_browser, live_server, browser_settings):
+def new_page(chromium_browser, live_server, browser_settings):
+    """A page in a fresh context (its own cookies: another person at another computer), in
+    French, Paris time, 1280×800. `page.js_errors` collects the page's uncaught errors."""
     browser_settings.PUBLIC_BASE_URL = live_server.url  # the card step's return address
-    context = chromium_browser.new_context(
-        viewport={"width": 1280, "height": 800},
-        locale="fr-FR",
-        timezone_id="Europe/Paris",
-        base_url=live_server.url,
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.js_errors = errors
-    yield page
-    context.close()
+    contexts = []
+
+    def _new_page():
+        context = chromium_browser.new_context(
+            viewport={"width": 1280, "height": 800},
+            locale="fr-FR",
+            timezone_id="Europe/Paris",
+            base_url=live_server.url,
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.js_errors = errors
+        return page
+
+    yield _new_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
 
 
 class Visit:
@@ -171,11 +203,14 @@ def visit(axe, request):
 
 @pytest.fixture
 def sign_in(page):
-    """Sign in through the two steps of "Créer ou accéder à mon compte usager"."""
+    """Sign in through the two steps of "Créer ou accéder à mon compte usager" (on `page`, or
+    on `on`: another context's page)."""
+    default_page = page
 
-    def _sign_in(user, visit=None, password=None):
+    def _sign_in(user, visit=None, password=None, on=None):
         from tests.factories import PASSWORD
 
+        page = on or default_page
         page.goto("/compte/acces/")
         if visit:
             visit.check(page, "acces")
@@ -203,3 +238,22 @@ def stripe_webhook_to_live_server(stripe_offline, live_server):
     )
     assert status == 200, body
     return stripe_offline
+
+
+@pytest.fixture
+def stripe_on_test_clock(stripe_offline_on_test_clock, live_server):
+    """For a card journey under the tests' clock (Thursday 3 December 2026): localstripe runs on
+    that clock too, so the webhooks it signs and sends to the live server are not refused as
+    replays (Stripe's 300 s tolerance). Yields the time-machine traveller: the test's clock,
+    NOW plus the real time elapsed since that localstripe started, ticking."""
+    url, origin = stripe_offline_on_test_clock
+    status, body = call_localstripe(
+        "POST",
+        f"{url}/_config/webhooks/marelle-browser-{os.getpid()}",
+        {"url": f"{live_server.url}{WEBHOOK_PATH}", "secret": WEBHOOK_SECRET},
+        key=None,
+    )
+    assert status == 200, body
+    elapsed = datetime.timedelta(seconds=time.time() - origin)
+    with time_machine.travel(NOW + elapsed, tick=True) as traveller:
+        yield traveller

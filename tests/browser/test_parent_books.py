@@ -1,10 +1,12 @@
-"""Journey 1: a parent signs in, books a week for two children from the calendar (the days chosen
-with the keyboard only), pays from the wallet, finds them in "Mes réservations" and cancels one
-day within the deadline, told first what will be refunded."""
+"""Journey 1: a parent signs in, books a week for two children from the calendar with the keyboard
+alone (Tab, Space, Enter: no click), pays from the wallet, finds them in "Mes réservations" and
+cancels one day within the deadline, told first what will be refunded. On the way: the browser
+speaks French, and the calendar's closed-day notes keep their words whole on a phone."""
 
 from __future__ import annotations
 
 import re
+import warnings
 
 import pytest
 import time_machine
@@ -12,6 +14,7 @@ from playwright.sync_api import expect
 
 from shared_apps.wallet.selectors import pockets_of
 from tenant_apps.bookings.models import Reservation
+from tests.browser.helpers import FRENCH_CHROMIUM, broken_words, focus_by_tab
 from tests.fixtures.bookings import NOW, make_family
 
 pytestmark = [
@@ -30,19 +33,23 @@ def clock():
         yield traveller
 
 
-def focus_by_tab(page, selector: str, limit: int = 80) -> None:
-    """Press Tab from where the focus is until `selector` has it (keyboard only)."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate("s => document.activeElement?.matches(s) ?? false", selector):
-            return
-    raise AssertionError(f"{selector} never got the focus after {limit} Tab presses")
-
-
-def test_parent_books_a_week_pays_from_the_wallet_and_cancels_a_day(
+def test_parent_books_a_week_by_keyboard_pays_from_the_wallet_and_cancels_a_day(
     clock, page, visit, sign_in, commune_a, in_commune, canteen
 ):
     parent = make_family(commune_a, in_commune, canteen.service, funds_cents=10_000)
+    # Chromium runs in French (--lang=fr-FR and the context's locale): pages and the browser's
+    # own widgets (validation bubbles, file and date inputs) speak to a French parent.
+    assert page.evaluate("[navigator.language, navigator.languages[0]]") == ["fr-FR", "fr-FR"]
+    bubble = page.evaluate(
+        "() => { const i = document.createElement('input'); i.type = 'email'; i.value = 'x';"
+        " return i.validationMessage; }"
+    )
+    if FRENCH_CHROMIUM:
+        assert "Veuillez" in bubble, bubble
+    else:  # Debian's chromium-l10n is not installed: Chromium's own words stay English
+        warnings.warn(
+            f"chromium-l10n missing, validation bubbles in English: {bubble!r}", stacklevel=1
+        )
     sign_in(parent, visit)
 
     page.goto("/c/commune-a/reserver/")
@@ -50,6 +57,19 @@ def test_parent_books_a_week_pays_from_the_wallet_and_cancels_a_day(
     page.get_by_role("link", name="Réservation repas cantine").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Réservation repas cantine")
     visit.check(page, "calendrier")
+
+    # On a phone (390 px), December's closed days ("Vacances de Noël", "Jour férié (Jour de
+    # Noël)") are said in whole words: under each week, none cut in two.
+    page.set_viewport_size({"width": 390, "height": 844})
+    notes = page.locator("tr.week-notes:visible")
+    expect(notes.filter(has_text="Vacances de Noël : lun 21, mar 22, jeu 24")).to_have_count(1)
+    expect(notes.filter(has_text="Jour férié (Jour de Noël) : ven 25")).to_have_count(1)
+    expect(page.locator(".service-days span")).to_have_text(["lundi", "mardi", "jeudi", "vendredi"])
+    assert broken_words(page, "table.month .day-state, table.month tr.week-notes li") == []
+    page.set_viewport_size({"width": 1280, "height": 800})
+    expect(page.locator("td.day-closed").filter(has_text="Fermé : Vacances de Noël")).to_have_count(
+        6
+    )
 
     # Both children are ticked by default; the four open days of the week of 7 December are
     # chosen with Tab and Space only, starting from the top of the page.
@@ -65,7 +85,8 @@ def test_parent_books_a_week_pays_from_the_wallet_and_cancels_a_day(
         expect(page.locator(f'input[name="dates"][value="{day}"]')).to_be_checked()
     assert page.locator('input[name="dates"]:checked').count() == 4
     visit.shot(page, "calendrier-coche")
-    page.get_by_role("button", name="Ajouter au panier").click()
+    focus_by_tab(page, '#booking-form button[type="submit"]')
+    page.keyboard.press("Enter")
 
     page.wait_for_url("**/c/commune-a/panier/")
     # One block per day (its date heading), each listing the two children.
