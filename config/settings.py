@@ -97,6 +97,7 @@ TENANT_APPS = [
     "tenant_apps.enrollments",
     "tenant_apps.backoffice",
     "tenant_apps.bookings",
+    "tenant_apps.billing",
 ]
 # The demo data (`manage.py demo`) has no models and no schema: installed for its command only.
 INSTALLED_APPS = [
@@ -278,6 +279,9 @@ WALLET_TOP_UP_MAX_CENTS = 50_000
 
 # Card payments for something else than a top-up are fulfilled by the code that sold it.
 PAYMENT_FULFILMENT_HOOKS = {"checkout": "tenant_apps.bookings.services.card_orders.fulfil_checkout"}
+# A signed `setup_intent.*` notification (a SEPA mandate being set up): its commune reads the
+# set-up's state again from the provider.
+PAYMENT_SETUP_HOOK = "tenant_apps.billing.services.mandates.on_setup_notification"
 UNPAID_ORDER_MINUTES = 30
 
 # --- Stripe -------------------------------------------------------------------------------------

@@ -50,6 +50,8 @@ from shared_apps.payments.providers import (
     PaymentProvider,
     ProviderError,
     ProviderRefused,
+    SetupState,
+    StartedSetup,
     get_provider,
 )
 from shared_apps.wallet import services as wallet
@@ -247,6 +249,56 @@ def client_config(payment: Payment) -> dict | None:
     return get_provider(payment.provider).client_config(client_secret=payment.client_secret)
 
 
+# --- bank details for direct debits (SEPA mandates) -------------------------------------------
+
+
+def direct_debit_setup_available() -> bool:
+    """Whether a SEPA mandate can be set up now (the provider has its keys)."""
+    return get_provider(DEFAULT_PROVIDER).is_configured()
+
+
+def start_sepa_setup(
+    *, metadata: dict[str, str], idempotency_key: str, email: str = ""
+) -> tuple[str, StartedSetup]:
+    """Ask the provider for a SEPA Direct Debit set-up, to confirm in the browser with the IBAN.
+
+    Returns (provider name, started set-up). The caller (the commune's billing) records it and
+    learns the outcome from `sepa_setup_state`, never from the browser. Errors:
+    PaymentProviderUnavailable (503) when the provider is not configured or cannot be reached.
+    """
+    provider = get_provider(DEFAULT_PROVIDER)
+    if not provider.is_configured():
+        raise PaymentProviderUnavailable(
+            "Le prélèvement ne peut pas être mis en place pour le moment : réessayez plus tard."
+        )
+    try:
+        started = provider.start_sepa_setup(
+            metadata=metadata, idempotency_key=idempotency_key, email=email
+        )
+    except ProviderError as exc:
+        logger.warning("SEPA set-up could not be started: %s", exc)
+        raise PaymentProviderUnavailable(
+            "Le prélèvement ne peut pas être mis en place pour le moment : réessayez plus tard."
+        ) from exc
+    return provider.name, started
+
+
+def sepa_setup_config(*, client_secret: str, provider_name: str = DEFAULT_PROVIDER) -> dict:
+    """What the browser or the app needs to confirm a SEPA set-up with the IBAN."""
+    return get_provider(provider_name).client_config(client_secret=client_secret)
+
+
+def sepa_setup_state(*, setup_ref: str, provider_name: str = DEFAULT_PROVIDER) -> SetupState:
+    """The set-up's state as the provider knows it (server-side). Errors:
+    PaymentProviderUnavailable (503) when the provider cannot be reached."""
+    try:
+        return get_provider(provider_name).retrieve_setup(setup_ref=setup_ref)
+    except ProviderError as exc:
+        raise PaymentProviderUnavailable(
+            "L’état de votre mandat n’a pas pu être vérifié : réessayez dans un instant."
+        ) from exc
+
+
 # --- notifications ------------------------------------------------------------------------------
 
 
@@ -319,6 +371,13 @@ def process_webhook_event(*, event_pk: int) -> bool:
             return False
         if payment is not None and notification.outcome is not None:
             _apply(payment, notification)
+        if notification.setup_ref and getattr(settings, "PAYMENT_SETUP_HOOK", ""):
+            # A bank-details set-up (SEPA mandate): its owner reads its state again from the
+            # provider, in this transaction; named in settings, public code never imports
+            # tenant apps. If that fails, the event stays unprocessed and is tried again.
+            from django.utils.module_loading import import_string
+
+            import_string(settings.PAYMENT_SETUP_HOOK)(notification)
         event.payment = payment
         event.processed_at = timezone.now()
         event.save(update_fields=["payment", "processed_at"])

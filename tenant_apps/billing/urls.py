@@ -1,0 +1,17 @@
+from django.urls import path
+
+from tenant_apps.billing import views
+
+urlpatterns = [
+    path("prelevement/", views.mandate_home, name="billing-mandate"),
+    path("prelevement/nouveau/", views.mandate_start, name="billing-mandate-start"),
+    path("prelevement/<int:mandate_id>/iban/", views.mandate_iban, name="billing-mandate-iban"),
+    path(
+        "prelevement/<int:mandate_id>/retour/", views.mandate_return, name="billing-mandate-return"
+    ),
+    path(
+        "prelevement/<int:mandate_id>/revoquer/",
+        views.mandate_revoke,
+        name="billing-mandate-revoke",
+    ),
+]

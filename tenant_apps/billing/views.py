@@ -1,0 +1,130 @@
+"""Billing pages of a commune for parents: "Prélèvement" (the SEPA mandate: set up, replace,
+revoke) and, later, the family's invoices. Thin: each calls one use case with `request.tenant`."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from shared_apps.common.errors import DomainError
+from shared_apps.common.links import absolute_url
+from shared_apps.families.selectors import family_id_of
+from shared_apps.payments.services import direct_debit_setup_available, sepa_setup_config
+from tenant_apps.billing import selectors
+from tenant_apps.billing.models import MandateStatus
+from tenant_apps.billing.services.mandates import (
+    own_mandate,
+    revoke_mandate,
+    start_mandate,
+    sync_mandate,
+)
+from tenants.urls import commune_reverse
+
+
+def _url(request, name, *args) -> str:
+    return commune_reverse(request.tenant, name, args=args)
+
+
+@login_required
+def mandate_home(request: HttpRequest) -> HttpResponse:
+    """The family's mandate with this commune (IBAN's last digits, date), its history, and the
+    buttons to set one up, replace or revoke it."""
+    family_id = family_id_of(request.user)
+    return render(
+        request,
+        "billing/mandate.html",
+        {
+            "active": selectors.active_mandate(family_id),
+            "history": [
+                m
+                for m in selectors.mandates_of_family(family_id)
+                if m.status != MandateStatus.ACTIVE
+            ],
+            "available": direct_debit_setup_available(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def mandate_start(request: HttpRequest) -> HttpResponse:
+    try:
+        mandate = start_mandate(commune=request.tenant, user=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(_url(request, "billing-mandate"))
+    return redirect(_url(request, "billing-mandate-iban", mandate.pk))
+
+
+@login_required
+def mandate_iban(request: HttpRequest, mandate_id: int) -> HttpResponse:
+    """The IBAN Element and the mandate's wording; confirmed in the page by Stripe.js."""
+    try:
+        mandate = own_mandate(user=request.user, mandate_id=mandate_id)
+    except DomainError as exc:
+        raise Http404 from exc
+    if mandate.status != MandateStatus.PENDING or not mandate.client_secret:
+        return redirect(_url(request, "billing-mandate"))
+    config = sepa_setup_config(client_secret=mandate.client_secret)
+    return render(
+        request,
+        "billing/mandate_iban.html",
+        {
+            "mandate": mandate,
+            "config": config,
+            # Stripe's own IBAN Element; the offline stand-in has none (payments.js).
+            "iban_element": str(config.get("js_url", "")).startswith("https://js.stripe.com/"),
+            "return_url": absolute_url(_url(request, "billing-mandate-return", mandate.pk)),
+            "holder_email": request.user.email,
+            "holder_name": request.user.get_full_name(),
+        },
+    )
+
+
+@login_required
+def mandate_return(request: HttpRequest, mandate_id: int) -> HttpResponse:
+    """Where the IBAN page sends the parent: the mandate's state is asked to the provider here
+    (server-side), whatever the browser says."""
+    try:
+        mandate = own_mandate(user=request.user, mandate_id=mandate_id)
+        mandate = sync_mandate(commune=request.tenant, mandate_id=mandate.pk)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise Http404 from exc
+        messages.error(request, exc.message)
+        return redirect(_url(request, "billing-mandate"))
+    if mandate.status == MandateStatus.ACTIVE:
+        messages.success(
+            request,
+            f"Mandat de prélèvement enregistré (compte se terminant par {mandate.iban_last4}). "
+            "Vous pouvez maintenant choisir « Prélèvement » au moment de payer.",
+        )
+    elif mandate.status == MandateStatus.FAILED:
+        messages.error(request, "Le mandat n’a pas pu être mis en place : aucun prélèvement.")
+    elif mandate.status == MandateStatus.PENDING:
+        messages.info(
+            request,
+            "Votre mandat n’est pas encore confirmé. Revenez sur cette page dans un instant.",
+        )
+    return redirect(_url(request, "billing-mandate"))
+
+
+@login_required
+@require_POST
+def mandate_revoke(request: HttpRequest, mandate_id: int) -> HttpResponse:
+    try:
+        revoke_mandate(commune=request.tenant, user=request.user, mandate_id=mandate_id)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise Http404 from exc
+        messages.error(request, exc.message)
+        return redirect(_url(request, "billing-mandate"))
+    messages.success(
+        request,
+        "Mandat révoqué : la commune ne prélèvera plus votre compte. Les jours déjà réservés "
+        "par prélèvement restent dus et seront à régler autrement.",
+    )
+    return redirect(_url(request, "billing-mandate"))
