@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -268,6 +269,12 @@ CELERY_BEAT_SCHEDULE = {
     "retry-unmatched-provider-events": {
         "task": "shared_apps.payments.tasks.retry_unmatched_webhook_events_task",
         "schedule": 120.0,
+    },
+    # Last month's invoices, every morning: the first run of a month issues them, the next ones
+    # find its InvoiceRun and do nothing (so a failed 1st is caught up on the 2nd).
+    "monthly-invoices": {
+        "task": "tenant_apps.billing.tasks.build_last_month_invoices_everywhere",
+        "schedule": crontab(hour=5, minute=30),
     },
 }
 

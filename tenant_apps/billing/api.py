@@ -8,10 +8,17 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shared_apps.common.validation import parse_id
 from shared_apps.families.selectors import family_id_of
 from shared_apps.payments.services import sepa_setup_config
 from tenant_apps.billing import selectors
-from tenant_apps.billing.serializers import MandateSerializer, MandateSetupSerializer
+from tenant_apps.billing.errors import InvoiceNotFound
+from tenant_apps.billing.serializers import (
+    InvoiceDetailSerializer,
+    InvoiceSerializer,
+    MandateSerializer,
+    MandateSetupSerializer,
+)
 from tenant_apps.billing.services.mandates import (
     own_mandate,
     revoke_mandate,
@@ -97,3 +104,30 @@ class MandateRevokeView(APIView):
                 "message": "Mandat révoqué : la commune ne prélèvera plus votre compte.",
             }
         )
+
+
+class InvoicesView(APIView):
+    @extend_schema(
+        responses=InvoiceSerializer(many=True),
+        tags=["billing"],
+        description="The family's monthly invoices with this commune, newest first (36 at most).",
+    )
+    def get(self, request):
+        return Response(
+            InvoiceSerializer(
+                selectors.invoices_of_family(family_id_of(request.user)), many=True
+            ).data
+        )
+
+
+class InvoiceView(APIView):
+    @extend_schema(
+        responses=InvoiceDetailSerializer,
+        tags=["billing"],
+        description="One invoice with its lines (per child, day and product; credits negative).",
+    )
+    def get(self, request, invoice_id: int):
+        invoice = selectors.invoice_of_family(family_id_of(request.user), parse_id(invoice_id))
+        if invoice is None:
+            raise InvoiceNotFound()
+        return Response(InvoiceDetailSerializer(invoice).data)

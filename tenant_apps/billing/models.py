@@ -90,3 +90,106 @@ class Mandate(models.Model):
     def masked_iban(self) -> str:
         """FR•• •••• … 1234: the country and last four digits only."""
         return f"{self.country or '••'}•• •••• •••• •••• •••• {self.iban_last4}"
+
+
+class InvoiceRun(models.Model):
+    """One invoicing of one month in this commune: the unique month makes a second run (a
+    retried or doubled beat task, a manager's click) find this one and invoice nothing again."""
+
+    month = models.DateField(unique=True)  # the month's first day
+    started_at = models.DateTimeField(auto_now_add=True)
+    invoices_count = models.PositiveIntegerField(default=0)
+    total_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-month"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(month__day=1), name="invoice_run_month_is_its_first_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Facturation de {self.month:%m/%Y}"
+
+
+class InvoiceCounter(models.Model):
+    """The commune's last invoice number: one row, locked FOR UPDATE by whoever numbers an
+    invoice, in the transaction that writes it (no gap, no duplicate: a rolled-back numbering
+    rolls back the counter with it)."""
+
+    name = models.CharField(max_length=20, unique=True, default="invoice")
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.last_number}"
+
+
+class Invoice(models.Model):
+    """A family's invoice for a month's days booked by direct debit. Issued once, never changed:
+    its lines and amounts are written with it and `save` refuses any later update."""
+
+    number = models.CharField(max_length=20, unique=True)  # "2026-12-000042"
+    sequence = models.PositiveIntegerField(unique=True)  # 42: the counter's value
+    run = models.ForeignKey(InvoiceRun, on_delete=models.PROTECT, related_name="invoices")
+    family = PublicRef("families.Family")
+    month = models.DateField()
+    issued_at = models.DateTimeField()
+    total_cents = models.IntegerField()
+    # Who it is addressed to, as known on the day it was issued (public rows may change later).
+    addressee = models.CharField(max_length=300)
+    address = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-month", "-sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["family", "month"], name="one_invoice_per_family_month"
+            ),
+            models.CheckConstraint(condition=Q(total_cents__gt=0), name="invoice_total_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Facture {self.number}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("an issued invoice never changes: issue a credit note instead")
+        super().save(*args, **kwargs)
+
+
+class LineKind(models.TextChoices):
+    CHARGE = "charge", "Réservation"
+    CREDIT = "credit", "Annulation (non facturée)"
+
+
+class InvoiceLine(models.Model):
+    """One child's day of one product, or the credit of its cancellation. A reservation is
+    invoiced once: (reservation, kind) is unique across every invoice."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
+    kind = models.CharField(max_length=10, choices=LineKind.choices)
+    reservation_id = models.BigIntegerField()  # bookings.Reservation of this schema
+    child_id = models.BigIntegerField()
+    child_name = models.CharField(max_length=300)
+    date = models.DateField()
+    product_name = models.CharField(max_length=200)
+    service_id = models.BigIntegerField()
+    label = models.CharField(max_length=300)
+    amount_cents = models.IntegerField()  # positive for a charge, negative for a credit
+
+    class Meta:
+        ordering = ["child_name", "date", "product_name", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reservation_id", "kind"], name="a_reservation_is_invoiced_once"
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="charge") & Q(amount_cents__gt=0))
+                | (Q(kind="credit") & Q(amount_cents__lt=0)),
+                name="invoice_line_sign_follows_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} {self.amount_cents}"

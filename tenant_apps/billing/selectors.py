@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tenant_apps.billing.models import Mandate, MandateStatus
+from tenant_apps.billing.models import Invoice, InvoiceLine, Mandate, MandateStatus
 
 
 def active_mandate(family_id: int | None) -> Mandate | None:
@@ -28,3 +28,37 @@ def mandates_of_family(family_id: int | None, *, limit: int = 20) -> list[Mandat
         .exclude(status__in=[MandateStatus.PENDING, MandateStatus.FAILED], iban_last4="")
         .order_by("-created_at", "-pk")[:limit]
     )
+
+
+def invoices_of_family(family_id: int | None, *, limit: int = 36) -> list[Invoice]:
+    """The family's invoices here, newest month first (three years); one query."""
+    if family_id is None:
+        return []
+    return list(Invoice.objects.filter(family_id=family_id).order_by("-month", "-sequence")[:limit])
+
+
+def invoice_of_family(family_id: int | None, invoice_id: int | None) -> Invoice | None:
+    """The family's invoice with this id, its lines prefetched; None for anyone else's."""
+    if family_id is None or invoice_id is None:
+        return None
+    return (
+        Invoice.objects.filter(family_id=family_id, pk=invoice_id).prefetch_related("lines").first()
+    )
+
+
+def invoice_pdf_context(invoice: Invoice, commune: object) -> dict:
+    """What the PDF shows: the invoice, its lines grouped per child (in order), the totals."""
+    groups: dict[str, list[InvoiceLine]] = {}
+    for line in invoice.lines.all():
+        groups.setdefault(line.child_name, []).append(line)
+    charged = sum(line.amount_cents for line in invoice.lines.all() if line.amount_cents > 0)
+    return {
+        "invoice": invoice,
+        "commune": commune,
+        "groups": [
+            (name, lines, sum(line.amount_cents for line in lines))
+            for name, lines in groups.items()
+        ],
+        "charged_cents": charged,
+        "credited_cents": charged - invoice.total_cents,
+    }

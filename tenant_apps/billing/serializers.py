@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from tenant_apps.billing.models import Mandate
+from tenant_apps.billing.models import Invoice, InvoiceLine, Mandate
 
 
 class MandateSerializer(serializers.ModelSerializer):
@@ -27,3 +27,25 @@ class MandateSetupSerializer(serializers.Serializer):
     client_secret = serializers.CharField()
     publishable_key = serializers.CharField()
     provider = serializers.CharField()
+
+
+class InvoiceLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = InvoiceLine
+        fields = ["kind", "child_id", "child_name", "date", "product_name", "label", "amount_cents"]
+        read_only_fields = fields
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Invoice
+        fields = ["id", "number", "month", "issued_at", "total_cents"]
+        read_only_fields = fields
+
+
+class InvoiceDetailSerializer(InvoiceSerializer):
+    lines = InvoiceLineSerializer(many=True, read_only=True)
+
+    class Meta(InvoiceSerializer.Meta):
+        fields = [*InvoiceSerializer.Meta.fields, "lines"]
+        read_only_fields = fields

@@ -9,6 +9,8 @@ urlpatterns = [
     path(
         "prelevement/<int:mandate_id>/retour/", views.mandate_return, name="billing-mandate-return"
     ),
+    path("factures/", views.invoices, name="billing-invoices"),
+    path("factures/<int:invoice_id>/pdf/", views.invoice_pdf, name="billing-invoice-pdf"),
     path(
         "prelevement/<int:mandate_id>/revoquer/",
         views.mandate_revoke,

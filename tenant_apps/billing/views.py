@@ -10,7 +10,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from shared_apps.common.errors import DomainError
+from shared_apps.common.exports import pdf_response
 from shared_apps.common.links import absolute_url
+from shared_apps.common.validation import parse_id
 from shared_apps.families.selectors import family_id_of
 from shared_apps.payments.services import direct_debit_setup_available, sepa_setup_config
 from tenant_apps.billing import selectors
@@ -128,3 +130,26 @@ def mandate_revoke(request: HttpRequest, mandate_id: int) -> HttpResponse:
         "par prélèvement restent dus et seront à régler autrement.",
     )
     return redirect(_url(request, "billing-mandate"))
+
+
+@login_required
+def invoices(request: HttpRequest) -> HttpResponse:
+    """The family's monthly invoices with this commune, each downloadable as a PDF."""
+    return render(
+        request,
+        "billing/invoices.html",
+        {"invoices": selectors.invoices_of_family(family_id_of(request.user))},
+    )
+
+
+@login_required
+def invoice_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    """One invoice as a PDF; another family's (or another commune's) is a 404."""
+    invoice = selectors.invoice_of_family(family_id_of(request.user), parse_id(invoice_id))
+    if invoice is None:
+        raise Http404
+    return pdf_response(
+        f"facture-{invoice.number}.pdf",
+        "billing/invoice_pdf.html",
+        selectors.invoice_pdf_context(invoice, request.tenant),
+    )

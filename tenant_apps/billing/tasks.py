@@ -1,0 +1,30 @@
+"""Billing background work: the monthly invoicing, one task per active commune (TenantTask:
+each runs in the schema it names), idempotent (one InvoiceRun per commune and month)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+
+from config.celery import TenantTask, app
+from tenant_apps.billing.services.invoicing import build_invoices, previous_month
+from tenants.models import Commune
+
+
+@app.task(base=TenantTask)
+def build_invoices_task(schema_name: str, month_iso: str) -> int:
+    """Invoice one month in one commune; returns how many invoices this run issued."""
+    result = build_invoices(
+        commune=Commune.objects.get(schema_name=schema_name),
+        month=datetime.date.fromisoformat(month_iso),
+    )
+    return len(result.invoices) if result.created else 0
+
+
+@app.task
+def build_last_month_invoices_everywhere() -> None:
+    """Beat (the 1st of each month): last month's invoices, one task per active commune."""
+    month = previous_month(timezone.localdate())
+    for schema_name in Commune.objects.filter(is_active=True).values_list("schema_name", flat=True):
+        build_invoices_task.delay(schema_name, month.isoformat())
