@@ -285,7 +285,10 @@ WALLET_TOP_UP_MIN_CENTS = 500
 WALLET_TOP_UP_MAX_CENTS = 50_000
 
 # Card payments for something else than a top-up are fulfilled by the code that sold it.
-PAYMENT_FULFILMENT_HOOKS = {"checkout": "tenant_apps.bookings.services.card_orders.fulfil_checkout"}
+PAYMENT_FULFILMENT_HOOKS = {
+    "checkout": "tenant_apps.bookings.services.card_orders.fulfil_checkout",
+    "invoice": "tenant_apps.billing.services.collection.settle_invoice_payment",
+}
 # A signed `setup_intent.*` notification (a SEPA mandate being set up): its commune reads the
 # set-up's state again from the provider.
 PAYMENT_SETUP_HOOK = "tenant_apps.billing.services.mandates.on_setup_notification"

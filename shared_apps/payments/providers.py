@@ -132,6 +132,20 @@ class PaymentProvider(Protocol):
         """What a browser or the mobile app needs to confirm the payment."""
         ...
 
+    def start_mandate_debit(
+        self,
+        *,
+        amount_cents: int,
+        currency: str,
+        customer_ref: str,
+        payment_method_ref: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> StartedPayment:
+        """Debit a confirmed SEPA mandate, off session (the family is not there). The outcome
+        comes later, by notification only (SEPA takes days). ProviderError on failure to ask."""
+        ...
+
     def start_sepa_setup(
         self, *, metadata: dict[str, str], idempotency_key: str, email: str = ""
     ) -> StartedSetup:

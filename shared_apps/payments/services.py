@@ -283,6 +283,70 @@ def start_sepa_setup(
     return provider.name, started
 
 
+def start_mandate_debit(
+    *,
+    family_id: int,
+    commune: Commune,
+    amount_cents: int,
+    customer_ref: str,
+    payment_method_ref: str,
+    metadata: dict[str, str],
+) -> Payment:
+    """Collect an invoice on the family's SEPA mandate: a Payment (purpose "invoice") and the
+    provider's off-session debit. The payment stays pending until a signed notification moves
+    it (succeeded → settings.PAYMENT_FULFILMENT_HOOKS["invoice"] settles it; failed → its
+    failure_code/message say why), forward only like any payment.
+
+    Must run outside a transaction (the provider is called once our row is committed).
+    Errors: PaymentProviderUnavailable (503): the payment is then marked failed
+    ("provider_unavailable") and may be tried again.
+    """
+    provider = get_provider(DEFAULT_PROVIDER)
+    if not provider.is_configured():
+        raise PaymentProviderUnavailable("Le prélèvement n’est pas disponible pour le moment.")
+    payment = Payment.objects.create(
+        family_id=family_id,
+        purpose=Purpose.INVOICE,
+        amount_cents=amount_cents,
+        scope=Scope.SERVICE,
+        commune=commune,
+        metadata=metadata,
+        provider=provider.name,
+    )
+    try:
+        started = provider.start_mandate_debit(
+            amount_cents=amount_cents,
+            currency=payment.currency,
+            customer_ref=customer_ref,
+            payment_method_ref=payment_method_ref,
+            metadata={**metadata, "payment_id": str(payment.pk), "purpose": Purpose.INVOICE},
+            idempotency_key=f"marelle-debit-{payment.pk}",
+        )
+    except ProviderError as exc:
+        logger.warning("debit %s could not be started: %s", payment.pk, exc)
+        payment.status = PaymentStatus.FAILED
+        payment.failure_code = "provider_unavailable"
+        payment.failure_message = "Le prélèvement n’a pas pu être demandé à la banque."
+        payment.save(update_fields=["status", "failure_code", "failure_message", "updated_at"])
+        raise PaymentProviderUnavailable("Le prélèvement n’a pas pu être demandé.") from exc
+    from shared_apps.payments.tasks import process_webhook_event_task
+
+    with transaction.atomic():
+        Payment.objects.select_for_update().get(pk=payment.pk)
+        payment.provider_ref = started.provider_ref
+        payment.save(update_fields=["provider_ref", "updated_at"])
+        for event_pk in WebhookEvent.objects.filter(
+            provider=payment.provider, payment_ref=started.provider_ref, processed_at__isnull=True
+        ).values_list("pk", flat=True):
+            enqueue_on_commit(process_webhook_event_task, event_pk)
+    return payment
+
+
+DEBIT_FAILED_MESSAGE = (
+    "Prélèvement rejeté par votre banque : la facture reste à payer (carte ou porte-monnaie)."
+)
+
+
 def sepa_setup_config(*, client_secret: str, provider_name: str = DEFAULT_PROVIDER) -> dict:
     """What the browser or the app needs to confirm a SEPA set-up with the IBAN."""
     return get_provider(provider_name).client_config(client_secret=client_secret)
@@ -447,6 +511,8 @@ def _apply(payment: Payment, notification: Notification) -> None:
         payment.failure_message = (
             AUTHENTICATION_FAILED_MESSAGE
             if notification.failure_code == "payment_intent_authentication_failure"
+            else DEBIT_FAILED_MESSAGE
+            if payment.purpose == Purpose.INVOICE
             else DECLINED_MESSAGE
         )
     elif new_status == PaymentStatus.CANCELED and not payment.failure_message:

@@ -118,6 +118,38 @@ class StripeProvider:
             "js_url": self.js_url,
         }
 
+    def start_mandate_debit(
+        self,
+        *,
+        amount_cents: int,
+        currency: str,
+        customer_ref: str,
+        payment_method_ref: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> StartedPayment:
+        """An off-session PaymentIntent on the mandate's `sepa_debit` method, confirmed now;
+        Stripe answers `processing` and tells the outcome by webhook days later."""
+        try:
+            intent = self.client().v1.payment_intents.create(
+                params={
+                    "amount": amount_cents,
+                    "currency": currency,
+                    "customer": customer_ref,
+                    "payment_method": payment_method_ref,
+                    "payment_method_types": ["sepa_debit"],
+                    "confirm": True,
+                    "off_session": True,
+                    "metadata": metadata,
+                },
+                options={"idempotency_key": idempotency_key},
+            )
+        except _TRANSIENT as exc:
+            raise ProviderError(str(exc)) from exc
+        except stripe.StripeError as exc:
+            raise ProviderRefused(str(exc)) from exc
+        return StartedPayment(provider_ref=intent.id)
+
     # --- SEPA Direct Debit mandates -------------------------------------------------------------
 
     def start_sepa_setup(

@@ -494,3 +494,35 @@ def receivable_balances(family_id: int, commune: Commune) -> dict[int, int]:
         wallet=wallet, commune=commune, kind=AccountKind.RECEIVABLE
     ).values_list("service_id", "balance_cents")
     return {service_id: -balance for service_id, balance in rows if service_id is not None}
+
+
+def settle_receivables(
+    *,
+    source_key: str,
+    family_id: int,
+    commune: Commune,
+    amounts: dict[int, int],
+    description: str,
+    clearing: str = AccountKind.DEBIT_CLEARING,
+) -> LedgerTransaction:
+    """An invoice paid (a direct debit the provider confirmed): each service's receivable goes
+    up by what was paid for it, against the clearing account the money arrives in (direct
+    debits, or cards). One transaction, once per source key.
+    Errors: InvalidAmount; ReceivableOverpaid (more than the family owes a service)."""
+    for amount in amounts.values():
+        _check_amount(amount)
+    wallet = wallet_of_family(family_id)
+    lines: list[tuple[Account, int]] = [
+        (receivable_account(wallet, commune, service_id), amount)
+        for service_id, amount in sorted(amounts.items())
+    ]
+    lines.append((_account(clearing), -sum(amounts.values())))
+    ledger_transaction, _ = post_transaction(
+        source_key=source_key,
+        kind=TransactionKind.COLLECTION,
+        lines=lines,
+        description=description,
+        wallet=wallet,
+        commune=commune,
+    )
+    return ledger_transaction

@@ -19,6 +19,7 @@ from tenant_apps.billing.serializers import (
     MandateSerializer,
     MandateSetupSerializer,
 )
+from tenant_apps.billing.services.collection import invoice_states
 from tenant_apps.billing.services.mandates import (
     own_mandate,
     revoke_mandate,
@@ -113,9 +114,10 @@ class InvoicesView(APIView):
         description="The family's monthly invoices with this commune, newest first (36 at most).",
     )
     def get(self, request):
+        invoices = selectors.invoices_of_family(family_id_of(request.user))
         return Response(
             InvoiceSerializer(
-                selectors.invoices_of_family(family_id_of(request.user)), many=True
+                invoices, many=True, context={"states": invoice_states(invoices)}
             ).data
         )
 
@@ -130,4 +132,6 @@ class InvoiceView(APIView):
         invoice = selectors.invoice_of_family(family_id_of(request.user), parse_id(invoice_id))
         if invoice is None:
             raise InvoiceNotFound()
-        return Response(InvoiceDetailSerializer(invoice).data)
+        return Response(
+            InvoiceDetailSerializer(invoice, context={"states": invoice_states([invoice])}).data
+        )

@@ -193,3 +193,20 @@ class InvoiceLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} {self.amount_cents}"
+
+
+class Collection(models.Model):
+    """One attempt to collect an invoice on the family's mandate: a public payments.Payment
+    (purpose "invoice") whose state — pending, succeeded, failed — moves only by signed
+    notifications, forward only. An invoice has at most one attempt pending or succeeded."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="collections")
+    mandate = models.ForeignKey(Mandate, on_delete=models.PROTECT, related_name="collections")
+    payment_id = models.BigIntegerField(unique=True, null=True, blank=True)  # payments.Payment
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Prélèvement de la facture {self.invoice_id} (paiement {self.payment_id})"

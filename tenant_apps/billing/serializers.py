@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tenant_apps.billing.models import Invoice, InvoiceLine, Mandate
@@ -36,11 +37,26 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class InvoiceStateSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=["unpaid", "pending", "paid", "failed"])
+    label = serializers.CharField()
+    failure = serializers.CharField(help_text="Le motif de rejet de la banque, en français.")
+
+
 class InvoiceSerializer(serializers.ModelSerializer):
+    """An invoice; `state` comes from the context's {invoice id: InvoiceState}."""
+
+    state = serializers.SerializerMethodField()
+
     class Meta:
         model = Invoice
-        fields = ["id", "number", "month", "issued_at", "total_cents"]
+        fields = ["id", "number", "month", "issued_at", "total_cents", "state"]
         read_only_fields = fields
+
+    @extend_schema_field(InvoiceStateSerializer)
+    def get_state(self, invoice: Invoice) -> dict:
+        state = self.context["states"][invoice.pk]
+        return {"code": state.code, "label": state.label, "failure": state.failure}
 
 
 class InvoiceDetailSerializer(InvoiceSerializer):

@@ -8,6 +8,7 @@ import datetime
 from django.utils import timezone
 
 from config.celery import TenantTask, app
+from tenant_apps.billing.services.collection import collect_month
 from tenant_apps.billing.services.invoicing import build_invoices, previous_month
 from tenants.models import Commune
 
@@ -15,10 +16,12 @@ from tenants.models import Commune
 @app.task(base=TenantTask)
 def build_invoices_task(schema_name: str, month_iso: str) -> int:
     """Invoice one month in one commune; returns how many invoices this run issued."""
-    result = build_invoices(
-        commune=Commune.objects.get(schema_name=schema_name),
-        month=datetime.date.fromisoformat(month_iso),
-    )
+    commune = Commune.objects.get(schema_name=schema_name)
+    month = datetime.date.fromisoformat(month_iso)
+    result = build_invoices(commune=commune, month=month)
+    # Then debit the month's invoices on the families' mandates (idempotent: an invoice paid or
+    # being collected is skipped, so the next morning's run only retries what never started).
+    collect_month(commune=commune, month=result.run.month)
     return len(result.invoices) if result.created else 0
 
 

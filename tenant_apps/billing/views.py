@@ -17,6 +17,7 @@ from shared_apps.families.selectors import family_id_of
 from shared_apps.payments.services import direct_debit_setup_available, sepa_setup_config
 from tenant_apps.billing import selectors
 from tenant_apps.billing.models import MandateStatus
+from tenant_apps.billing.services.collection import invoice_states
 from tenant_apps.billing.services.mandates import (
     own_mandate,
     revoke_mandate,
@@ -134,11 +135,14 @@ def mandate_revoke(request: HttpRequest, mandate_id: int) -> HttpResponse:
 
 @login_required
 def invoices(request: HttpRequest) -> HttpResponse:
-    """The family's monthly invoices with this commune, each downloadable as a PDF."""
+    """The family's monthly invoices with this commune, each downloadable as a PDF, with its
+    collection state (a rejected debit says the bank's reason)."""
+    invoices_ = selectors.invoices_of_family(family_id_of(request.user))
+    states = invoice_states(invoices_)
     return render(
         request,
         "billing/invoices.html",
-        {"invoices": selectors.invoices_of_family(family_id_of(request.user))},
+        {"invoices": [(invoice, states[invoice.pk]) for invoice in invoices_]},
     )
 
 
