@@ -42,3 +42,60 @@ class SepaBrowser:
 @pytest.fixture
 def sepa(stripe_offline) -> SepaBrowser:
     return SepaBrowser(stripe_offline)
+
+
+@pytest.fixture(scope="session")
+def billing_webhooks(localstripe_url):
+    """localstripe's signed webhooks, captured by a server of ours registered under its own
+    endpoint id (the payments tests register theirs; both receive every event)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.payments.offline import WEBHOOK_SECRET, Delivery, WebhookInbox
+
+    inbox = WebhookInbox()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            inbox.record(Delivery(body, self.headers.get("Stripe-Signature", "")))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    status, _ = call_localstripe(
+        "POST",
+        f"{localstripe_url}/_config/webhooks/marelle-billing",
+        {"url": f"http://127.0.0.1:{server.server_port}/", "secret": WEBHOOK_SECRET},
+        key=None,
+    )
+    assert status == 200
+    yield inbox
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def deliver(billing_webhooks, api, django_capture_on_commit_callbacks):
+    """Wait for localstripe's signed event about an intent and post those exact bytes to our
+    webhook endpoint, running what is queued after commit (the processing)."""
+
+    def _deliver(event_type: str, intent_id: str):
+        delivery = billing_webhooks.wait_for(event_type, intent_id)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api.generic(
+                "POST",
+                "/api/v1/payments/stripe/webhook",
+                delivery.body,
+                content_type="application/json; charset=utf-8",
+                HTTP_STRIPE_SIGNATURE=delivery.signature,
+            )
+        assert response.status_code == 200, response.content
+        return delivery
+
+    return _deliver

@@ -1,0 +1,156 @@
+"""Collecting invoices on the SEPA mandate (localstripe): pending until the signed webhook, paid
+or failed by it only, forward only; a paid invoice settles the receivable once; a revoked mandate
+is never debited."""
+
+from __future__ import annotations
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from shared_apps.payments.models import Payment, PaymentStatus
+from shared_apps.wallet.models import LedgerTransaction
+from shared_apps.wallet.services import receivable_balances
+from tenant_apps.billing.errors import NoActiveMandate
+from tenant_apps.billing.models import Invoice, Mandate
+from tenant_apps.billing.services.collection import (
+    InvoiceAlreadyCollected,
+    collect_invoice,
+    invoice_states,
+)
+from tenant_apps.billing.services.invoicing import build_invoices
+from tests.billing.conftest import IBAN_DEBIT_DECLINED, IBAN_OK
+from tests.billing.invoicing import DECEMBER, JANUARY_2ND, THU, TUE
+from tests.fixtures.bookings import NOW
+from tests.payments.offline import event_for, sign
+
+pytestmark = pytest.mark.django_db
+
+BASE = "/c/commune-a/api/v1"
+
+
+def _mandate(parent, sepa, iban):
+    started = parent.api.post(f"{BASE}/mandates").json()
+    status, body = sepa.confirm(started["client_secret"], iban)
+    assert status == 200, body
+    mandate = parent.api.post(f"{BASE}/mandates/{started['mandate']['id']}/sync").json()
+    assert mandate["status"] == "active"
+    return mandate
+
+
+def _invoice(parent, canteen, commune, in_commune):
+    with time_machine.travel(NOW, tick=False):
+        parent.api.post(
+            f"{BASE}/cart/items",
+            {"product_id": canteen.pk, "child_ids": [parent.kids[0].pk], "dates": [
+                TUE.isoformat(), THU.isoformat()]},
+        )  # fmt: skip
+        response = parent.api.post(f"{BASE}/cart/checkout", {"payment_method": "direct_debit"})
+        assert response.status_code == 201, response.json()
+    with time_machine.travel(JANUARY_2ND, tick=False), in_commune(commune):
+        build_invoices(commune=commune, month=DECEMBER)
+    with in_commune(commune):
+        return Invoice.objects.get(family_id=parent.family.pk)
+
+
+def _state(commune, in_commune, invoice):
+    with in_commune(commune):
+        return invoice_states([invoice])[invoice.pk]
+
+
+def test_a_debit_is_pending_until_the_signed_webhook_says_paid(
+    stripe_offline, sepa, deliver, parent, canteen, commune_a, in_commune
+):
+    _mandate(parent, sepa, IBAN_OK)
+    invoice = _invoice(parent, canteen, commune_a, in_commune)
+    assert invoice.total_cents == 760
+    assert receivable_balances(parent.family.pk, commune_a)[canteen.service.pk] == 760
+
+    with in_commune(commune_a):
+        payment = collect_invoice(commune=commune_a, invoice_id=invoice.pk)
+        # Asked of the bank: pending, nothing settled, and not asked twice.
+        assert _state(commune_a, in_commune, invoice).code == "pending"
+        with pytest.raises(InvoiceAlreadyCollected):
+            collect_invoice(commune=commune_a, invoice_id=invoice.pk)
+    assert payment.provider_ref.startswith("pi_") and payment.status == PaymentStatus.CREATED
+    assert receivable_balances(parent.family.pk, commune_a)[canteen.service.pk] == 760
+
+    deliver("payment_intent.succeeded", payment.provider_ref)
+
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.SUCCEEDED
+    assert _state(commune_a, in_commune, invoice).code == "paid"
+    assert receivable_balances(parent.family.pk, commune_a)[canteen.service.pk] == 0
+    assert LedgerTransaction.objects.filter(source_key=f"ddpaid:{payment.pk}").count() == 1
+    call_command("verify_ledger")
+    listed = parent.api.get(f"{BASE}/invoices").json()
+    assert listed[0]["state"]["code"] == "paid"
+
+
+def test_a_rejected_debit_is_failed_and_nothing_is_paid(
+    stripe_offline, sepa, deliver, client, parent, canteen, commune_a, in_commune
+):
+    _mandate(parent, sepa, IBAN_DEBIT_DECLINED)
+    invoice = _invoice(parent, canteen, commune_a, in_commune)
+    with in_commune(commune_a):
+        payment = collect_invoice(commune=commune_a, invoice_id=invoice.pk)
+
+    deliver("payment_intent.payment_failed", payment.provider_ref)
+
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.FAILED
+    state = _state(commune_a, in_commune, invoice)
+    assert state.code == "failed" and "Prélèvement rejeté par votre banque" in state.failure
+    assert receivable_balances(parent.family.pk, commune_a)[canteen.service.pk] == 760
+    assert not LedgerTransaction.objects.filter(source_key__startswith="ddpaid:").exists()
+    client.force_login(parent)
+    page = client.get("/c/commune-a/factures/").content.decode()
+    assert "Prélèvement rejeté" in page and "la facture reste à payer" in page
+    call_command("verify_ledger")
+
+
+def test_a_late_failure_after_success_changes_nothing(
+    stripe_offline, sepa, deliver, api, parent, canteen, commune_a, in_commune,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    _mandate(parent, sepa, IBAN_OK)
+    invoice = _invoice(parent, canteen, commune_a, in_commune)
+    with in_commune(commune_a):
+        payment = collect_invoice(commune=commune_a, invoice_id=invoice.pk)
+    delivery = deliver("payment_intent.succeeded", payment.provider_ref)
+    intent = delivery.event["data"]["object"]
+
+    late = event_for(
+        {**intent, "status": "requires_payment_method"}, "payment_intent.payment_failed"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.generic(
+            "POST", "/api/v1/payments/stripe/webhook", late,
+            content_type="application/json; charset=utf-8", HTTP_STRIPE_SIGNATURE=sign(late),
+        )  # fmt: skip
+    assert response.status_code == 200
+    # The success replayed: settled once.
+    deliver("payment_intent.succeeded", payment.provider_ref)
+
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.SUCCEEDED
+    assert _state(commune_a, in_commune, invoice).code == "paid"
+    assert receivable_balances(parent.family.pk, commune_a)[canteen.service.pk] == 0
+    assert LedgerTransaction.objects.filter(source_key__startswith="ddpaid:").count() == 1
+    call_command("verify_ledger")
+
+
+def test_a_revoked_mandate_is_never_debited(
+    stripe_offline, sepa, parent, canteen, commune_a, in_commune
+):
+    mandate = _mandate(parent, sepa, IBAN_OK)
+    invoice = _invoice(parent, canteen, commune_a, in_commune)
+    parent.api.post(f"{BASE}/mandates/{mandate['id']}/revoke")
+
+    with in_commune(commune_a), pytest.raises(NoActiveMandate):
+        collect_invoice(commune=commune_a, invoice_id=invoice.pk)
+
+    assert not Payment.objects.exists()
+    assert _state(commune_a, in_commune, invoice).code == "unpaid"
+    with in_commune(commune_a):
+        assert Mandate.objects.get(pk=mandate["id"]).collections.count() == 0
