@@ -342,6 +342,33 @@ def start_mandate_debit(
     return payment
 
 
+def start_invoice_card_payment(
+    *, user: User, family_id: int, amount_cents: int, commune: Commune, metadata: dict
+) -> Payment:
+    """A card payment of a commune's invoice (instead of, or after, a rejected debit); settled
+    when the webhook confirms (settings.PAYMENT_FULFILMENT_HOOKS["invoice"]). The browser
+    confirms it with the client secret. Errors: PaymentProviderUnavailable; CommuneInactive."""
+    provider = get_provider(DEFAULT_PROVIDER)
+    if not provider.is_configured():
+        raise PaymentProviderUnavailable(
+            "Le paiement par carte n’est pas disponible pour le moment : payez avec le "
+            "porte-monnaie ou réessayez plus tard."
+        )
+    with transaction.atomic():
+        lock_active_commune(commune)
+        payment = Payment.objects.create(
+            family_id=family_id,
+            created_by=user,
+            purpose=Purpose.INVOICE,
+            amount_cents=amount_cents,
+            scope=Scope.SERVICE,
+            commune=commune,
+            metadata={**metadata, "method": "card"},
+            provider=provider.name,
+        )
+    return _start_with_provider(payment, provider)
+
+
 DEBIT_FAILED_MESSAGE = (
     "Prélèvement rejeté par votre banque : la facture reste à payer (carte ou porte-monnaie)."
 )

@@ -526,3 +526,57 @@ def settle_receivables(
         commune=commune,
     )
     return ledger_transaction
+
+
+def pay_receivables_from_wallet(
+    *,
+    source_key: str,
+    family_id: int,
+    commune: Commune,
+    amounts: dict[int, int],
+    description: str,
+    created_by: User | None = None,
+) -> LedgerTransaction:
+    """Pay what the family owes a commune's services (an invoice) from its wallet: each
+    service's own pocket first, then "tous services" (where allowed), all or nothing, once per
+    source key. Errors: InvalidAmount; InsufficientBalance (nothing moved);
+    ReceivableOverpaid (more than is owed)."""
+    for amount in amounts.values():
+        _check_amount(amount)
+    wallet = wallet_of_family(family_id)
+    general = general_pocket(wallet)
+    own = {sid: service_pocket(wallet, commune, sid) for sid in sorted(amounts)}
+    owed = {sid: receivable_account(wallet, commune, sid) for sid in sorted(amounts)}
+    with transaction.atomic():
+        ids = [general.pk, *(a.pk for a in own.values()), *(a.pk for a in owed.values())]
+        balances = dict(
+            Account.objects.select_for_update()
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", "balance_cents")
+        )
+        existing = LedgerTransaction.objects.filter(source_key=source_key).first()
+        if existing:
+            return existing
+        lines: list[tuple[Account, int]] = []
+        from_general = 0
+        for service_id, amount in sorted(amounts.items()):
+            from_own = min(balances[own[service_id].pk], amount)
+            from_general += amount - from_own
+            lines.append((owed[service_id], amount))
+            if from_own:
+                lines.append((own[service_id], -from_own))
+        if from_general:
+            if not general_credit_allowed(commune) or balances[general.pk] < from_general:
+                raise InsufficientBalance()
+            lines.append((general, -from_general))
+        ledger_transaction, _ = post_transaction(
+            source_key=source_key,
+            kind=TransactionKind.COLLECTION,
+            lines=lines,
+            description=description,
+            wallet=wallet,
+            commune=commune,
+            created_by=created_by,
+        )
+    return ledger_transaction

@@ -195,18 +195,41 @@ class InvoiceLine(models.Model):
         return f"{self.label} {self.amount_cents}"
 
 
+class CollectionMethod(models.TextChoices):
+    SEPA_DEBIT = "sepa_debit", "Prélèvement SEPA"
+    CARD = "card", "Carte bancaire"
+    WALLET = "wallet", "Porte-monnaie"
+
+
 class Collection(models.Model):
-    """One attempt to collect an invoice on the family's mandate: a public payments.Payment
-    (purpose "invoice") whose state — pending, succeeded, failed — moves only by signed
-    notifications, forward only. An invoice has at most one attempt pending or succeeded."""
+    """One attempt to collect an invoice: a debit on the family's mandate or a card payment —
+    a public payments.Payment (purpose "invoice") whose state moves only by signed
+    notifications, forward only — or the wallet (paid at once, in the ledger). An invoice has
+    at most one attempt pending or succeeded (checked under the invoice's row lock)."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="collections")
-    mandate = models.ForeignKey(Mandate, on_delete=models.PROTECT, related_name="collections")
+    method = models.CharField(
+        max_length=12, choices=CollectionMethod.choices, default=CollectionMethod.SEPA_DEBIT
+    )
+    mandate = models.ForeignKey(
+        Mandate, null=True, blank=True, on_delete=models.PROTECT, related_name="collections"
+    )
     payment_id = models.BigIntegerField(unique=True, null=True, blank=True)  # payments.Payment
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(method="sepa_debit") | Q(mandate__isnull=False),
+                name="a_debit_has_its_mandate",
+            ),
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=Q(method="wallet"),
+                name="an_invoice_is_paid_from_the_wallet_once",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Prélèvement de la facture {self.invoice_id} (paiement {self.payment_id})"

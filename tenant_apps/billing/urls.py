@@ -12,6 +12,19 @@ urlpatterns = [
     path("factures/", views.invoices, name="billing-invoices"),
     path("factures/<int:invoice_id>/pdf/", views.invoice_pdf, name="billing-invoice-pdf"),
     path(
+        "factures/<int:invoice_id>/porte-monnaie/",
+        views.invoice_pay_wallet,
+        name="billing-invoice-wallet",
+    ),
+    path(
+        "factures/<int:invoice_id>/carte/", views.invoice_pay_card, name="billing-invoice-pay-card"
+    ),
+    path(
+        "factures/<int:invoice_id>/carte/<int:payment_id>/",
+        views.invoice_card,
+        name="billing-invoice-card",
+    ),
+    path(
         "prelevement/<int:mandate_id>/revoquer/",
         views.mandate_revoke,
         name="billing-mandate-revoke",

@@ -17,7 +17,11 @@ from shared_apps.families.selectors import family_id_of
 from shared_apps.payments.services import direct_debit_setup_available, sepa_setup_config
 from tenant_apps.billing import selectors
 from tenant_apps.billing.models import MandateStatus
-from tenant_apps.billing.services.collection import invoice_states
+from tenant_apps.billing.services.collection import (
+    invoice_states,
+    pay_invoice_by_card,
+    pay_invoice_from_wallet,
+)
 from tenant_apps.billing.services.mandates import (
     own_mandate,
     revoke_mandate,
@@ -156,4 +160,71 @@ def invoice_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
         f"facture-{invoice.number}.pdf",
         "billing/invoice_pdf.html",
         selectors.invoice_pdf_context(invoice, request.tenant),
+    )
+
+
+@login_required
+@require_POST
+def invoice_pay_wallet(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    """Pay an invoice still to pay (never debited, or its debit rejected) from the wallet."""
+    try:
+        invoice = pay_invoice_from_wallet(
+            commune=request.tenant, user=request.user, invoice_id=invoice_id
+        )
+    except DomainError as exc:
+        if exc.status == 404:
+            raise Http404 from exc
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Facture {invoice.number} payée avec le porte-monnaie.")
+    return redirect(_url(request, "billing-invoices"))
+
+
+@login_required
+@require_POST
+def invoice_pay_card(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    """Start (or resume) the card payment of an invoice still to pay."""
+    try:
+        payment = pay_invoice_by_card(
+            commune=request.tenant, user=request.user, invoice_id=invoice_id
+        )
+    except DomainError as exc:
+        if exc.status == 404:
+            raise Http404 from exc
+        messages.error(request, exc.message)
+        return redirect(_url(request, "billing-invoices"))
+    return redirect(_url(request, "billing-invoice-card", parse_id(invoice_id), payment.pk))
+
+
+@login_required
+def invoice_card(request: HttpRequest, invoice_id: int, payment_id: int) -> HttpResponse:
+    """The card, in the provider's Card Element; the invoice is paid when the webhook says so."""
+    from shared_apps.payments.models import Payment
+    from shared_apps.payments.services import client_config
+
+    invoice = selectors.invoice_of_family(family_id_of(request.user), parse_id(invoice_id))
+    payment = (
+        Payment.objects.filter(
+            pk=parse_id(payment_id),
+            family_id=invoice.family_id,
+            metadata__invoice_id=str(invoice.pk),
+            metadata__schema=request.tenant.schema_name,
+        ).first()
+        if invoice is not None
+        else None
+    )
+    if invoice is None or payment is None:
+        raise Http404
+    config = client_config(payment)
+    if config is None:
+        return redirect(_url(request, "billing-invoices"))
+    return render(
+        request,
+        "billing/invoice_card.html",
+        {
+            "invoice": invoice,
+            "payment": payment,
+            "config": config,
+            "return_url": absolute_url(_url(request, "billing-invoices")),
+        },
     )

@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from shared_apps.payments.models import Payment, PaymentStatus
 from shared_apps.wallet.models import LedgerTransaction
+from shared_apps.wallet.selectors import pockets_of
 from shared_apps.wallet.services import receivable_balances
 from tenant_apps.billing.errors import NoActiveMandate
 from tenant_apps.billing.models import Invoice, Mandate
@@ -154,3 +155,77 @@ def test_a_revoked_mandate_is_never_debited(
     assert _state(commune_a, in_commune, invoice).code == "unpaid"
     with in_commune(commune_a):
         assert Mandate.objects.get(pk=mandate["id"]).collections.count() == 0
+
+
+def _rejected(parent, sepa, deliver, canteen, commune, in_commune):
+    _mandate(parent, sepa, IBAN_DEBIT_DECLINED)
+    invoice = _invoice(parent, canteen, commune, in_commune)
+    with in_commune(commune):
+        payment = collect_invoice(commune=commune, invoice_id=invoice.pk)
+    deliver("payment_intent.payment_failed", payment.provider_ref)
+    return invoice
+
+
+def test_a_rejected_invoice_is_paid_by_card_instead(
+    stripe_offline, sepa, deliver, client, parent, canteen, commune_a, in_commune
+):
+    from tests.payments.offline import CARD_OK, Browser
+
+    invoice = _rejected(parent, sepa, deliver, canteen, commune_a, in_commune)
+    client.force_login(parent)
+    response = client.post(f"/c/commune-a/factures/{invoice.pk}/carte/")
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    card_payment = Payment.objects.get(metadata__method="card")
+    assert f'data-client-secret="{card_payment.client_secret}"' in page
+    # Asking again offers the same payment, not a second one.
+    assert (
+        client.post(f"/c/commune-a/factures/{invoice.pk}/carte/")["Location"]
+        == (response["Location"])
+    )
+
+    status, body = Browser(stripe_offline).pay(card_payment.provider_ref, CARD_OK)
+    assert status == 200, body
+    deliver("payment_intent.succeeded", card_payment.provider_ref)
+
+    assert _state(commune_a, in_commune, invoice).code == "paid"
+    assert receivable_balances(parent.family.pk, commune_a)[canteen.service.pk] == 0
+    assert sum(p.balance_cents for p in pockets_of(parent.family.pk)) == 10_000  # untouched
+    refused = client.post(f"/c/commune-a/factures/{invoice.pk}/porte-monnaie/", follow=True)
+    assert "déjà payée" in refused.content.decode()
+    call_command("verify_ledger")
+
+
+def test_a_rejected_invoice_is_paid_from_the_wallet_instead(
+    stripe_offline, sepa, deliver, client, parent, canteen, commune_a, in_commune
+):
+    invoice = _rejected(parent, sepa, deliver, canteen, commune_a, in_commune)
+    client.force_login(parent)
+
+    response = client.post(f"/c/commune-a/factures/{invoice.pk}/porte-monnaie/", follow=True)
+
+    assert f"Facture {invoice.number} payée avec le porte-monnaie" in response.content.decode()
+    assert _state(commune_a, in_commune, invoice).code == "paid"
+    assert receivable_balances(parent.family.pk, commune_a)[canteen.service.pk] == 0
+    assert sum(p.balance_cents for p in pockets_of(parent.family.pk)) == 10_000 - 760
+    again = client.post(f"/c/commune-a/factures/{invoice.pk}/porte-monnaie/", follow=True)
+    assert "déjà payée" in again.content.decode()
+    assert sum(p.balance_cents for p in pockets_of(parent.family.pk)) == 10_000 - 760
+    call_command("verify_ledger")
+
+
+def test_another_family_cannot_pay_or_see_an_invoice(
+    stripe_offline, sepa, client, parent, canteen, commune_a, in_commune
+):
+    from tests.fixtures.bookings import make_family
+
+    _mandate(parent, sepa, IBAN_OK)
+    invoice = _invoice(parent, canteen, commune_a, in_commune)
+    other = make_family(commune_a, in_commune, canteen.service, funds_cents=5000)
+    client.force_login(other)
+    for path in ("porte-monnaie/", "carte/"):
+        assert client.post(f"/c/commune-a/factures/{invoice.pk}/{path}").status_code == 404
+        assert client.post(f"/c/commune-b/factures/{invoice.pk}/{path}").status_code == 404
+    assert client.get(f"/c/commune-a/factures/{invoice.pk}/carte/1/").status_code == 404
+    assert _state(commune_a, in_commune, invoice).code == "unpaid"
+    assert not Payment.objects.exists()

@@ -20,16 +20,30 @@ from django.db import transaction
 from django_tenants.utils import tenant_context
 
 from shared_apps.common.errors import Conflict, DomainError
+from shared_apps.common.validation import parse_id
+from shared_apps.families.selectors import family_id_of
 from shared_apps.payments.errors import PaymentProviderUnavailable
 from shared_apps.payments.models import Payment, PaymentStatus
-from shared_apps.payments.services import direct_debit_setup_available, start_mandate_debit
-from shared_apps.wallet.services import settle_receivables
+from shared_apps.payments.services import (
+    direct_debit_setup_available,
+    start_invoice_card_payment,
+    start_mandate_debit,
+)
+from shared_apps.wallet.models import AccountKind
+from shared_apps.wallet.services import pay_receivables_from_wallet, settle_receivables
 from tenant_apps.billing.errors import InvoiceNotFound, NoActiveMandate
-from tenant_apps.billing.models import Collection, Invoice, Mandate, MandateStatus
+from tenant_apps.billing.models import (
+    Collection,
+    CollectionMethod,
+    Invoice,
+    Mandate,
+    MandateStatus,
+)
 from tenants.models import Commune
 from tenants.services import assert_on_schema
 
 if TYPE_CHECKING:
+    from shared_apps.accounts.models import User
     from shared_apps.wallet.models import LedgerTransaction
 
 logger = logging.getLogger(__name__)
@@ -67,13 +81,17 @@ def invoice_states(invoices: list[Invoice]) -> dict[int, InvoiceState]:
         ).only("pk", "status", "failure_code", "failure_message")
     }
     attempts: dict[int, list[Payment | None]] = defaultdict(list)
+    from_wallet = set()
     for collection in collections:
+        if collection.method == CollectionMethod.WALLET:
+            from_wallet.add(collection.invoice_id)  # paid at once, in the ledger
+            continue
         attempts[collection.invoice_id].append(payments.get(collection.payment_id or 0))
     states = {}
     for invoice in invoices:
         tried = attempts.get(invoice.pk, [])
         statuses = [p.status if p else PaymentStatus.CREATED for p in tried]
-        if PaymentStatus.SUCCEEDED in statuses:
+        if PaymentStatus.SUCCEEDED in statuses or invoice.pk in from_wallet:
             code, failure = "paid", ""
         elif any(s not in (PaymentStatus.FAILED, PaymentStatus.CANCELED) for s in statuses):
             code, failure = "pending", ""
@@ -117,7 +135,9 @@ def collect_invoice(
             raise NoActiveMandate(
                 "Aucun mandat SEPA actif pour cette famille : la facture reste à payer autrement."
             )
-        collection = Collection.objects.create(invoice=invoice, mandate=mandate)
+        collection = Collection.objects.create(
+            invoice=invoice, mandate=mandate, method=CollectionMethod.SEPA_DEBIT
+        )
     try:
         payment = start_mandate_debit(
             family_id=invoice.family_id,
@@ -178,10 +198,92 @@ def settle_invoice_payment(payment: Payment) -> LedgerTransaction:
         amounts: dict[int, int] = defaultdict(int)
         for line in invoice.lines.all():
             amounts[line.service_id] += line.amount_cents
+        by_card = payment.metadata.get("method") == "card"
         return settle_receivables(
             source_key=f"ddpaid:{payment.pk}",
             family_id=invoice.family_id,
             commune=commune,
             amounts={k: v for k, v in amounts.items() if v > 0},
-            description=f"Facture {invoice.number} prélevée",
+            description=f"Facture {invoice.number} "
+            + ("payée par carte" if by_card else "prélevée"),
+            clearing=AccountKind.CARD_CLEARING if by_card else AccountKind.DEBIT_CLEARING,
         )
+
+
+def _own_unpaid_invoice(user: User, invoice_id: object, *, check: bool = True) -> Invoice:
+    """The family's invoice, locked, still to pay (unpaid or its debit rejected)."""
+    family_id = family_id_of(user)
+    invoice = (
+        Invoice.objects.select_for_update()
+        .filter(family_id=family_id, pk=parse_id(invoice_id))  # type: ignore[misc]
+        .first()
+        if family_id is not None
+        else None
+    )
+    if invoice is None:
+        raise InvoiceNotFound()
+    if check and invoice_states([invoice])[invoice.pk].code in ("paid", "pending"):
+        raise InvoiceAlreadyCollected()
+    return invoice
+
+
+def _amounts_of(invoice: Invoice) -> dict[int, int]:
+    amounts: dict[int, int] = defaultdict(int)
+    for line in invoice.lines.all():
+        amounts[line.service_id] += line.amount_cents
+    return {k: v for k, v in amounts.items() if v > 0}
+
+
+def pay_invoice_from_wallet(*, commune: Commune, user: User, invoice_id: object) -> Invoice:
+    """The family pays an invoice still to pay from its wallet (each service's pocket, then
+    "tous services"), at once and all of it. Errors: InvoiceNotFound (not this family's here),
+    InvoiceAlreadyCollected, InsufficientBalance (nothing moved)."""
+    assert_on_schema(commune)
+    with transaction.atomic():
+        invoice = _own_unpaid_invoice(user, invoice_id)
+        pay_receivables_from_wallet(
+            source_key=f"invoice-wallet:{commune.schema_name}:{invoice.pk}",
+            family_id=invoice.family_id,
+            commune=commune,
+            amounts=_amounts_of(invoice),
+            description=f"Facture {invoice.number} payée avec le porte-monnaie",
+            created_by=user,
+        )
+        Collection.objects.create(invoice=invoice, method=CollectionMethod.WALLET)
+    return invoice
+
+
+def pay_invoice_by_card(*, commune: Commune, user: User, invoice_id: object) -> Payment:
+    """Start a card payment of an invoice still to pay; it is paid when the signed webhook
+    confirms. Errors: InvoiceNotFound, InvoiceAlreadyCollected, PaymentProviderUnavailable.
+    Must run outside a transaction."""
+    assert_on_schema(commune)
+    with transaction.atomic():
+        invoice = _own_unpaid_invoice(user, invoice_id, check=False)
+        # A card payment started and not confirmed yet is offered again, never a second one.
+        for collection in Collection.objects.filter(
+            invoice=invoice, method=CollectionMethod.CARD, payment_id__isnull=False
+        ):
+            open_payment = Payment.objects.filter(pk=collection.payment_id).first()
+            if open_payment is not None and open_payment.can_be_paid:
+                return open_payment
+        _own_unpaid_invoice(user, invoice_id)  # refused if paid or being collected
+        collection = Collection.objects.create(invoice=invoice, method=CollectionMethod.CARD)
+    try:
+        payment = start_invoice_card_payment(
+            user=user,
+            family_id=invoice.family_id,
+            amount_cents=invoice.total_cents,
+            commune=commune,
+            metadata={
+                "schema": commune.schema_name,
+                "invoice_id": str(invoice.pk),
+                "invoice_number": invoice.number,
+                "collection_id": str(collection.pk),
+            },
+        )
+    except DomainError:
+        Collection.objects.filter(pk=collection.pk).delete()
+        raise
+    Collection.objects.filter(pk=collection.pk).update(payment_id=payment.pk)
+    return payment
