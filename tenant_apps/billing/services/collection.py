@@ -264,7 +264,7 @@ def pay_invoice_by_card(*, commune: Commune, user: User, invoice_id: object) -> 
         for collection in Collection.objects.filter(
             invoice=invoice, method=CollectionMethod.CARD, payment_id__isnull=False
         ):
-            open_payment = Payment.objects.filter(pk=collection.payment_id).first()
+            open_payment = Payment.objects.filter(pk=collection.payment_id or 0).first()
             if open_payment is not None and open_payment.can_be_paid:
                 return open_payment
         _own_unpaid_invoice(user, invoice_id)  # refused if paid or being collected
