@@ -289,6 +289,10 @@ PAYMENT_FULFILMENT_HOOKS = {
     "checkout": "tenant_apps.bookings.services.card_orders.fulfil_checkout",
     "invoice": "tenant_apps.billing.services.collection.settle_invoice_payment",
 }
+# …and told when the payment failed (a rejected direct debit: the family is e-mailed).
+PAYMENT_FAILURE_HOOKS = {
+    "invoice": "tenant_apps.billing.services.collection.on_invoice_payment_failed",
+}
 # A signed `setup_intent.*` notification (a SEPA mandate being set up): its commune reads the
 # set-up's state again from the provider.
 PAYMENT_SETUP_HOOK = "tenant_apps.billing.services.mandates.on_setup_notification"

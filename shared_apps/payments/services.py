@@ -534,6 +534,12 @@ def _apply(payment: Payment, notification: Notification) -> None:
         payment.failure_code = ""
         payment.failure_message = ""
     elif new_status == PaymentStatus.FAILED:
+        failed_hook = getattr(settings, "PAYMENT_FAILURE_HOOKS", {}).get(payment.purpose)
+        if failed_hook:
+            # What was paid for learns it failed (e.g. tells the family), in this transaction.
+            from django.utils.module_loading import import_string
+
+            import_string(failed_hook)(payment)
         payment.failure_code = notification.failure_code[:100]
         payment.failure_message = (
             AUTHENTICATION_FAILED_MESSAGE

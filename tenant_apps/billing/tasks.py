@@ -8,9 +8,14 @@ import datetime
 from django.utils import timezone
 
 from config.celery import TenantTask, app
+from shared_apps.common.links import absolute_url
+from shared_apps.families.models import Guardian
+from shared_apps.notifications.email import send_templated_email
+from tenant_apps.billing.models import Invoice
 from tenant_apps.billing.services.collection import collect_month
 from tenant_apps.billing.services.invoicing import build_invoices, previous_month
 from tenants.models import Commune
+from tenants.urls import commune_reverse
 
 
 @app.task(base=TenantTask)
@@ -31,3 +36,21 @@ def build_last_month_invoices_everywhere() -> None:
     month = previous_month(timezone.localdate())
     for schema_name in Commune.objects.filter(is_active=True).values_list("schema_name", flat=True):
         build_invoices_task.delay(schema_name, month.isoformat())
+
+
+@app.task(base=TenantTask)
+def send_debit_failed_email_task(schema_name: str, invoice_id: int) -> None:
+    """Tell the family its invoice's direct debit was rejected and how to pay it instead."""
+    invoice = Invoice.objects.filter(pk=invoice_id).first()
+    if invoice is None:
+        return
+    commune = Commune.objects.get(schema_name=schema_name)
+    link = absolute_url(commune_reverse(commune, "billing-invoices"))
+    for email in Guardian.objects.filter(family_id=invoice.family_id).values_list(
+        "user__email", flat=True
+    ):
+        send_templated_email(
+            to=email,
+            template="debit_failed",
+            context={"invoice": invoice, "commune": commune, "link": link},
+        )

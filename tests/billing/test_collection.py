@@ -107,6 +107,11 @@ def test_a_rejected_debit_is_failed_and_nothing_is_paid(
     client.force_login(parent)
     page = client.get("/c/commune-a/factures/").content.decode()
     assert "Prélèvement rejeté" in page and "la facture reste à payer" in page
+    from django.core import mail
+
+    (sent,) = [m for m in mail.outbox if m.to == [parent.email]]
+    assert sent.subject == f"Prélèvement rejeté : facture {invoice.number} (Commune A)"
+    assert "/c/commune-a/factures/" in sent.body
     call_command("verify_ledger")
 
 

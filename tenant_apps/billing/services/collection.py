@@ -287,3 +287,15 @@ def pay_invoice_by_card(*, commune: Commune, user: User, invoice_id: object) -> 
         raise
     Collection.objects.filter(pk=collection.pk).update(payment_id=payment.pk)
     return payment
+
+
+def on_invoice_payment_failed(payment: Payment) -> None:
+    """settings.PAYMENT_FAILURE_HOOKS["invoice"]: a debit (or card payment) of an invoice failed.
+    The family is e-mailed after commit (once: a payment fails only once, forward only)."""
+    from config.celery import enqueue_on_commit
+    from tenant_apps.billing.tasks import send_debit_failed_email_task
+
+    schema = str(payment.metadata.get("schema") or "")
+    invoice_id = parse_id(payment.metadata.get("invoice_id"))
+    if schema and invoice_id is not None and payment.metadata.get("method") != "card":
+        enqueue_on_commit(send_debit_failed_email_task, schema, invoice_id)
