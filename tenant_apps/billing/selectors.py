@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+
+from django.db.models import Q, Sum
+
 from tenant_apps.billing.models import Invoice, InvoiceLine, Mandate, MandateStatus
 
 
@@ -62,3 +66,33 @@ def invoice_pdf_context(invoice: Invoice, commune: object) -> dict:
         "charged_cents": charged,
         "credited_cents": charged - invoice.total_cents,
     }
+
+
+def parse_month(value: object) -> datetime.date | None:
+    """A month typed AAAA-MM (years 2000–2100), as its first day; None otherwise."""
+    text = str(value or "").strip()
+    if len(text) != 7 or text[4] != "-" or not (text[:4] + text[5:]).isdigit():
+        return None
+    year, month = int(text[:4]), int(text[5:])
+    if not (2000 <= year <= 2100 and 1 <= month <= 12):
+        return None
+    return datetime.date(year, month, 1)
+
+
+def invoices_of_month(month: datetime.date) -> list[Invoice]:
+    """The commune's invoices of a month, in number order; one query."""
+    return list(Invoice.objects.filter(month=month).order_by("sequence"))
+
+
+def totals_per_service(month: datetime.date) -> list[tuple[int, int, int]]:
+    """[(service id, charged cents, credited cents)] of a month's invoices; one query."""
+    rows = (
+        InvoiceLine.objects.filter(invoice__month=month)
+        .values("service_id")
+        .annotate(
+            charged=Sum("amount_cents", filter=Q(kind="charge")),
+            credited=Sum("amount_cents", filter=Q(kind="credit")),
+        )
+        .order_by("service_id")
+    )
+    return [(r["service_id"], r["charged"] or 0, -(r["credited"] or 0)) for r in rows]

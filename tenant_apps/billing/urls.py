@@ -10,6 +10,7 @@ urlpatterns = [
         "prelevement/<int:mandate_id>/retour/", views.mandate_return, name="billing-mandate-return"
     ),
     path("factures/", views.invoices, name="billing-invoices"),
+    path("gestion/factures/", views.staff_invoices, name="billing-staff-invoices"),
     path("factures/<int:invoice_id>/pdf/", views.invoice_pdf, name="billing-invoice-pdf"),
     path(
         "factures/<int:invoice_id>/porte-monnaie/",

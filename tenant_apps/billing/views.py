@@ -7,8 +7,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from shared_apps.audit.services import record
 from shared_apps.common.errors import DomainError
 from shared_apps.common.exports import pdf_response
 from shared_apps.common.links import absolute_url
@@ -22,12 +24,15 @@ from tenant_apps.billing.services.collection import (
     pay_invoice_by_card,
     pay_invoice_from_wallet,
 )
+from tenant_apps.billing.services.invoicing import previous_month
 from tenant_apps.billing.services.mandates import (
     own_mandate,
     revoke_mandate,
     start_mandate,
     sync_mandate,
 )
+from tenant_apps.catalog.models import Service
+from tenants.permissions import staff_required
 from tenants.urls import commune_reverse
 
 
@@ -226,5 +231,55 @@ def invoice_card(request: HttpRequest, invoice_id: int, payment_id: int) -> Http
             "payment": payment,
             "config": config,
             "return_url": absolute_url(_url(request, "billing-invoices")),
+        },
+    )
+
+
+@staff_required
+def staff_invoices(request: HttpRequest) -> HttpResponse:
+    """Gestion → Factures: a month's invoices with their collection state (a rejected debit
+    shows the bank's reason, to follow up) and the totals per service. Families' names are
+    family data: each view is audited."""
+    today = timezone.localdate()
+    raw = request.GET.get("mois")
+    month = selectors.parse_month(raw) if raw else previous_month(today)
+    error = "" if month else "Mois invalide : indiquez-le sous la forme AAAA-MM (ex. 2026-12)."
+    month = month or previous_month(today)
+    invoices_ = selectors.invoices_of_month(month)
+    states = invoice_states(invoices_)
+    services = {s.pk: s.name for s in Service.objects.all()}
+    totals = [
+        (
+            services.get(service_id, f"Service n° {service_id}"),
+            charged,
+            credited,
+            charged - credited,
+        )
+        for service_id, charged, credited in selectors.totals_per_service(month)
+    ]
+    record(
+        actor=request.user,
+        commune=request.tenant,
+        action="billing.invoices_view",
+        target_type="month",
+        target_id=f"{month:%Y-%m}",
+        details={"invoices": len(invoices_)},
+    )
+    rows = [(invoice, states[invoice.pk]) for invoice in invoices_]
+    return render(
+        request,
+        "billing/staff_invoices.html",
+        {
+            "month": month,
+            "month_value": f"{month:%Y-%m}",
+            "error": error,
+            "rows": rows,
+            "failed": [(i, s) for i, s in rows if s.code == "failed"],
+            "totals": totals,
+            "invoiced_cents": sum(i.total_cents for i in invoices_),
+            "counts": {
+                code: sum(1 for _, s in rows if s.code == code)
+                for code in ("paid", "pending", "failed", "unpaid")
+            },
         },
     )

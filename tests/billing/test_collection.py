@@ -234,3 +234,38 @@ def test_another_family_cannot_pay_or_see_an_invoice(
     assert client.get(f"/c/commune-a/factures/{invoice.pk}/carte/1/").status_code == 404
     assert _state(commune_a, in_commune, invoice).code == "unpaid"
     assert not Payment.objects.exists()
+
+
+def test_staff_see_the_months_invoices_and_the_rejected_debits_to_follow(
+    stripe_offline, sepa, deliver, client, parent, canteen, commune_a, commune_b, in_commune
+):
+    from shared_apps.audit.models import AuditEntry
+    from tests.factories import MembershipFactory, UserFactory
+
+    invoice = _rejected(parent, sepa, deliver, canteen, commune_a, in_commune)
+    agent = UserFactory()
+    MembershipFactory(user=agent, commune=commune_a)
+    client.force_login(agent)
+
+    page = client.get("/c/commune-a/gestion/factures/?mois=2026-12").content.decode()
+
+    assert "Prélèvements rejetés à suivre" in page
+    assert invoice.number in page and invoice.addressee in page
+    assert "motif : card_declined" in page  # the bank's reason, as Stripe gives it
+    assert "7,60" in page  # the month's total and the service's net
+    assert AuditEntry.objects.filter(action="billing.invoices_view", actor=agent).exists()
+    bad = client.get("/c/commune-a/gestion/factures/?mois=2026-13")
+    assert bad.status_code == 200 and "Mois invalide" in bad.content.decode()
+
+    staff_b = UserFactory()
+    MembershipFactory(user=staff_b, commune=commune_b)
+    client.force_login(staff_b)
+    assert client.get("/c/commune-a/gestion/factures/?mois=2026-12").status_code == 403
+    assert (
+        invoice.number
+        not in client.get("/c/commune-b/gestion/factures/?mois=2026-12").content.decode()
+    )
+    client.force_login(parent)
+    assert client.get("/c/commune-a/gestion/factures/").status_code == 403
+    client.logout()
+    assert client.get("/c/commune-a/gestion/factures/").status_code == 302
