@@ -13,16 +13,7 @@ from tenant_apps.billing.models import Mandate, MandateStatus
 from tenant_apps.billing.services.invoicing import build_invoices
 from tests.billing.conftest import IBAN_OK
 from tests.billing.invoicing import DECEMBER, JANUARY_2ND, book_december
-from tests.browser.conftest import (  # noqa: F401 - fixtures shared with the browser tests
-    CHROMIUM,
-    axe,
-    browser_settings,
-    chromium_browser,
-    page,
-    sign_in,
-    sync_playwright,
-    visit,
-)
+from tests.browser.conftest import CHROMIUM, sync_playwright
 from tests.fixtures.bookings import make_family
 
 pytestmark = [
@@ -61,7 +52,7 @@ def test_a_parent_signs_a_mandate_then_downloads_the_invoice(
     with time_machine.travel(JANUARY_2ND, tick=False), in_commune(commune_a):
         invoice = build_invoices(commune=commune_a, month=DECEMBER).invoices[0]
     page.goto("/c/commune-a/factures/")
-    expect(page.get_by_role("cell", name=invoice.number, exact=True)).to_be_visible()
+    expect(page.get_by_text(f"Facture n° {invoice.number}")).to_be_visible()
     visit.check(page, "factures")
     with page.expect_download() as download:
         page.get_by_role("link", name=f"Télécharger (PDF) la facture {invoice.number}").click()
