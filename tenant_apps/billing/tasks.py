@@ -54,3 +54,21 @@ def send_debit_failed_email_task(schema_name: str, invoice_id: int) -> None:
             template="debit_failed",
             context={"invoice": invoice, "commune": commune, "link": link},
         )
+
+
+@app.task(base=TenantTask)
+def send_invoice_email_task(schema_name: str, invoice_id: int) -> None:
+    """Tell the family its monthly invoice is issued, with the link to download it."""
+    invoice = Invoice.objects.filter(pk=invoice_id).first()
+    if invoice is None:
+        return
+    commune = Commune.objects.get(schema_name=schema_name)
+    link = absolute_url(commune_reverse(commune, "billing-invoices"))
+    for email in Guardian.objects.filter(family_id=invoice.family_id).values_list(
+        "user__email", flat=True
+    ):
+        send_templated_email(
+            to=email,
+            template="invoice_issued",
+            context={"invoice": invoice, "commune": commune, "link": link},
+        )

@@ -206,3 +206,23 @@ def test_the_beat_invoices_last_month_in_each_commune_once(
     with in_commune(commune_b):  # its own run, in its own schema, with nothing to invoice
         assert list(InvoiceRun.objects.values_list("month", "invoices_count")) == [(DECEMBER, 0)]
         assert not Invoice.objects.exists()
+
+
+def test_each_family_is_e_mailed_its_invoice_once_issued(
+    families, commune_a, in_commune, send_mail_now
+):
+    from django.core import mail
+
+    parent, other = families
+    with send_mail_now():
+        result = _build(commune_a, in_commune)
+    by_recipient = {m.to[0]: m for m in mail.outbox}
+    assert set(by_recipient) == {parent.email, other.email}
+    mine = next(i for i in result.invoices if i.family_id == parent.family.pk)
+    assert by_recipient[parent.email].subject == (
+        f"Votre facture décembre 2026 (Commune A) : {mine.number}"
+    )
+    assert "/c/commune-a/factures/" in by_recipient[parent.email].body
+    with send_mail_now():
+        _build(commune_a, in_commune)  # the second run issues nothing, e-mails nobody
+    assert len(mail.outbox) == 2

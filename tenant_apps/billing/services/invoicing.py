@@ -6,7 +6,8 @@ family's invoice: one line per child, day and product booked by direct debit, an
 for what a cancellation gave back (the rules' refund_cents), numbered from the commune's
 counter row locked FOR UPDATE in the same transaction, so numbers have no gap and no duplicate
 (`2026-12-000042`: the invoiced month, then the commune's sequence). An issued invoice never
-changes (models.Invoice.save); corrections will be credit notes.
+changes (models.Invoice.save); corrections will be credit notes. Each family is e-mailed
+that its invoice is ready (after commit).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config.celery import enqueue_on_commit
 from shared_apps.common.money import format_euros
 from shared_apps.common.validation import InvalidInput
 from shared_apps.families.models import Child, Guardian
@@ -199,4 +201,8 @@ def build_invoices(
         InvoiceRun.objects.filter(pk=run.pk).update(
             invoices_count=len(invoices), total_cents=sum(i.total_cents for i in invoices)
         )
+        from tenant_apps.billing.tasks import send_invoice_email_task
+
+        for invoice in invoices:  # once the numbers are committed
+            enqueue_on_commit(send_invoice_email_task, commune.schema_name, invoice.pk)
     return RunResult(run, True, invoices)
