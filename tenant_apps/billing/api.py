@@ -3,13 +3,14 @@ with `request.tenant`, serialize."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shared_apps.common.validation import parse_id
 from shared_apps.families.selectors import family_id_of
+from shared_apps.payments.api import ErrorSerializer
 from shared_apps.payments.services import sepa_setup_config
 from tenant_apps.billing import selectors
 from tenant_apps.billing.errors import InvoiceNotFound
@@ -54,7 +55,12 @@ class MandatesView(APIView):
 
     @extend_schema(
         request=None,
-        responses={201: MandateSetupSerializer},
+        responses={
+            201: MandateSetupSerializer,
+            503: OpenApiResponse(
+                ErrorSerializer, description="Prestataire de paiement injoignable"
+            ),
+        },
         tags=["billing"],
         description="Start setting up (or replacing) the mandate: confirm it with Stripe.js "
         "confirmSepaDebitSetup, then call …/mandates/{id}/sync. The active mandate stays until "

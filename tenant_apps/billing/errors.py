@@ -1,4 +1,4 @@
-from shared_apps.common.errors import Conflict, DomainError, NotFound
+from shared_apps.common.errors import Conflict, NotFound
 
 
 class MandateNotFound(NotFound):
@@ -19,11 +19,14 @@ class MandateNotRevocable(Conflict):
     message = "Ce mandat n’est plus actif : il n’y a rien à révoquer."
 
 
-class MandateSetupUnavailable(DomainError):
-    code = "provider_unavailable"
-    status = 503
+class MandateSetupUnavailable(Conflict):
+    """The platform has no payment provider configured: nothing can be set up (not a failure
+    of the moment — the provider unreachable is PaymentProviderUnavailable, 503)."""
+
+    code = "direct_debit_unavailable"
     message = (
-        "La mise en place du prélèvement n’est pas disponible pour le moment : réessayez plus tard."
+        "La mise en place du prélèvement n’est pas disponible pour le moment : payez vos "
+        "réservations avec le porte-monnaie ou par carte."
     )
 
 

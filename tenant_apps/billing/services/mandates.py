@@ -19,8 +19,16 @@ from django_tenants.utils import tenant_context
 from shared_apps.common.validation import parse_id
 from shared_apps.families.selectors import family_id_of
 from shared_apps.families.services import get_or_create_family
-from shared_apps.payments.services import sepa_setup_state, start_sepa_setup
-from tenant_apps.billing.errors import MandateNotFound, MandateNotRevocable
+from shared_apps.payments.services import (
+    direct_debit_setup_available,
+    sepa_setup_state,
+    start_sepa_setup,
+)
+from tenant_apps.billing.errors import (
+    MandateNotFound,
+    MandateNotRevocable,
+    MandateSetupUnavailable,
+)
 from tenant_apps.billing.models import Mandate, MandateStatus
 from tenants.models import Commune
 from tenants.services import assert_on_schema, lock_active_commune
@@ -39,10 +47,13 @@ def start_mandate(*, commune: Commune, user: User, now: datetime.datetime | None
     Output: a pending Mandate carrying the provider's client secret, for the IBAN form. The
     family's active mandate, if any, stays active until the new one is confirmed (then it is
     replaced). A set-up started in the last 12 hours and not confirmed is reused.
-    Errors: PaymentProviderUnavailable (503) — nothing is left pending then; CommuneInactive.
+    Errors: MandateSetupUnavailable (409: no provider configured); PaymentProviderUnavailable
+    (503: the provider cannot be reached — the set-up is marked failed); CommuneInactive.
     """
     assert_on_schema(commune)
     now = now or timezone.now()
+    if not direct_debit_setup_available():
+        raise MandateSetupUnavailable()
     family = get_or_create_family(user)
     recent = (
         Mandate.objects.filter(
