@@ -226,3 +226,28 @@ def test_each_family_is_e_mailed_its_invoice_once_issued(
     with send_mail_now():
         _build(commune_a, in_commune)  # the second run issues nothing, e-mails nobody
     assert len(mail.outbox) == 2
+
+
+def test_a_refund_written_elsewhere_is_credited_before_invoicing(
+    families, commune_a, in_commune, canteen
+):
+    """A day re-settled by another writer (a sibling's card order released, an attendance
+    correction) raised a direct-debit place's refund without crediting the ledger: invoicing
+    credits what is missing, so what is invoiced is what the ledger says is owed."""
+    from django.core.management import call_command
+
+    from tenant_apps.bookings.models import Reservation
+
+    parent, _ = families
+    with in_commune(commune_a):
+        place = Reservation.objects.filter(family_id=parent.family.pk, status="booked").first()
+        Reservation.objects.filter(pk=place.pk).update(refund_cents=100)
+    assert receivable_balances(parent.family.pk, commune_a)[canteen.service.pk] == 5 * 380
+
+    _build(commune_a, in_commune)
+
+    with in_commune(commune_a):
+        invoice = Invoice.objects.get(family_id=parent.family.pk)
+    assert invoice.total_cents == 5 * 380 - 100
+    assert receivable_balances(parent.family.pk, commune_a)[canteen.service.pk] == 5 * 380 - 100
+    call_command("verify_ledger")

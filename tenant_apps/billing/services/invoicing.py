@@ -31,6 +31,7 @@ from tenant_apps.billing.models import (
     InvoiceRun,
     LineKind,
 )
+from tenant_apps.billing.services.receivables import credit_missing_refunds
 from tenant_apps.bookings.models import PaymentChoice, Reservation, ReservationStatus
 from tenants.services import assert_on_schema
 
@@ -137,6 +138,8 @@ def build_invoices(
             .select_related("product")
             .order_by("family_id", "child_id", "date", "product_id", "pk")
         )
+        # The ledger's receivables agree with the refunds about to be invoiced.
+        credit_missing_refunds(commune=commune, reservations=reservations)
         by_family: dict[int, list[Reservation]] = defaultdict(list)
         for reservation in reservations:
             by_family[reservation.family_id].append(reservation)

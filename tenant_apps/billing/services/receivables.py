@@ -103,3 +103,42 @@ def credit_settled_day(
         )
         credited += delta
     return credited
+
+
+def credit_missing_refunds(*, commune: Commune, reservations: Iterable[Reservation]) -> int:
+    """Before invoicing: make the ledger agree with the reservations' refund totals.
+
+    Every writer of a direct-debit refund in this commune's cancellations credits the
+    receivable itself (`credit_settled_day`); a day re-settled elsewhere (a card order of a
+    sibling released, an attendance correction) may raise a direct-debit place's refund_cents
+    without it. Here each place's credited total is read from the ledger (the keys carry the
+    cumulative total, one query) and what is missing is credited under the key of its current
+    total, so a later writer of the same step moves nothing twice. Returns the cents credited.
+    """
+    from shared_apps.wallet.models import LedgerTransaction
+
+    places = [r for r in reservations if r.paid_by == PaymentChoice.DIRECT_DEBIT and r.refund_cents]
+    if not places:
+        return 0
+    prefix = f"ddcredit:{commune.schema_name}:"
+    credited: dict[int, int] = {}
+    for key in LedgerTransaction.objects.filter(source_key__startswith=prefix).values_list(
+        "source_key", flat=True
+    ):
+        reservation_id, total = (int(part) for part in key[len(prefix) :].split(":"))
+        credited[reservation_id] = max(credited.get(reservation_id, 0), total)
+    posted = 0
+    for reservation in places:
+        missing = reservation.refund_cents - credited.get(reservation.pk, 0)
+        if missing <= 0:
+            continue
+        credit_receivable(
+            source_key=credit_key(commune, reservation.pk, reservation.refund_cents),
+            family_id=reservation.family_id,
+            commune=commune,
+            service_id=reservation.product.service_id,
+            amount_cents=missing,
+            description=f"{reservation.product.name} du {reservation.date:%d/%m/%Y} : non facturé",
+        )
+        posted += missing
+    return posted
