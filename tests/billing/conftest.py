@@ -5,14 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import (  # noqa: F401 - the browser tests' fixtures, for ours
-    axe,
-    browser_settings,
-    chromium_browser,
-    page,
-    sign_in,
-    visit,
-)
 from tests.payments.offline import PUBLISHABLE_KEY, call_localstripe
 
 IBAN_OK = "FR1420041010050500013M02606"
