@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -97,6 +98,7 @@ TENANT_APPS = [
     "tenant_apps.enrollments",
     "tenant_apps.backoffice",
     "tenant_apps.bookings",
+    "tenant_apps.billing",
 ]
 # The demo data (`manage.py demo`) has no models and no schema: installed for its command only.
 INSTALLED_APPS = [
@@ -268,6 +270,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "shared_apps.payments.tasks.retry_unmatched_webhook_events_task",
         "schedule": 120.0,
     },
+    # Last month's invoices, every morning: the first run of a month issues them, the next ones
+    # find its InvoiceRun and do nothing (so a failed 1st is caught up on the 2nd).
+    "monthly-invoices": {
+        "task": "tenant_apps.billing.tasks.build_last_month_invoices_everywhere",
+        "schedule": crontab(hour=5, minute=30),
+    },
 }
 
 # --- Wallet -------------------------------------------------------------------------------------
@@ -277,7 +285,17 @@ WALLET_TOP_UP_MIN_CENTS = 500
 WALLET_TOP_UP_MAX_CENTS = 50_000
 
 # Card payments for something else than a top-up are fulfilled by the code that sold it.
-PAYMENT_FULFILMENT_HOOKS = {"checkout": "tenant_apps.bookings.services.card_orders.fulfil_checkout"}
+PAYMENT_FULFILMENT_HOOKS = {
+    "checkout": "tenant_apps.bookings.services.card_orders.fulfil_checkout",
+    "invoice": "tenant_apps.billing.services.collection.settle_invoice_payment",
+}
+# …and told when the payment failed (a rejected direct debit: the family is e-mailed).
+PAYMENT_FAILURE_HOOKS = {
+    "invoice": "tenant_apps.billing.services.collection.on_invoice_payment_failed",
+}
+# A signed `setup_intent.*` notification (a SEPA mandate being set up): its commune reads the
+# set-up's state again from the provider.
+PAYMENT_SETUP_HOOK = "tenant_apps.billing.services.mandates.on_setup_notification"
 UNPAID_ORDER_MINUTES = 30
 
 # --- Stripe -------------------------------------------------------------------------------------

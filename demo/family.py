@@ -99,7 +99,27 @@ def _ensure_reservations(parent) -> None:
         add_to_cart(
             commune=commune, user=parent, product_id=product.pk, child_ids=[lea.pk], dates=bookable
         )
+        _ensure_mandate(parent)
         checkout(commune=commune, user=parent, payment_method="direct_debit")
+
+
+def _ensure_mandate(parent) -> None:
+    """Direct debit needs the family's SEPA mandate with the commune (billing.models): the demo
+    family's is recorded as signed (a test IBAN ending 2606), on the current schema."""
+    from tenant_apps.billing.models import Mandate, MandateStatus
+
+    family_id = family_id_of(parent)
+    if not Mandate.objects.filter(family_id=family_id, status=MandateStatus.ACTIVE).exists():
+        Mandate.objects.create(
+            family_id=family_id,
+            created_by=parent,
+            status=MandateStatus.ACTIVE,
+            payment_method_ref="pm_demo_sepa",
+            iban_last4="2606",
+            country="FR",
+            mandate_reference="DEMO-MANDAT-1",
+            activated_at=timezone.now(),
+        )
 
 
 def load_family_life(parent_email: str, staff_emails: dict[str, str]) -> None:

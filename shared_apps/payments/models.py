@@ -14,6 +14,7 @@ from django.db.models import Q
 class Purpose(models.TextChoices):
     TOP_UP = "top_up", "Rechargement du porte-monnaie"
     CHECKOUT = "checkout", "Paiement d’une commande"
+    INVOICE = "invoice", "Prélèvement d’une facture"
 
 
 class Scope(models.TextChoices):

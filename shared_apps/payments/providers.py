@@ -55,6 +55,37 @@ class Notification:
     currency: str | None = None
     failure_code: str = ""
     metadata: dict = field(default_factory=dict)
+    # A bank-details set-up (Stripe SetupIntent) this notification is about, if any: its state is
+    # read again from the provider by whoever owns it (settings.PAYMENT_SETUP_HOOK).
+    setup_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class StartedSetup:
+    """A set-up of bank details for later debits (a SEPA mandate), to confirm in the browser."""
+
+    provider_ref: str
+    client_secret: str
+    customer_ref: str = ""
+
+
+@dataclass(frozen=True)
+class SetupState:
+    """A set-up as the provider knows it (read server-side, never from the browser).
+
+    status: "succeeded", "pending" (not confirmed yet, or the bank still checks),
+    "failed" (refused or canceled). The bank details are filled once a method is attached.
+    """
+
+    provider_ref: str
+    status: str
+    payment_method_ref: str = ""
+    customer_ref: str = ""
+    iban_last4: str = ""
+    bank_code: str = ""
+    country: str = ""
+    mandate_reference: str = ""
+    metadata: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -99,6 +130,31 @@ class PaymentProvider(Protocol):
 
     def client_config(self, *, client_secret: str) -> dict:
         """What a browser or the mobile app needs to confirm the payment."""
+        ...
+
+    def start_mandate_debit(
+        self,
+        *,
+        amount_cents: int,
+        currency: str,
+        customer_ref: str,
+        payment_method_ref: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> StartedPayment:
+        """Debit a confirmed SEPA mandate, off session (the family is not there). The outcome
+        comes later, by notification only (SEPA takes days). ProviderError on failure to ask."""
+        ...
+
+    def start_sepa_setup(
+        self, *, metadata: dict[str, str], idempotency_key: str, email: str = ""
+    ) -> StartedSetup:
+        """Start collecting IBAN and mandate acceptance for later SEPA debits (raise
+        ProviderError when the provider cannot be reached or refuses)."""
+        ...
+
+    def retrieve_setup(self, *, setup_ref: str) -> SetupState:
+        """The set-up's state and bank details, asked to the provider (ProviderError)."""
         ...
 
 

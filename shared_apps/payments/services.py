@@ -50,6 +50,8 @@ from shared_apps.payments.providers import (
     PaymentProvider,
     ProviderError,
     ProviderRefused,
+    SetupState,
+    StartedSetup,
     get_provider,
 )
 from shared_apps.wallet import services as wallet
@@ -247,6 +249,147 @@ def client_config(payment: Payment) -> dict | None:
     return get_provider(payment.provider).client_config(client_secret=payment.client_secret)
 
 
+# --- bank details for direct debits (SEPA mandates) -------------------------------------------
+
+
+def direct_debit_setup_available() -> bool:
+    """Whether a SEPA mandate can be set up now (the provider has its keys)."""
+    return get_provider(DEFAULT_PROVIDER).is_configured()
+
+
+def start_sepa_setup(
+    *, metadata: dict[str, str], idempotency_key: str, email: str = ""
+) -> tuple[str, StartedSetup]:
+    """Ask the provider for a SEPA Direct Debit set-up, to confirm in the browser with the IBAN.
+
+    Returns (provider name, started set-up). The caller (the commune's billing) records it and
+    learns the outcome from `sepa_setup_state`, never from the browser. Errors:
+    PaymentProviderUnavailable (503) when the provider is not configured or cannot be reached.
+    """
+    provider = get_provider(DEFAULT_PROVIDER)
+    if not provider.is_configured():
+        raise PaymentProviderUnavailable(
+            "Le prélèvement ne peut pas être mis en place pour le moment : réessayez plus tard."
+        )
+    try:
+        started = provider.start_sepa_setup(
+            metadata=metadata, idempotency_key=idempotency_key, email=email
+        )
+    except ProviderError as exc:
+        logger.warning("SEPA set-up could not be started: %s", exc)
+        raise PaymentProviderUnavailable(
+            "Le prélèvement ne peut pas être mis en place pour le moment : réessayez plus tard."
+        ) from exc
+    return provider.name, started
+
+
+def start_mandate_debit(
+    *,
+    family_id: int,
+    commune: Commune,
+    amount_cents: int,
+    customer_ref: str,
+    payment_method_ref: str,
+    metadata: dict[str, str],
+) -> Payment:
+    """Collect an invoice on the family's SEPA mandate: a Payment (purpose "invoice") and the
+    provider's off-session debit. The payment stays pending until a signed notification moves
+    it (succeeded → settings.PAYMENT_FULFILMENT_HOOKS["invoice"] settles it; failed → its
+    failure_code/message say why), forward only like any payment.
+
+    Must run outside a transaction (the provider is called once our row is committed).
+    Errors: PaymentProviderUnavailable (503): the payment is then marked failed
+    ("provider_unavailable") and may be tried again.
+    """
+    provider = get_provider(DEFAULT_PROVIDER)
+    if not provider.is_configured():
+        raise PaymentProviderUnavailable("Le prélèvement n’est pas disponible pour le moment.")
+    payment = Payment.objects.create(
+        family_id=family_id,
+        purpose=Purpose.INVOICE,
+        amount_cents=amount_cents,
+        scope=Scope.SERVICE,
+        commune=commune,
+        metadata=metadata,
+        provider=provider.name,
+    )
+    try:
+        started = provider.start_mandate_debit(
+            amount_cents=amount_cents,
+            currency=payment.currency,
+            customer_ref=customer_ref,
+            payment_method_ref=payment_method_ref,
+            metadata={**metadata, "payment_id": str(payment.pk), "purpose": Purpose.INVOICE},
+            idempotency_key=f"marelle-debit-{payment.pk}",
+        )
+    except ProviderError as exc:
+        logger.warning("debit %s could not be started: %s", payment.pk, exc)
+        payment.status = PaymentStatus.FAILED
+        payment.failure_code = "provider_unavailable"
+        payment.failure_message = "Le prélèvement n’a pas pu être demandé à la banque."
+        payment.save(update_fields=["status", "failure_code", "failure_message", "updated_at"])
+        raise PaymentProviderUnavailable("Le prélèvement n’a pas pu être demandé.") from exc
+    from shared_apps.payments.tasks import process_webhook_event_task
+
+    with transaction.atomic():
+        Payment.objects.select_for_update().get(pk=payment.pk)
+        payment.provider_ref = started.provider_ref
+        payment.save(update_fields=["provider_ref", "updated_at"])
+        for event_pk in WebhookEvent.objects.filter(
+            provider=payment.provider, payment_ref=started.provider_ref, processed_at__isnull=True
+        ).values_list("pk", flat=True):
+            enqueue_on_commit(process_webhook_event_task, event_pk)
+    return payment
+
+
+def start_invoice_card_payment(
+    *, user: User, family_id: int, amount_cents: int, commune: Commune, metadata: dict
+) -> Payment:
+    """A card payment of a commune's invoice (instead of, or after, a rejected debit); settled
+    when the webhook confirms (settings.PAYMENT_FULFILMENT_HOOKS["invoice"]). The browser
+    confirms it with the client secret. Errors: PaymentProviderUnavailable; CommuneInactive."""
+    provider = get_provider(DEFAULT_PROVIDER)
+    if not provider.is_configured():
+        raise PaymentProviderUnavailable(
+            "Le paiement par carte n’est pas disponible pour le moment : payez avec le "
+            "porte-monnaie ou réessayez plus tard."
+        )
+    with transaction.atomic():
+        lock_active_commune(commune)
+        payment = Payment.objects.create(
+            family_id=family_id,
+            created_by=user,
+            purpose=Purpose.INVOICE,
+            amount_cents=amount_cents,
+            scope=Scope.SERVICE,
+            commune=commune,
+            metadata={**metadata, "method": "card"},
+            provider=provider.name,
+        )
+    return _start_with_provider(payment, provider)
+
+
+DEBIT_FAILED_MESSAGE = (
+    "Prélèvement rejeté par votre banque : la facture reste à payer (carte ou porte-monnaie)."
+)
+
+
+def sepa_setup_config(*, client_secret: str, provider_name: str = DEFAULT_PROVIDER) -> dict:
+    """What the browser or the app needs to confirm a SEPA set-up with the IBAN."""
+    return get_provider(provider_name).client_config(client_secret=client_secret)
+
+
+def sepa_setup_state(*, setup_ref: str, provider_name: str = DEFAULT_PROVIDER) -> SetupState:
+    """The set-up's state as the provider knows it (server-side). Errors:
+    PaymentProviderUnavailable (503) when the provider cannot be reached."""
+    try:
+        return get_provider(provider_name).retrieve_setup(setup_ref=setup_ref)
+    except ProviderError as exc:
+        raise PaymentProviderUnavailable(
+            "L’état de votre mandat n’a pas pu être vérifié : réessayez dans un instant."
+        ) from exc
+
+
 # --- notifications ------------------------------------------------------------------------------
 
 
@@ -319,6 +462,13 @@ def process_webhook_event(*, event_pk: int) -> bool:
             return False
         if payment is not None and notification.outcome is not None:
             _apply(payment, notification)
+        if notification.setup_ref and getattr(settings, "PAYMENT_SETUP_HOOK", ""):
+            # A bank-details set-up (SEPA mandate): its owner reads its state again from the
+            # provider, in this transaction; named in settings, public code never imports
+            # tenant apps. If that fails, the event stays unprocessed and is tried again.
+            from django.utils.module_loading import import_string
+
+            import_string(settings.PAYMENT_SETUP_HOOK)(notification)
         event.payment = payment
         event.processed_at = timezone.now()
         event.save(update_fields=["payment", "processed_at"])
@@ -384,10 +534,18 @@ def _apply(payment: Payment, notification: Notification) -> None:
         payment.failure_code = ""
         payment.failure_message = ""
     elif new_status == PaymentStatus.FAILED:
+        failed_hook = getattr(settings, "PAYMENT_FAILURE_HOOKS", {}).get(payment.purpose)
+        if failed_hook:
+            # What was paid for learns it failed (e.g. tells the family), in this transaction.
+            from django.utils.module_loading import import_string
+
+            import_string(failed_hook)(payment)
         payment.failure_code = notification.failure_code[:100]
         payment.failure_message = (
             AUTHENTICATION_FAILED_MESSAGE
             if notification.failure_code == "payment_intent_authentication_failure"
+            else DEBIT_FAILED_MESSAGE
+            if payment.purpose == Purpose.INVOICE
             else DECLINED_MESSAGE
         )
     elif new_status == PaymentStatus.CANCELED and not payment.failure_message:

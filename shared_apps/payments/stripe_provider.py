@@ -1,4 +1,5 @@
-"""Stripe (cards via PaymentIntents and the Card Element), through `stripe.StripeClient` only.
+"""Stripe (cards via PaymentIntents and the Card Element; SEPA Direct Debit mandates via
+SetupIntents and the IBAN Element), through `stripe.StripeClient` only.
 
 Never the global `stripe.api_key`: every call goes through a client built from the settings, whose
 API base may point at localstripe (tests, offline demo).
@@ -20,7 +21,9 @@ from shared_apps.payments.providers import (
     ProviderError,
     ProviderRefund,
     ProviderRefused,
+    SetupState,
     StartedPayment,
+    StartedSetup,
 )
 
 # Stripe event type → our outcome; other events are stored and move nothing.
@@ -30,6 +33,16 @@ EVENT_OUTCOMES = {
     "payment_intent.succeeded": Outcome.SUCCEEDED,
     "payment_intent.payment_failed": Outcome.FAILED,
     "payment_intent.canceled": Outcome.CANCELED,
+}
+
+# SetupIntent status → ours (providers.SetupState): only "succeeded" makes a usable mandate.
+SETUP_STATUSES = {
+    "succeeded": "succeeded",
+    "canceled": "failed",
+    "requires_payment_method": "pending",
+    "requires_confirmation": "pending",
+    "requires_action": "pending",
+    "processing": "pending",
 }
 
 # Connection problems and Stripe's own 5xx/429 may be retried; anything else is a refusal.
@@ -105,6 +118,96 @@ class StripeProvider:
             "js_url": self.js_url,
         }
 
+    def start_mandate_debit(
+        self,
+        *,
+        amount_cents: int,
+        currency: str,
+        customer_ref: str,
+        payment_method_ref: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> StartedPayment:
+        """An off-session PaymentIntent on the mandate's `sepa_debit` method, confirmed now;
+        Stripe answers `processing` and tells the outcome by webhook days later."""
+        try:
+            intent = self.client().v1.payment_intents.create(
+                params={
+                    "amount": amount_cents,
+                    "currency": currency,
+                    "customer": customer_ref,
+                    "payment_method": payment_method_ref,
+                    "payment_method_types": ["sepa_debit"],
+                    "confirm": True,
+                    "off_session": True,
+                    "metadata": metadata,
+                },
+                options={"idempotency_key": idempotency_key},
+            )
+        except _TRANSIENT as exc:
+            raise ProviderError(str(exc)) from exc
+        except stripe.StripeError as exc:
+            raise ProviderRefused(str(exc)) from exc
+        return StartedPayment(provider_ref=intent.id)
+
+    # --- SEPA Direct Debit mandates -------------------------------------------------------------
+
+    def start_sepa_setup(
+        self, *, metadata: dict[str, str], idempotency_key: str, email: str = ""
+    ) -> StartedSetup:
+        """A Customer (off-session debits need one) and a SetupIntent for `sepa_debit` only,
+        to confirm in the page with the IBAN Element (stripe.confirmSepaDebitSetup)."""
+        client = self.client()
+        try:
+            customer = client.v1.customers.create(
+                params={"metadata": metadata, **({"email": email} if email else {})},
+                options={"idempotency_key": f"{idempotency_key}-customer"},
+            )
+            intent = client.v1.setup_intents.create(
+                params={
+                    "customer": customer.id,
+                    "payment_method_types": ["sepa_debit"],
+                    "usage": "off_session",
+                    "metadata": metadata,
+                },
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            raise ProviderError(str(exc)) from exc
+        return StartedSetup(
+            provider_ref=intent.id, client_secret=intent.client_secret, customer_ref=customer.id
+        )
+
+    def retrieve_setup(self, *, setup_ref: str) -> SetupState:
+        """Read the SetupIntent and its payment method from Stripe (the browser is not asked)."""
+        client = self.client()
+        try:
+            intent = client.v1.setup_intents.retrieve(setup_ref)
+            method = None
+            method_ref = intent.payment_method
+            if method_ref and not isinstance(method_ref, str):
+                method_ref = method_ref.id
+            if method_ref:
+                method = client.v1.payment_methods.retrieve(method_ref)
+        except stripe.StripeError as exc:
+            raise ProviderError(str(exc)) from exc
+        sepa = (method.to_dict().get("sepa_debit") if method is not None else None) or {}
+        mandate = intent.to_dict().get("mandate") or ""
+        if isinstance(mandate, dict):
+            mandate = mandate.get("id") or ""
+        customer = intent.customer if isinstance(intent.customer, str) else ""
+        return SetupState(
+            provider_ref=intent.id,
+            status=SETUP_STATUSES.get(intent.status, "pending"),
+            payment_method_ref=method_ref or "",
+            customer_ref=customer or "",
+            iban_last4=str(sepa.get("last4") or ""),
+            bank_code=str(sepa.get("bank_code") or ""),
+            country=str(sepa.get("country") or ""),
+            mandate_reference=str(sepa.get("mandate_reference") or mandate or ""),
+            metadata=dict(intent.to_dict().get("metadata") or {}),
+        )
+
     # --- notifications --------------------------------------------------------------------------
 
     def parse_notification(self, *, raw_body: bytes, headers: Mapping[str, str]) -> Notification:
@@ -125,6 +228,14 @@ class StripeProvider:
         event_type = str(payload.get("type") or "")
         obj = (payload.get("data") or {}).get("object") or {}
         is_intent = isinstance(obj, dict) and obj.get("object") == "payment_intent"
+        if isinstance(obj, dict) and obj.get("object") == "setup_intent":
+            return Notification(
+                event_id=payload["id"],
+                type=event_type,
+                payload=payload,
+                setup_ref=str(obj.get("id") or "") or None,
+                metadata=dict(obj.get("metadata") or {}),
+            )
         if not is_intent:
             return Notification(event_id=payload["id"], type=event_type, payload=payload)
         error = obj.get("last_payment_error") or {}

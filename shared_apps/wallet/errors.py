@@ -16,5 +16,10 @@ class DuplicateCounterPayment(Conflict):
     message = "Un encaissement avec cette référence est déjà enregistré."
 
 
+class ReceivableOverpaid(Conflict):
+    code = "receivable_overpaid"
+    message = "Ce montant dépasse ce que la famille doit à ce service."
+
+
 class UnbalancedTransaction(Exception):
     """A programming error: postings that do not sum to zero never reach the database."""

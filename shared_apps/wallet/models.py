@@ -6,6 +6,13 @@ postings, under row locks; a pocket's balance can never go below zero (database 
 
 Sign convention: a posting's amount is added to its account's balance. Money entering a pocket
 is positive on the pocket and negative on where it came from (card clearing, counter, revenue).
+
+Receivables (post-paid services, direct debit): what a family owes a commune's service is a
+`receivable` account of its wallet per (commune, service), seen from the family like its
+pockets: a pocket holds the family's money (never below zero), a receivable holds its debt
+(never above zero). A day booked by direct debit posts −price on the receivable and +price on
+the service's revenue; a cancellation within the deadline posts the reverse; a collected
+invoice posts +amount on the receivable and −amount on the direct-debit clearing account.
 """
 
 from __future__ import annotations
@@ -34,6 +41,8 @@ class AccountKind(models.TextChoices):
     CARD_CLEARING = "card_clearing", "Paiements par carte"
     COUNTER = "counter", "Encaissements au guichet"
     REVENUE = "revenue", "Recettes d’un service"
+    RECEIVABLE = "receivable", "Dû par la famille (facturé)"
+    DEBIT_CLEARING = "debit_clearing", "Prélèvements en cours"
 
 
 POCKET_KINDS = (AccountKind.GENERAL_POCKET, AccountKind.SERVICE_POCKET)
@@ -66,6 +75,11 @@ class Account(models.Model):
                 condition=~Q(kind__in=POCKET_KINDS) | Q(allows_negative=False),
                 name="pockets_never_allow_negative",
             ),
+            # A family's debt to a service: it may be paid, never overpaid.
+            models.CheckConstraint(
+                condition=~Q(kind="receivable") | Q(balance_cents__lte=0),
+                name="receivable_never_positive",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -78,6 +92,9 @@ class TransactionKind(models.TextChoices):
     REFUND = "refund", "Remboursement"
     COUNTER_CREDIT = "counter_credit", "Encaissement au guichet"
     CARD_REFUND = "card_refund", "Remboursement sur carte"
+    CHARGE = "charge", "Réservation à facturer"
+    CHARGE_CREDIT = "charge_credit", "Annulation non facturée"
+    COLLECTION = "collection", "Règlement d’une facture"
 
 
 class LedgerTransaction(models.Model):

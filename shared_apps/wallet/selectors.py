@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from shared_apps.common.french import de
 from shared_apps.directory.models import PublishedService
-from shared_apps.wallet.models import Account, AccountKind, Posting, Wallet
+from shared_apps.wallet.models import POCKET_KINDS, Account, AccountKind, Posting, Wallet
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -104,7 +104,8 @@ def history_of(family_id: int | None) -> QuerySet[Posting]:
     if wallet is None:
         return Posting.objects.none()
     return (
-        Posting.objects.filter(account__wallet=wallet)
+        # Pockets only: a receivable (what is owed for direct-debit bookings) is not money held.
+        Posting.objects.filter(account__wallet=wallet, account__kind__in=POCKET_KINDS)
         .select_related("transaction", "account", "account__commune")
         .order_by("-transaction__created_at", "-pk")
     )

@@ -22,6 +22,7 @@ from shared_apps.wallet.errors import (
     DuplicateCounterPayment,
     InsufficientBalance,
     InvalidAmount,
+    ReceivableOverpaid,
     UnbalancedTransaction,
 )
 from shared_apps.wallet.models import (
@@ -135,6 +136,8 @@ def post_transaction(
                 account = locked[pk]
                 if not account.allows_negative and account.balance_cents + change < 0:
                     raise InsufficientBalance()
+                if account.kind == AccountKind.RECEIVABLE and account.balance_cents + change > 0:
+                    raise ReceivableOverpaid()
             ledger_transaction = LedgerTransaction.objects.create(
                 source_key=source_key,
                 kind=kind,
@@ -276,18 +279,30 @@ def _split_of(
     return WalletPayment(ledger_transaction, -amounts.get(own.pk, 0), -amounts.get(general.pk, 0))
 
 
-def lock_refund_accounts(*, family_ids: Iterable[int], commune: Commune, service_id: int) -> None:
+def lock_refund_accounts(
+    *,
+    family_ids: Iterable[int],
+    commune: Commune,
+    service_id: int,
+    receivable_family_ids: Iterable[int] = (),
+) -> None:
     """Lock, in ascending id order, the accounts that refunds of these families to the service's
     pockets post to (the service's revenue and each family's pocket for it).
 
     For a transaction that refunds many families one after the other (a closure): it would
     otherwise hold the revenue account from the first refund on and then wait for a family's
     pocket that this family's own payment holds while it waits for the revenue account.
+    `receivable_family_ids`: families whose direct-debit debt to the service is credited in the
+    same transaction (their receivables are locked in the same single ordered pass).
     """
     ids = [_account(AccountKind.REVENUE, commune=commune, service_id=service_id).pk]
     ids += [
         service_pocket(wallet_of_family(family_id), commune, service_id).pk
         for family_id in sorted(set(family_ids))
+    ]
+    ids += [
+        receivable_account(wallet_of_family(family_id), commune, service_id).pk
+        for family_id in sorted(set(receivable_family_ids))
     ]
     list(Account.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
 
@@ -402,3 +417,173 @@ def card_clearing_account() -> Account:
 def revenue_account(commune: Commune, service_id: int) -> Account:
     """What a commune's service has earned (may go negative after refunds of card payments)."""
     return _account(AccountKind.REVENUE, commune=commune, service_id=service_id)
+
+
+# --- receivables: post-paid services (direct debit, monthly invoices) ---------------------------
+
+
+def receivable_account(wallet: Wallet, commune: Commune, service_id: int) -> Account:
+    """What the family owes a commune's service (≤ 0: see models). Created on first use."""
+    return _account(AccountKind.RECEIVABLE, wallet=wallet, commune=commune, service_id=service_id)
+
+
+def debit_clearing_account() -> Account:
+    """Direct debits collected and not yet paid out by the provider (platform-wide)."""
+    return _account(AccountKind.DEBIT_CLEARING)
+
+
+def charge_receivable(
+    *,
+    source_key: str,
+    family_id: int,
+    commune: Commune,
+    service_id: int,
+    amount_cents: int,
+    description: str,
+    created_by: User | None = None,
+) -> tuple[LedgerTransaction, bool]:
+    """A service delivered on credit (booked by direct debit): the family owes `amount_cents`
+    to the service, which has earned it. Once per source key; returns (transaction, created).
+    Errors: InvalidAmount."""
+    _check_amount(amount_cents)
+    wallet = wallet_of_family(family_id)
+    return post_transaction(
+        source_key=source_key,
+        kind=TransactionKind.CHARGE,
+        lines=[
+            (receivable_account(wallet, commune, service_id), -amount_cents),
+            (_account(AccountKind.REVENUE, commune=commune, service_id=service_id), amount_cents),
+        ],
+        description=description,
+        wallet=wallet,
+        commune=commune,
+        service_id=service_id,
+        created_by=created_by,
+    )
+
+
+def credit_receivable(
+    *,
+    source_key: str,
+    family_id: int,
+    commune: Commune,
+    service_id: int,
+    amount_cents: int,
+    description: str,
+    created_by: User | None = None,
+) -> tuple[LedgerTransaction, bool]:
+    """What will not be invoiced after all (a cancellation within the deadline, a closure): the
+    family's debt and the service's revenue go down by `amount_cents`. Once per source key.
+    Errors: InvalidAmount; ReceivableOverpaid (more than is owed: nothing is posted)."""
+    _check_amount(amount_cents)
+    wallet = wallet_of_family(family_id)
+    return post_transaction(
+        source_key=source_key,
+        kind=TransactionKind.CHARGE_CREDIT,
+        lines=[
+            (receivable_account(wallet, commune, service_id), amount_cents),
+            (_account(AccountKind.REVENUE, commune=commune, service_id=service_id), -amount_cents),
+        ],
+        description=description,
+        wallet=wallet,
+        commune=commune,
+        service_id=service_id,
+        created_by=created_by,
+    )
+
+
+def receivable_balances(family_id: int, commune: Commune) -> dict[int, int]:
+    """{service_id: what the family owes it, in cents (≥ 0)} for one commune; one query."""
+    wallet = Wallet.objects.filter(family_id=family_id).first()
+    if wallet is None:
+        return {}
+    rows = Account.objects.filter(
+        wallet=wallet, commune=commune, kind=AccountKind.RECEIVABLE
+    ).values_list("service_id", "balance_cents")
+    return {service_id: -balance for service_id, balance in rows if service_id is not None}
+
+
+def settle_receivables(
+    *,
+    source_key: str,
+    family_id: int,
+    commune: Commune,
+    amounts: dict[int, int],
+    description: str,
+    clearing: str = AccountKind.DEBIT_CLEARING,
+) -> LedgerTransaction:
+    """An invoice paid (a direct debit the provider confirmed): each service's receivable goes
+    up by what was paid for it, against the clearing account the money arrives in (direct
+    debits, or cards). One transaction, once per source key.
+    Errors: InvalidAmount; ReceivableOverpaid (more than the family owes a service)."""
+    for amount in amounts.values():
+        _check_amount(amount)
+    wallet = wallet_of_family(family_id)
+    lines: list[tuple[Account, int]] = [
+        (receivable_account(wallet, commune, service_id), amount)
+        for service_id, amount in sorted(amounts.items())
+    ]
+    lines.append((_account(clearing), -sum(amounts.values())))
+    ledger_transaction, _ = post_transaction(
+        source_key=source_key,
+        kind=TransactionKind.COLLECTION,
+        lines=lines,
+        description=description,
+        wallet=wallet,
+        commune=commune,
+    )
+    return ledger_transaction
+
+
+def pay_receivables_from_wallet(
+    *,
+    source_key: str,
+    family_id: int,
+    commune: Commune,
+    amounts: dict[int, int],
+    description: str,
+    created_by: User | None = None,
+) -> LedgerTransaction:
+    """Pay what the family owes a commune's services (an invoice) from its wallet: each
+    service's own pocket first, then "tous services" (where allowed), all or nothing, once per
+    source key. Errors: InvalidAmount; InsufficientBalance (nothing moved);
+    ReceivableOverpaid (more than is owed)."""
+    for amount in amounts.values():
+        _check_amount(amount)
+    wallet = wallet_of_family(family_id)
+    general = general_pocket(wallet)
+    own = {sid: service_pocket(wallet, commune, sid) for sid in sorted(amounts)}
+    owed = {sid: receivable_account(wallet, commune, sid) for sid in sorted(amounts)}
+    with transaction.atomic():
+        ids = [general.pk, *(a.pk for a in own.values()), *(a.pk for a in owed.values())]
+        balances = dict(
+            Account.objects.select_for_update()
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", "balance_cents")
+        )
+        existing = LedgerTransaction.objects.filter(source_key=source_key).first()
+        if existing:
+            return existing
+        lines: list[tuple[Account, int]] = []
+        from_general = 0
+        for service_id, amount in sorted(amounts.items()):
+            from_own = min(balances[own[service_id].pk], amount)
+            from_general += amount - from_own
+            lines.append((owed[service_id], amount))
+            if from_own:
+                lines.append((own[service_id], -from_own))
+        if from_general:
+            if not general_credit_allowed(commune) or balances[general.pk] < from_general:
+                raise InsufficientBalance()
+            lines.append((general, -from_general))
+        ledger_transaction, _ = post_transaction(
+            source_key=source_key,
+            kind=TransactionKind.COLLECTION,
+            lines=lines,
+            description=description,
+            wallet=wallet,
+            commune=commune,
+            created_by=created_by,
+        )
+    return ledger_transaction

@@ -6,19 +6,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from shared_apps.payments.services import card_payments_available
+from tenant_apps.billing.errors import NoActiveMandate
+from tenant_apps.billing.selectors import has_active_mandate
 from tenant_apps.bookings.errors import PaymentMethodRefused, PaymentMethodUnavailable
 from tenant_apps.bookings.models import PaymentChoice
 from tenant_apps.catalog.models import Service
 
 
-def available_payment_methods(family_id: int | None, services: Iterable[Service]) -> list[str]:
+def available_payment_methods(
+    family_id: int | None, services: Iterable[Service], *, with_mandate: bool = True
+) -> list[str]:
     """The methods a family can pay `services` with right now, in PaymentChoice order.
 
     Inputs: the family (None: not known yet) and the services of what is being paid.
     Output: the methods every service accepts, minus those that cannot work now: the card only
-    when the payment provider is configured. Direct debit only where every service accepts it;
-    the family's active SEPA mandate will be required here too (the one place that decides).
-    Empty when there is nothing to pay.
+    when the payment provider is configured. Direct debit only where every service accepts it
+    and the family has an active SEPA mandate with this commune (billing.models: the commune is
+    the creditor). Empty when there is nothing to pay. Runs on the commune's schema.
+    `with_mandate=False` skips that one query (direct debit then counts as available).
     """
     services = list(services)
     if not services:
@@ -27,6 +32,8 @@ def available_payment_methods(family_id: int | None, services: Iterable[Service]
     methods = [value for value in PaymentChoice.values if value in accepted]
     if PaymentChoice.CARD in methods and not card_payments_available():
         methods.remove(PaymentChoice.CARD)
+    if with_mandate and PaymentChoice.DIRECT_DEBIT in methods and not has_active_mandate(family_id):
+        methods.remove(PaymentChoice.DIRECT_DEBIT)
     return methods
 
 
@@ -35,9 +42,14 @@ def check_payment_method(family_id: int, services: Iterable[Service], payment_me
 
     Errors (409, nothing changed, the cart kept): PaymentMethodRefused when a service does not
     accept it; PaymentMethodUnavailable when it cannot work now (card without a configured
-    provider). Both list the methods available in `fields["payment_method"]`.
+    provider); NoActiveMandate (409 `no_active_mandate`) for direct debit without an active
+    SEPA mandate with this commune. All list the methods available in `fields["payment_method"]`.
     """
     services = list(services)
+    if payment_method != PaymentChoice.DIRECT_DEBIT and payment_method in (
+        available_payment_methods(family_id, services, with_mandate=False)
+    ):
+        return  # no mandate to look up for a wallet or card payment
     available = available_payment_methods(family_id, services)
     if payment_method in available:
         return
@@ -54,4 +66,6 @@ def check_payment_method(family_id: int, services: Iterable[Service], payment_me
             "moyen de paiement. Votre panier est conservé.",
             fields=fields,
         )
+    if payment_method == PaymentChoice.DIRECT_DEBIT:
+        raise NoActiveMandate(fields=fields)
     raise PaymentMethodUnavailable(fields=fields)

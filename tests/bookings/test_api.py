@@ -11,6 +11,7 @@ from shared_apps.wallet.selectors import pockets_of
 from tenant_apps.bookings.models import Reservation
 from tenant_apps.catalog.models import Closure, Product, Service, ServiceKind
 from tests.factories import UserFactory
+from tests.fixtures.billing import give_mandate
 from tests.fixtures.bookings import make_family
 from tests.fixtures.clients import client_for
 
@@ -185,7 +186,8 @@ def test_insufficient_balance_books_nothing_and_debits_nothing(
     assert len(poor.api.get(f"{BASE}/cart").json()["items"]) == 4  # the cart is kept
 
 
-def test_direct_debit_books_without_debiting(frozen, parent, canteen):
+def test_direct_debit_books_without_debiting(frozen, parent, canteen, commune_a):
+    give_mandate(commune_a, parent.family.pk)
     add(parent, canteen, [MON])
     response = parent.api.post(f"{BASE}/cart/checkout", {"payment_method": "direct_debit"})
     assert response.json()["status"] == "to_invoice"

@@ -8,6 +8,7 @@ import pytest
 from shared_apps.wallet.selectors import pockets_of
 from tenant_apps.bookings.models import Reservation
 from tests.factories import UserFactory
+from tests.fixtures.billing import give_mandate
 from tests.fixtures.bookings import make_family
 
 pytestmark = pytest.mark.django_db
@@ -173,6 +174,7 @@ def test_reservations_across_communes(frozen, client, parent, canteen, commune_b
             access_request=request,
         )
     note_commune(family_id=parent.family.pk, commune=commune_b)
+    give_mandate(commune_b, parent.family.pk)  # direct debit needs a mandate with commune B
     parent.api.post(
         "/c/commune-a/api/v1/cart/items",
         {"product_id": canteen.pk, "child_ids": [parent.kids[0].pk], "dates": ["2026-12-07"]},

@@ -20,6 +20,7 @@ from tenant_apps.bookings.services.cancellation import cancel_reservation
 from tenant_apps.bookings.services.card_orders import fulfil_checkout, release_order
 from tenant_apps.bookings.services.cart import add_to_cart
 from tenant_apps.bookings.services.checkout import checkout
+from tests.fixtures.billing import give_mandate
 from tests.fixtures.bookings import NOW, make_family
 
 pytestmark = pytest.mark.django_db
@@ -124,6 +125,7 @@ def test_what_the_cancel_answer_says_matches_where_the_money_goes(
 
     parent = make_family(commune_a, in_commune, meal.service, funds_cents=400)
     lea, hugo = parent.kids
+    give_mandate(commune_a, parent.family.pk)
     with in_commune(commune_a):
         book(parent, meal, [lea], "wallet")
         book(parent, meal, [hugo], "direct_debit")

@@ -11,8 +11,9 @@ import time_machine
 from shared_apps.wallet.selectors import pockets_of
 from tenant_apps.bookings.models import Reservation
 from tenant_apps.catalog.models import Closure, Product
-from tenants.models import Membership
+from tenants.models import Commune, Membership
 from tests.factories import UserFactory
+from tests.fixtures.billing import give_mandate
 from tests.fixtures.clients import client_for
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +29,8 @@ def text(response) -> str:
 
 
 def _book(parent, canteen, payment_method: str, day: str = TUE) -> int:
+    if payment_method == "direct_debit":  # offered only with an active SEPA mandate
+        give_mandate(Commune.objects.get(slug="commune-a"), parent.family.pk)
     parent.api.post(
         f"{BASE}/cart/items",
         {"product_id": canteen.pk, "child_ids": [parent.kids[0].pk], "dates": [day]},

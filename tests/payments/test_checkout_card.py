@@ -13,6 +13,7 @@ from shared_apps.wallet.selectors import pockets_of
 from tenant_apps.bookings import selectors as booking_selectors
 from tenant_apps.bookings.models import DayCount, Order, Reservation
 from tenant_apps.bookings.services.card_orders import release_unpaid_orders
+from tests.fixtures.billing import give_mandate
 from tests.fixtures.bookings import make_family
 from tests.payments.offline import CARD_DECLINED, CARD_OK
 
@@ -148,6 +149,7 @@ def test_card_checkout_without_a_provider_keeps_the_cart_and_books_nothing(
     settings, parent, canteen, bookable_days, commune_a, in_commune
 ):
     settings.STRIPE_SECRET_KEY = ""
+    give_mandate(commune_a, parent.family.pk)
     before = _fill_cart(parent, canteen, bookable_days)
 
     response = parent.api.post(f"{BASE}/cart/checkout", {"payment_method": "card"})
@@ -223,8 +225,9 @@ def test_a_card_payment_that_cannot_start_puts_the_days_back_in_the_cart(
 
 
 def test_the_cart_offers_the_card_only_when_it_can_work(
-    settings, client, parent, canteen, bookable_days
+    settings, client, parent, canteen, bookable_days, commune_a
 ):
+    give_mandate(commune_a, parent.family.pk)
     _fill_cart(parent, canteen, bookable_days)
     client.force_login(parent)
     assert 'value="card"' in client.get("/c/commune-a/panier/").content.decode()

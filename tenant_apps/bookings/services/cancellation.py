@@ -19,6 +19,7 @@ from django_tenants.utils import tenant_context
 
 from shared_apps.families.selectors import family_id_of
 from shared_apps.wallet.services import lock_refund_accounts
+from tenant_apps.billing.services.receivables import credit_settled_day, direct_debit_refunds
 from tenant_apps.bookings import rules, selectors, settlement
 from tenant_apps.bookings.errors import NotCancellable, ReservationNotFound
 from tenant_apps.bookings.locks import free_places, lock_counters, lock_days
@@ -103,12 +104,12 @@ def cancel_reservation(
         free_places([(reservation.product_id, reservation.date)])
         total_refund = decided.refunded_now(rules.places_of(day))
         split = settlement.refund_split(decided, day)
-        settlement.apply(
-            decided,
-            day,
-            commune=commune,
-            user=user,
-            description=f"Annulation {reservation.product.name} du {reservation.date:%d/%m/%Y}",
+        direct_debit_before = direct_debit_refunds(day)
+        description = f"Annulation {reservation.product.name} du {reservation.date:%d/%m/%Y}"
+        settlement.apply(decided, day, commune=commune, user=user, description=description)
+        # Direct-debit places: what will not be invoiced leaves the family's receivable.
+        credit_settled_day(
+            commune=commune, day=day, before=direct_debit_before, description=description, user=user
         )
         pocket = None
         if total_refund and reservation.order.status == OrderStatus.AWAITING_PAYMENT:
@@ -152,6 +153,12 @@ def cancel_day_for_closure(
         },
         commune=commune,
         service_id=service_id,
+        receivable_family_ids={
+            r.family_id
+            for family_day in days.values()
+            for r in family_day
+            if r.paid_by == PaymentChoice.DIRECT_DEBIT and r.status == ReservationStatus.BOOKED
+        },
     )
     for family_day in days.values():
         live = [r for r in family_day if r.status == ReservationStatus.BOOKED]
@@ -164,12 +171,11 @@ def cancel_day_for_closure(
             reservation.status = ReservationStatus.CANCELLED
             reservation.cancelled_at = now
         Reservation.objects.bulk_update(live, ["status", "cancelled_at"])
-        settlement.apply(
-            decided,
-            family_day,
-            commune=commune,
-            description=f"Fermeture du {day:%d/%m/%Y} ({reason[:80]}) : "
-            f"{family_day[0].product.name}",
+        direct_debit_before = direct_debit_refunds(family_day)
+        description = f"Fermeture du {day:%d/%m/%Y} ({reason[:80]}) : {family_day[0].product.name}"
+        settlement.apply(decided, family_day, commune=commune, description=description)
+        credit_settled_day(
+            commune=commune, day=family_day, before=direct_debit_before, description=description
         )
         cancelled.extend(live)
     free_places([(r.product_id, r.date) for r in cancelled])

@@ -21,6 +21,7 @@ from shared_apps.common.errors import DomainError
 from shared_apps.families.selectors import family_id_of
 from shared_apps.payments.services import start_checkout_payment
 from shared_apps.wallet.services import available_for, pay_from_wallet
+from tenant_apps.billing.services.receivables import charge_order
 from tenant_apps.bookings import ledger_keys, rules
 from tenant_apps.bookings.errors import (
     AlreadyBooked,
@@ -245,6 +246,9 @@ def place_order(
         _pay_order_from_wallet(commune, order, items, products, user)
     elif payment_method == PaymentChoice.CARD:
         _pay_order_from_wallet(commune, order, items, products, user, rest_by_card=True)
+    elif payment_method == PaymentChoice.DIRECT_DEBIT:
+        # Owed now, invoiced with the month (billing.services.receivables).
+        charge_order(commune=commune, order=order, items=items, products=products, user=user)
     return CheckoutResult(order, reservations)
 
 

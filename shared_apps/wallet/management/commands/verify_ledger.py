@@ -1,4 +1,5 @@
-"""Check the ledger: every transaction sums to zero and every cached balance equals its postings.
+"""Check the ledger: every transaction sums to zero and every cached balance equals its postings;
+no pocket below zero and no receivable (a family's debt for direct-debit bookings) above zero.
 
 Exits with status 1 (and lists the faults) when anything is off, so it can run in cron/CI.
 """
@@ -36,6 +37,26 @@ class Command(BaseCommand):
                 """
             )
             empty = cursor.fetchone()[0]
+            # Receivables: a family's debt to a service may be paid, never overpaid; and no posting
+            # on a receivable may come from anything but a charge, its credit or a collection.
+            cursor.execute(
+                """
+                SELECT a.id, a.balance_cents FROM wallet_account a
+                WHERE a.kind = 'receivable' AND (a.balance_cents > 0 OR a.wallet_id IS NULL
+                    OR a.commune_id IS NULL OR a.service_id IS NULL)
+                """
+            )
+            bad_receivables = cursor.fetchall()
+            cursor.execute(
+                """
+                SELECT DISTINCT t.id, t.source_key, t.kind FROM wallet_posting p
+                JOIN wallet_account a ON a.id = p.account_id
+                JOIN wallet_ledgertransaction t ON t.id = p.transaction_id
+                WHERE a.kind = 'receivable'
+                  AND t.kind NOT IN ('charge', 'charge_credit', 'collection')
+                """
+            )
+            stray = cursor.fetchall()
             cursor.execute("SELECT count(*), COALESCE(SUM(balance_cents), 0) FROM wallet_account")
             accounts, total = cursor.fetchone()
 
@@ -47,8 +68,15 @@ class Command(BaseCommand):
             )
         if empty:
             self.stderr.write(f"{empty} transaction(s) without postings")
+        for account_id, balance in bad_receivables:
+            self.stderr.write(
+                f"receivable {account_id}: balance {balance} (overpaid, or not one family's debt "
+                "to one service)"
+            )
+        for tx_id, key, kind in stray:
+            self.stderr.write(f"transaction {tx_id} ({key}, {kind}) posts to a receivable")
         if total != 0 and not unbalanced:
             self.stderr.write(f"all balances sum to {total}, not 0")
-        if unbalanced or drifted or empty or total != 0:
+        if unbalanced or drifted or empty or total != 0 or bad_receivables or stray:
             raise CommandError("Ledger verification FAILED.")
         self.stdout.write(self.style.SUCCESS(f"Ledger OK: {accounts} accounts, all balanced."))

@@ -1,0 +1,74 @@
+"""Billing background work: the monthly invoicing, one task per active commune (TenantTask:
+each runs in the schema it names), idempotent (one InvoiceRun per commune and month)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+
+from config.celery import TenantTask, app
+from shared_apps.common.links import absolute_url
+from shared_apps.families.models import Guardian
+from shared_apps.notifications.email import send_templated_email
+from tenant_apps.billing.models import Invoice
+from tenant_apps.billing.services.collection import collect_month
+from tenant_apps.billing.services.invoicing import build_invoices, previous_month
+from tenants.models import Commune
+from tenants.urls import commune_reverse
+
+
+@app.task(base=TenantTask)
+def build_invoices_task(schema_name: str, month_iso: str) -> int:
+    """Invoice one month in one commune; returns how many invoices this run issued."""
+    commune = Commune.objects.get(schema_name=schema_name)
+    month = datetime.date.fromisoformat(month_iso)
+    result = build_invoices(commune=commune, month=month)
+    # Then debit the month's invoices on the families' mandates (idempotent: an invoice paid or
+    # being collected is skipped, so the next morning's run only retries what never started).
+    collect_month(commune=commune, month=result.run.month)
+    return len(result.invoices) if result.created else 0
+
+
+@app.task
+def build_last_month_invoices_everywhere() -> None:
+    """Beat (the 1st of each month): last month's invoices, one task per active commune."""
+    month = previous_month(timezone.localdate())
+    for schema_name in Commune.objects.filter(is_active=True).values_list("schema_name", flat=True):
+        build_invoices_task.delay(schema_name, month.isoformat())
+
+
+@app.task(base=TenantTask)
+def send_debit_failed_email_task(schema_name: str, invoice_id: int) -> None:
+    """Tell the family its invoice's direct debit was rejected and how to pay it instead."""
+    invoice = Invoice.objects.filter(pk=invoice_id).first()
+    if invoice is None:
+        return
+    commune = Commune.objects.get(schema_name=schema_name)
+    link = absolute_url(commune_reverse(commune, "billing-invoices"))
+    for email in Guardian.objects.filter(family_id=invoice.family_id).values_list(
+        "user__email", flat=True
+    ):
+        send_templated_email(
+            to=email,
+            template="debit_failed",
+            context={"invoice": invoice, "commune": commune, "link": link},
+        )
+
+
+@app.task(base=TenantTask)
+def send_invoice_email_task(schema_name: str, invoice_id: int) -> None:
+    """Tell the family its monthly invoice is issued, with the link to download it."""
+    invoice = Invoice.objects.filter(pk=invoice_id).first()
+    if invoice is None:
+        return
+    commune = Commune.objects.get(schema_name=schema_name)
+    link = absolute_url(commune_reverse(commune, "billing-invoices"))
+    for email in Guardian.objects.filter(family_id=invoice.family_id).values_list(
+        "user__email", flat=True
+    ):
+        send_templated_email(
+            to=email,
+            template="invoice_issued",
+            context={"invoice": invoice, "commune": commune, "link": link},
+        )
