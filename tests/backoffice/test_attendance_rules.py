@@ -27,6 +27,7 @@ from tests.backoffice.attendance_helpers import (
     pocket_cents,
     set_rules,
 )
+from tests.fixtures.billing import give_mandate
 from tests.fixtures.bookings import make_family
 from tests.fixtures.files import pdf_file
 
@@ -133,6 +134,7 @@ def test_a_direct_debit_absence_is_taken_off_the_invoice_without_money(
     frozen, agent, parent, canteen, commune_a, in_commune
 ):
     set_rules(commune_a, canteen, absence_refund_percent=100)
+    give_mandate(commune_a, parent.family.pk)  # "Prélèvement" needs an active SEPA mandate
     book(parent, canteen, parent.kids[:1], method="direct_debit")
     frozen.move_to(ON_THE_DAY)
     response = mark(agent, canteen, absent=[parent.kids[0].pk])
