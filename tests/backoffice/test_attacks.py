@@ -8,6 +8,7 @@ import io
 import pytest
 
 from shared_apps.families.models import Child
+from tenant_apps.bookings.models import Reservation
 from tests.backoffice.attendance_helpers import make_agent
 from tests.fixtures.bookings import make_family
 
@@ -60,3 +61,31 @@ def test_a_child_name_with_control_characters_does_not_break_the_xlsx_lists(
     children = list(load_workbook(io.BytesIO(response.content))["Enfants"].values)
     assert any("'=Lou" in str(cell) for row in children for cell in row)
     assert not any(str(cell).startswith("=") for row in children for cell in row)
+
+
+def test_booking_on_behalf_refuses_a_child_taken_off_the_familys_list(
+    frozen, commune_a, in_commune, canteen, agent
+):
+    # The parent removed the child from the family's list (it left); the agent's booking form
+    # must not book (and debit) a day for it, as the parent's own cart would not.
+    from django.utils import timezone
+
+    from shared_apps.wallet.selectors import pockets_of
+
+    family = make_family(commune_a, in_commune, canteen.service, children=1, funds_cents=1_000)
+    Child.objects.filter(pk=family.kids[0].pk).update(removed_at=timezone.now())
+    response = agent.api.post(
+        f"{BASE}/api/v1/staff/reservations",
+        {
+            "child_id": family.kids[0].pk,
+            "product_id": canteen.pk,
+            "dates": ["2026-12-10"],
+            "consent_note": "Mme X au téléphone",
+        },
+        format="json",
+    )
+    # The answer for any child not enrolled here (the same whichever the reason).
+    assert response.status_code == 409 and response.json()["error"]["code"] == "not_enrolled"
+    assert sum(p.balance_cents for p in pockets_of(family.family.pk)) == 1_000
+    with in_commune(commune_a):
+        assert not Reservation.objects.exists()
