@@ -89,3 +89,92 @@ def test_booking_on_behalf_refuses_a_child_taken_off_the_familys_list(
     assert sum(p.balance_cents for p in pockets_of(family.family.pk)) == 1_000
     with in_commune(commune_a):
         assert not Reservation.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.xdist_group("real_connections")
+def test_two_agents_marking_the_same_children_at_once_move_the_money_once(
+    commune_a, in_commune, canteen
+):
+    from contextlib import ExitStack
+
+    import time_machine
+    from django_tenants.utils import tenant_context
+
+    from tenant_apps.bookings.services.attendance import AttendanceResult, mark_attendance
+    from tests.backoffice.attendance_helpers import (
+        DAY,
+        ON_THE_DAY,
+        book,
+        ledger_is_sound,
+        pocket_cents,
+        set_rules,
+    )
+    from tests.fixtures.bookings import NOW
+    from tests.parallel import run_in_parallel
+
+    set_rules(commune_a, canteen, absence_refund_percent=50, unbooked_presence="billed")
+    with time_machine.travel(NOW, tick=False):
+        parent = make_family(commune_a, in_commune, canteen.service, funds_cents=10_000)
+        other = make_family(commune_a, in_commune, canteen.service, children=1, funds_cents=500)
+        book(parent, canteen, parent.kids)
+    agents = [make_agent(commune_a) for _ in range(4)]
+    kid, sibling, unbooked = parent.kids[0], parent.kids[1], other.kids[0]
+
+    def job(agent, **lists):
+        def run():
+            return mark_attendance(
+                commune=commune_a, staff_user=agent, day=DAY, product_id=canteen.pk, **lists
+            )
+
+        return run
+
+    def context():
+        stack = ExitStack()
+        stack.enter_context(time_machine.travel(ON_THE_DAY, tick=False))
+        stack.enter_context(tenant_context(commune_a))
+        return stack
+
+    results = run_in_parallel(
+        [
+            job(agents[0], present=[], absent=[kid.pk]),
+            job(agents[1], present=[], absent=[kid.pk]),
+            job(agents[2], present=[sibling.pk], absent=[], added=[unbooked.pk]),
+            job(agents[3], present=[sibling.pk], absent=[], added=[unbooked.pk]),
+        ],
+        context=context,
+    )
+    assert all(isinstance(r, AttendanceResult) for r in results), results
+    assert sum(r.refunded_cents for r in results) == 190  # half of 3,80 €, once
+    assert sum(len(r.added) for r in results) == 1  # the unbooked child billed once
+    assert pocket_cents(parent.family.pk) == 10_000 - 760 + 190
+    assert pocket_cents(other.family.pk) == 500 - 380
+    with in_commune(commune_a):
+        assert Reservation.objects.filter(child_id=unbooked.pk, status="attended").count() == 1
+    ledger_is_sound()
+
+
+def test_the_accountants_exports_with_family_names_are_audited(
+    frozen, commune_a, in_commune, canteen
+):
+    # The exports list families' names and payments: every reading of family data by staff
+    # leaves a trace (the journal and the receipts did; the exports did not).
+    from shared_apps.audit.models import AuditEntry
+    from tenants.models import Role
+    from tests.backoffice.cash_helpers import page_client, pay, staff
+
+    manager = staff(commune_a, role=Role.MANAGER)
+    parent = make_family(commune_a, in_commune, canteen.service, children=1)
+    pay(commune_a, in_commune, manager, parent, canteen.service, 2500, "cash")
+    client = page_client(manager)
+    exports = f"{BASE}/gestion/regie/exports/"
+    period = {"du": "2026-12-01", "au": "2026-12-31"}
+    assert client.get(exports, period).status_code == 200
+    assert client.get(exports, {**period, "format": "xlsx"}).status_code == 200
+    assert (
+        client.get(exports, {**period, "format": "csv", "tableau": "paiements"}).status_code == 200
+    )
+    assert client.get(exports).status_code == 200  # the bare form shows no family: no trace
+    entries = AuditEntry.objects.filter(action="cash.export_view", actor=manager)
+    assert [e.target_id for e in entries.order_by("pk")] == ["2026-12-01/2026-12-31"] * 3
+    assert sorted(e.details.get("output") for e in entries) == ["csv", "page", "xlsx"]
