@@ -178,3 +178,21 @@ def test_the_accountants_exports_with_family_names_are_audited(
     entries = AuditEntry.objects.filter(action="cash.export_view", actor=manager)
     assert [e.target_id for e in entries.order_by("pk")] == ["2026-12-01/2026-12-31"] * 3
     assert sorted(e.details.get("output") for e in entries) == ["csv", "page", "xlsx"]
+
+
+def test_a_receipt_shown_on_the_counter_page_is_audited_like_its_pdf(
+    frozen, commune_a, in_commune, canteen
+):
+    # ?recu=<id> shows any receipt of the commune (family, amount): browsing them must leave
+    # the same trace as opening their PDF.
+    from shared_apps.audit.models import AuditEntry
+    from tests.backoffice.cash_helpers import page_client, pay, staff
+
+    agent = staff(commune_a)
+    parent = make_family(commune_a, in_commune, canteen.service, children=1)
+    receipt = pay(commune_a, in_commune, agent, parent, canteen.service, 2500, "cash").receipt
+    other = staff(commune_a)
+    page = page_client(other).get(f"{BASE}/gestion/versements/", {"recu": receipt.pk})
+    assert page.status_code == 200 and receipt.number in page.content.decode()
+    entry = AuditEntry.objects.get(action="cash.receipt_view", actor=other)
+    assert entry.target_id == str(receipt.pk)
