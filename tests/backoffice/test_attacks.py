@@ -196,3 +196,43 @@ def test_a_receipt_shown_on_the_counter_page_is_audited_like_its_pdf(
     assert page.status_code == 200 and receipt.number in page.content.decode()
     entry = AuditEntry.objects.get(action="cash.receipt_view", actor=other)
     assert entry.target_id == str(receipt.pk)
+
+
+def test_a_deactivated_commune_moves_no_money_by_attendance(
+    frozen, commune_a, in_commune, canteen, agent, parent
+):
+    # The request's commune may be a stale cached copy (tenants.services.lock_active_commune):
+    # a counter payment, a checkout or a booking on behalf of a commune closed meanwhile move
+    # nothing; an attendance marking refunded and billed all the same.
+    from tenant_apps.bookings.services.attendance import mark_attendance
+    from tenants.models import Commune
+    from tenants.services import CommuneInactive
+    from tests.backoffice.attendance_helpers import (
+        DAY,
+        ON_THE_DAY,
+        book,
+        ledger_is_sound,
+        pocket_cents,
+        set_rules,
+    )
+
+    set_rules(commune_a, canteen, absence_refund_percent=100, unbooked_presence="billed")
+    other = make_family(commune_a, in_commune, canteen.service, children=1, funds_cents=500)
+    book(parent, canteen, parent.kids[:1])
+    frozen.move_to(ON_THE_DAY)
+    Commune.objects.filter(pk=commune_a.pk).update(is_active=False)  # commune_a: the stale copy
+    with in_commune(commune_a):
+        with pytest.raises(CommuneInactive):
+            mark_attendance(
+                commune=commune_a,
+                staff_user=agent,
+                day=DAY,
+                product_id=canteen.pk,
+                present=[],
+                absent=[parent.kids[0].pk],
+                added=[other.kids[0].pk],
+            )
+        assert list(Reservation.objects.values_list("status", flat=True)) == ["booked"]
+    assert pocket_cents(parent.family.pk) == 10_000 - 380
+    assert pocket_cents(other.family.pk) == 500
+    ledger_is_sound()
