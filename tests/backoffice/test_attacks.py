@@ -236,3 +236,24 @@ def test_a_deactivated_commune_moves_no_money_by_attendance(
     assert pocket_cents(parent.family.pk) == 10_000 - 380
     assert pocket_cents(other.family.pk) == 500
     ledger_is_sound()
+
+
+@pytest.mark.parametrize("junk", ["2026-13-07", "demain", "07/12/2026", "9" * 30])
+def test_a_tap_with_a_bad_day_marks_nothing_rather_than_today(
+    frozen, commune_a, in_commune, canteen, agent_client, parent, junk
+):
+    # The page fell back to today for a bad `jour` in the POST too: the tap then marked today's
+    # list, whatever day the agent meant. Bad input: a French error, nothing changed.
+    from tests.backoffice.attendance_helpers import ON_THE_DAY, PAGE, book
+
+    book(parent, canteen, parent.kids[:1])
+    frozen.move_to(ON_THE_DAY)  # the 7th: the child is booked today
+    response = agent_client.post(
+        PAGE,
+        {"jour": junk, "produit": canteen.pk, "action": f"absent:{parent.kids[0].pk}"},
+        follow=True,
+    )
+    assert response.status_code in (200, 400)
+    assert "Jour invalide" in response.content.decode()
+    with in_commune(commune_a):
+        assert list(Reservation.objects.values_list("status", flat=True)) == ["booked"]

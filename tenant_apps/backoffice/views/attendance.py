@@ -82,6 +82,10 @@ def attendance(request: HttpRequest) -> HttpResponse:
         product = products[0]
 
     if request.method == "POST":
+        if day_error:
+            # A tap names its day: never mark today's list in place of a day that is not one.
+            messages.error(request, "Jour invalide : rien n’a été pointé.")
+            return redirect(_page_url(request, day, product.pk))
         return _mark(request, day, product)
 
     rows = selectors.day_sheet(product, day)
