@@ -257,3 +257,19 @@ def test_a_tap_with_a_bad_day_marks_nothing_rather_than_today(
     assert "Jour invalide" in response.content.decode()
     with in_commune(commune_a):
         assert list(Reservation.objects.values_list("status", flat=True)) == ["booked"]
+
+
+def test_a_tap_without_its_product_marks_nothing_rather_than_the_first_product(
+    frozen, commune_a, in_commune, canteen, agent_client, parent
+):
+    from tests.backoffice.attendance_helpers import DAY, ON_THE_DAY, PAGE, book
+
+    book(parent, canteen, parent.kids[:1])
+    frozen.move_to(ON_THE_DAY)
+    response = agent_client.post(
+        PAGE, {"jour": DAY, "action": f"absent:{parent.kids[0].pk}"}, follow=True
+    )
+    assert response.status_code == 200
+    assert "Choisissez la prestation" in response.content.decode()
+    with in_commune(commune_a):
+        assert list(Reservation.objects.values_list("status", flat=True)) == ["booked"]
