@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -26,18 +27,22 @@ PDF_CONTENT_TYPE = "application/pdf"
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
 # (OWASP, "CSV Injection"): such text cells are prefixed with an apostrophe.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# Control characters an XLSX cannot hold (openpyxl raises IllegalCharacterError): a name or a
+# note pasted with one must not make the download fail. Dropped from every text cell.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def safe_cell(value: Any) -> Any:
     """The value as a spreadsheet cell: numbers and dates as they are, text that a spreadsheet
-    would evaluate (`=HYPERLINK(…)`, `+33…`, `@SUM…`) prefixed with `'` so it stays text."""
+    would evaluate (`=HYPERLINK(…)`, `+33…`, `@SUM…`) prefixed with `'` so it stays text;
+    control characters (which an XLSX cannot hold) dropped first."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "oui" if value else "non"
     if isinstance(value, int | float | Decimal | datetime.date):
         return value
-    text = str(value)
+    text = CONTROL_CHARACTERS.sub("", str(value))
     if text.startswith(FORMULA_TRIGGERS):
         return "'" + text
     return text

@@ -228,15 +228,18 @@ def close_day(
     return closing
 
 
-def record_cash_view(*, viewed_by: User, commune: Commune, what: str, target: str) -> None:
-    """A staff member saw the régie's journal or a receipt (families' names and payments): audited
-    like every reading of family data by staff."""
+def record_cash_view(
+    *, viewed_by: User, commune: Commune, what: str, target: str, details: dict | None = None
+) -> None:
+    """A staff member saw the régie's journal, a receipt or the accountant's exports (families'
+    names and payments): audited like every reading of family data by staff."""
     record(
         actor=viewed_by,
         commune=commune,
         action=f"cash.{what}_view",
         target_type=what,
         target_id=target,
+        details=details,
     )
 
 

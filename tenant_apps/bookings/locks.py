@@ -9,7 +9,8 @@ its locks in this order, each kind in a stable key order, so no two of them can 
 3. their orders, in id order: `lock_days` again;
 4. the wallet accounts, in pk order: inside `shared_apps.wallet.services.post_transaction`.
 
-Before 1, a checkout also locks its cart and reads the commune's row FOR SHARE
+Before 1, a checkout also locks its cart and reads the commune's row FOR SHARE (an attendance
+marking and a medical certificate read it too)
 (`tenants.services.lock_active_commune`). Everything here runs inside the caller's transaction
 (the locks last until it ends) and asserts it.
 """

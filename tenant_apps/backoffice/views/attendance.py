@@ -82,6 +82,16 @@ def attendance(request: HttpRequest) -> HttpResponse:
         product = products[0]
 
     if request.method == "POST":
+        # A tap names its day and its product: never mark today's list, or the first
+        # product's, in place of what the form did not say.
+        if day_error or not raw_product:
+            messages.error(
+                request,
+                "Jour invalide : rien n’a été pointé."
+                if day_error
+                else "Choisissez la prestation : rien n’a été pointé.",
+            )
+            return redirect(_page_url(request, day, product.pk))
         return _mark(request, day, product)
 
     rows = selectors.day_sheet(product, day)

@@ -160,13 +160,23 @@ def cash_exports(request: HttpRequest) -> HttpResponse:
             accounting = selectors.accounting(commune_id=request.tenant.pk, start=start, end=end)
             name = f"regie-{request.tenant.slug}-{start:%Y%m%d}-{end:%Y%m%d}"
             wanted = request.GET.get("format")
+            table = request.GET.get("tableau", "")
+            if wanted == "csv" and table not in EXPORT_TABLES:
+                errors["tableau"] = ["Tableau : paiements, remboursements, mouvements ou recettes."]
+            else:
+                # Families' names and payments: audited like the journal and the receipts.
+                output = wanted if wanted in ("xlsx", "csv") else "page"
+                services.record_cash_view(
+                    viewed_by=request.user,
+                    commune=request.tenant,
+                    what="export",
+                    target=f"{start.isoformat()}/{end.isoformat()}",
+                    details={"output": output, **({"table": table} if output == "csv" else {})},
+                )
             if wanted == "xlsx":
                 return xlsx_response(f"{name}.xlsx", list(accounting.sheets.values()))
-            if wanted == "csv":
-                table = request.GET.get("tableau", "")
-                if table in EXPORT_TABLES:
-                    return csv_response(f"{name}-{table}.csv", accounting.sheets[table])
-                errors["tableau"] = ["Tableau : paiements, remboursements, mouvements ou recettes."]
+            if wanted == "csv" and table in EXPORT_TABLES:
+                return csv_response(f"{name}-{table}.csv", accounting.sheets[table])
     return render(
         request,
         "backoffice/cash_exports.html",

@@ -45,6 +45,10 @@ def counter_credit(request: HttpRequest) -> HttpResponse:
             return redirect(request.path + query)
     receipt_id = parse_id(request.GET.get("recu", "")) if request.method == "GET" else None
     receipt = selectors.receipt_for_staff(receipt_id) if receipt_id else None
+    if receipt is not None:  # a family's name and payment, as its PDF shows: audited the same
+        services.record_cash_view(
+            viewed_by=request.user, commune=request.tenant, what="receipt", target=receipt.pk
+        )
     return render(
         request,
         "backoffice_money/counter_credit.html",

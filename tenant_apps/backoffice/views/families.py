@@ -16,7 +16,7 @@ from django.utils import timezone
 from shared_apps.common.errors import DomainError
 from shared_apps.common.forms import add_domain_error
 from shared_apps.common.money import format_euros
-from shared_apps.common.validation import parse_int
+from shared_apps.common.validation import parse_id, parse_int
 from tenant_apps.backoffice import selectors, services
 from tenant_apps.backoffice.on_behalf_forms import FamilyBookingForm
 from tenant_apps.bookings.selectors import enrolled_children_choices
@@ -167,7 +167,8 @@ def family_book(request: HttpRequest, family_id: int) -> HttpResponse:
 def book_any_family(request: HttpRequest) -> HttpResponse:
     """The former "Réserver pour une famille" page (gestion/reserver-pour/): every enrolled
     child of the commune; ?famille=<id> goes to that family's booking form."""
-    family_id = parse_int(request.GET.get("famille"))
+    # An id (0 or more): a negative number has no address to go to (it was a 500).
+    family_id = parse_id(request.GET.get("famille"))
     if family_id is not None:
         return redirect(
             "backoffice-family-book", commune_slug=request.tenant.slug, family_id=family_id

@@ -19,7 +19,8 @@ What follows a marking is the commune's rule for the product (catalog.Product, "
 Every change is an `AttendanceMark` (who, when, before, after, money), and its id is the ledger
 source key of the money it moved (`ledger_keys.attendance`), in the same transaction: a
 double tap or a retry finds the state already applied, writes no mark and moves nothing.
-Locks follow `locks.py`: the day's counter, the day's reservations (id order), their orders,
+Locks follow `locks.py`: the commune's row FOR SHARE (a commune closed meanwhile moves nothing:
+CommuneInactive, 409), the day's counter, the day's reservations (id order), their orders,
 then the wallet accounts.
 """
 
@@ -65,7 +66,7 @@ from tenant_apps.bookings.parsing import as_int
 from tenant_apps.bookings.services.checks import active_product
 from tenant_apps.catalog.models import DocumentType, Product, UnbookedPresence, all_formats
 from tenant_apps.enrollments.models import Enrollment
-from tenants.services import assert_on_schema
+from tenants.services import assert_on_schema, lock_active_commune
 
 if TYPE_CHECKING:
     from shared_apps.accounts.models import User
@@ -378,6 +379,9 @@ def mark_attendance(
     result = AttendanceResult()
     changes: list[dict] = []
     with transaction.atomic():
+        # Refunds and bills move money: not in a commune closed meanwhile (the request's
+        # commune may be a stale cached copy), read FOR SHARE first as a checkout does.
+        lock_active_commune(commune)
         # The booking paths' lock order: the day's counter, then its reservations by id, then
         # their orders, then the wallet accounts.
         lock_counters([(product.pk, day)])
@@ -609,6 +613,7 @@ def upload_certificate(
         raise ReservationNotFound()
     content_type, original_name = _check_certificate(upload)
     with transaction.atomic():
+        lock_active_commune(commune)  # a sick refund is money: as in mark_attendance
         lock_counters([(found["product_id"], found["date"])])
         reservation = (
             Reservation.objects.select_for_update(of=("self",))

@@ -92,8 +92,11 @@ def book_on_behalf(
     product = active_product(product_id)
     dates = parse_dates(dates)
     # Not an id (None) matches no row.
+    # A child taken off the family's list (removed_at) is no longer booked, by anyone.
     enrollment = Enrollment.objects.filter(  # type: ignore[misc]
-        service_id=product.service_id, child_id=as_int(child_id)
+        service_id=product.service_id,
+        child_id=as_int(child_id),
+        child__removed_at__isnull=True,
     ).first()
     if enrollment is None:
         raise NotEnrolled(fields={"child_id": [NotEnrolled.message]})
