@@ -90,12 +90,16 @@ def commune_links_of(family_id: int | None) -> list:
     )
 
 
-def standing_booking_consent(family_id: int, commune_id: int) -> datetime.datetime | None:
-    """When the family's standing consent for this commune was given (datetime), or None."""
+def standing_booking_consent(
+    family_id: int, commune_id: int, *, lock: bool = False
+) -> datetime.datetime | None:
+    """When the family's standing consent for this commune was given (datetime), or None.
+
+    `lock`: read the row FOR UPDATE (inside a transaction), so that a guardian withdrawing the
+    consent at that moment waits for the booking, or the booking sees the withdrawal."""
     from shared_apps.families.models import FamilyCommune
 
-    return (
-        FamilyCommune.objects.filter(family_id=family_id, commune_id=commune_id)
-        .values_list("booking_consent_at", flat=True)
-        .first()
-    )
+    rows = FamilyCommune.objects.filter(family_id=family_id, commune_id=commune_id)
+    if lock:
+        rows = rows.select_for_update()
+    return rows.values_list("booking_consent_at", flat=True).first()

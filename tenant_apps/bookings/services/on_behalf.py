@@ -140,6 +140,12 @@ def book_on_behalf(
     try:
         with transaction.atomic():
             lock_active_commune(commune)  # the request's commune may be a stale cached copy
+            if (
+                not consent_note
+                and standing_booking_consent(family_id, commune.pk, lock=True) is None
+            ):
+                # Withdrawn since the check above, while this request was on its way.
+                raise ConsentRequired(fields={"consent_note": [ConsentRequired.message]})
             result = place_order(
                 commune=commune,
                 family_id=family_id,
