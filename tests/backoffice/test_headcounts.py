@@ -314,8 +314,12 @@ def test_the_month_forecast_counts_per_day_and_variant(school, agent, agent_clie
     assert page.status_code == 200
     html = page.content.decode()
     assert "<h1>Prévisions de décembre 2026</h1>" in html
+    # Each day opens that day's list for the product.
     assert (
-        '<th scope="row">lun 7</th><td class="num">3</td><td class="num">1</td>'
+        f'<th scope="row"><a href="{BASE}/gestion/effectifs/?date=2026-12-07&amp;produit=' in html
+    )
+    assert (
+        '>lun 7</a></th><td class="num">3</td><td class="num">1</td>'
         '<td class="num">0</td><td class="num"><strong>4</strong></td>'
     ) in html
     # Christmas holidays (zone A) from 19 December: no rows after Friday 18.

@@ -18,6 +18,7 @@ from shared_apps.common.forms import add_domain_error
 from shared_apps.common.money import format_euros
 from shared_apps.common.validation import parse_id, parse_int
 from tenant_apps.backoffice import selectors, services
+from tenant_apps.backoffice.models import Receipt
 from tenant_apps.backoffice.on_behalf_forms import FamilyBookingForm
 from tenant_apps.bookings.selectors import enrolled_children_choices
 from tenant_apps.bookings.services.on_behalf import book_on_behalf
@@ -60,7 +61,12 @@ def family_detail(request: HttpRequest, family_id: int) -> HttpResponse:
     services.record_family_view(
         viewed_by=request.user, commune=request.tenant, family_id=file.family_id
     )
-    return render(request, "backoffice/family.html", {"file": file})
+    receipts = Receipt.objects.filter(family_id=file.family_id).order_by("-year", "-sequence")
+    return render(
+        request,
+        "backoffice/family.html",
+        {"file": file, "receipts": list(receipts[: selectors.FILE_ROWS])},
+    )
 
 
 def booking_choices(file: selectors.FamilyFile | None):
