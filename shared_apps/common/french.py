@@ -110,3 +110,14 @@ def que(word: str) -> str:
 def jusqua(phrase: str) -> str:
     """ "jusqu’à" before `phrase`: "jusqu’au jeudi de la semaine précédente", "jusqu’à 9 h"."""
     return f"jusqu{APOSTROPHE}{a(phrase)}"
+
+
+def accord(count: int | float, singular: str, plural: str | None = None) -> str:
+    """The word agreeing with `count`: singular for 0 and 1 (and below 2, so "1,90 €
+    remboursé"), plural from 2 on (Académie française, "Accord du nom avec un nombre")."""
+    return singular if abs(count) < 2 else (plural or singular + "s")
+
+
+def accord_euros(cents: int, singular: str, plural: str | None = None) -> str:
+    """The participle agreeing with an amount in cents: 190 → singular, 200 → plural."""
+    return accord(cents / 100, singular, plural)

@@ -94,7 +94,7 @@ def test_a_tap_sent_by_the_script_gets_the_row_back(
     assert reply.status_code == 200
     data = reply.json()
     assert data["child"] == kid.pk and data["level"] == "success"
-    assert "3,80\u00a0€ remboursé(s) sur le porte-monnaie" in data["message"]
+    assert "3,80\u00a0€ remboursés sur le porte-monnaie" in data["message"]
     assert "État : <strong>Absent</strong>" in data["row"]
     assert "<strong>1</strong> absent," in data["counts"]
     frozen.move_to(ON_THE_DAY.replace(day=8))

@@ -122,3 +122,13 @@ def test_names_without_an_article_elide_before_a_vowel_only(name):
         assert phrase == f"de {name}"
         assert que(name) == f"que {name}"
     assert a(name) == f"à {name}"
+
+
+def test_words_agree_with_numbers_and_amounts_as_in_french():
+    from shared_apps.common.french import accord, accord_euros
+
+    assert accord(0, "enfant") == "enfant" and accord(1, "enfant") == "enfant"
+    assert accord(2, "enfant") == "enfants"
+    assert accord(3, "enfant pointé", "enfants pointés") == "enfants pointés"
+    assert accord_euros(190, "remboursé") == "remboursé"  # 1,90 € remboursé
+    assert accord_euros(200, "remboursé") == "remboursés"

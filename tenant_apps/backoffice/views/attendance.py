@@ -17,6 +17,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from shared_apps.audit.services import record
 from shared_apps.common.errors import DomainError
+from shared_apps.common.french import accord, accord_euros
 from shared_apps.common.money import format_euros
 from shared_apps.common.validation import parse_date, parse_int
 from tenant_apps.bookings import attendance_selectors as selectors
@@ -42,19 +43,34 @@ def _page_url(request: HttpRequest, day: datetime.date, product_id: int, **extra
 def _money_sentence(result: AttendanceResult) -> str:
     parts = []
     if result.refunded_cents:
-        parts.append(f"{format_euros(result.refunded_cents)} remboursé(s) sur le porte-monnaie")
+        parts.append(
+            f"{format_euros(result.refunded_cents)} "
+            f"{accord_euros(result.refunded_cents, 'remboursé')} sur le porte-monnaie"
+        )
     if result.taken_back_cents:
         parts.append(f"{format_euros(result.taken_back_cents)} repris sur le porte-monnaie")
     if result.billed_cents:
-        parts.append(f"{format_euros(result.billed_cents)} payé(s) par le porte-monnaie")
+        parts.append(
+            f"{format_euros(result.billed_cents)} "
+            f"{accord_euros(result.billed_cents, 'payé')} par le porte-monnaie"
+        )
     if result.to_invoice_cents > 0:
         parts.append(f"{format_euros(result.to_invoice_cents)} à la prochaine facture")
     if result.to_invoice_cents < 0:
-        parts.append(f"{format_euros(-result.to_invoice_cents)} retiré(s) de la facture")
+        parts.append(
+            f"{format_euros(-result.to_invoice_cents)} "
+            f"{accord_euros(-result.to_invoice_cents, 'retiré')} de la facture"
+        )
     if result.off_invoice_cents > 0:
-        parts.append(f"{format_euros(result.off_invoice_cents)} déduit(s) de la facture")
+        parts.append(
+            f"{format_euros(result.off_invoice_cents)} "
+            f"{accord_euros(result.off_invoice_cents, 'déduit')} de la facture"
+        )
     if result.off_invoice_cents < 0:
-        parts.append(f"{format_euros(-result.off_invoice_cents)} de nouveau facturé(s)")
+        parts.append(
+            f"{format_euros(-result.off_invoice_cents)} de nouveau "
+            f"{accord_euros(-result.off_invoice_cents, 'facturé')}"
+        )
     return (" — " + " ; ".join(parts) + ".") if parts else ""
 
 
@@ -217,7 +233,8 @@ def _mark(request: HttpRequest, day: datetime.date, product) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect(back)
     if action == "all_present":
-        messages.success(request, f"{result.updated} enfant(s) pointé(s) présent(s).")
+        marked = accord(result.updated, "enfant pointé présent", "enfants pointés présents")
+        messages.success(request, f"{result.updated} {marked}.")
         return redirect(back)
     if kind == "add":
         done = "ajouté(e), présent(e)"
