@@ -9,10 +9,10 @@ import time_machine
 from playwright.sync_api import expect
 
 from tenant_apps.billing.services.invoicing import build_invoices
+from tenants.models import Role
 from tests.billing.invoicing import DECEMBER, JANUARY_2ND, book_december
 from tests.factories import MembershipFactory, UserFactory
 from tests.fixtures.bookings import make_family
-from tenants.models import Role
 
 pytestmark = [
     pytest.mark.browser,
