@@ -159,7 +159,13 @@ def invoices(request: HttpRequest) -> HttpResponse:
         "billing/invoices.html",
         {
             "invoices": [
-                (invoice, states[invoice.pk], notes.get(invoice.pk, [])) for invoice in invoices_
+                (
+                    invoice,
+                    states[invoice.pk],
+                    notes.get(invoice.pk, []),
+                    invoice.total_cents - sum(n.amount_cents for n in notes.get(invoice.pk, [])),
+                )
+                for invoice in invoices_
             ],
         },
     )

@@ -15,6 +15,7 @@ from django.core.management import call_command
 from pypdf import PdfReader
 
 from shared_apps.common.errors import Conflict
+from shared_apps.common.money import format_euros
 from shared_apps.common.validation import InvalidInput
 from shared_apps.payments.models import Payment
 from shared_apps.wallet.models import LedgerTransaction
@@ -223,6 +224,8 @@ def test_the_manager_issues_it_on_the_page_and_the_family_downloads_it(
     client.force_login(parent)
     page = client.get("/c/commune-a/factures/").content.decode()
     assert note.number in page
+    remaining = format_euros(mine.total_cents - 240)
+    assert f"Reste à payer après avoir : <strong>{remaining}</strong>" in page
     family_pdf = _pdf_text(client.get(f"/c/commune-a/avoirs/{note.pk}/pdf/"))
     assert "Montant de l’avoir : 2,40 €" in family_pdf
     assert client.get(f"/c/commune-a/gestion/factures/{mine.pk}/avoir/").status_code == 403
