@@ -215,3 +215,15 @@ def test_the_attestation_counts_paid_childcare_of_children_under_six(
     stranger_text = _text(client.get("/porte-monnaie/attestation-frais-de-garde/2026/"))
     assert young.first_name not in stranger_text and "Aucun enfant" in stranger_text
     assert client.get("/porte-monnaie/attestation-frais-de-garde/1999/").status_code == 404
+
+
+def test_the_statement_reads_a_constant_number_of_queries(
+    life, client, parent, django_assert_max_num_queries
+):
+    client.force_login(parent)
+    # 19 with one commune, whatever the number of movements: session, user, family, wallet,
+    # postings, after-period sum, pockets, payments, then per commune: search path,
+    # reservations, children, invoices, their states, credit notes.
+    with django_assert_max_num_queries(19):
+        response = client.get("/porte-monnaie/releve/?du=2026-12-01&au=2027-01-31")
+    assert response.status_code == 200
