@@ -429,3 +429,6 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Where the family's statement and childcare attestation (public) read each commune's schema.
+FAMILY_STATEMENT_HOOK = "tenant_apps.billing.family_selectors.statement_everywhere"
+FAMILY_CHILDCARE_HOOK = "tenant_apps.billing.family_selectors.childcare_paid_everywhere"

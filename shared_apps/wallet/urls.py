@@ -6,4 +6,10 @@ app_name = "wallet"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("releve/", views.statement_page, name="statement"),
+    path(
+        "attestation-frais-de-garde/<int:year>/",
+        views.childcare_attestation,
+        name="childcare-attestation",
+    ),
 ]

@@ -233,3 +233,48 @@ class Collection(models.Model):
 
     def __str__(self) -> str:
         return f"Prélèvement de la facture {self.invoice_id} (paiement {self.payment_id})"
+
+
+class CreditDestination(models.TextChoices):
+    RECEIVABLE = "receivable", "Déduit de la somme à payer"
+    WALLET = "wallet", "Remboursé sur le porte-monnaie"
+
+
+class CreditNote(models.Model):
+    """An avoir: part or all of an issued invoice taken back, with its reason. The invoice itself
+    never changes; what remains to pay is its total less its credit notes.
+
+    Numbered in its own gapless series of the commune ("AV-2026-000001": the year issued, then
+    the commune's credit-note sequence, from the "credit_note" counter row, locked like the
+    invoices'): a distinct prefix makes an avoir impossible to mistake for a facture, and each
+    series stays continuous and chronological as the CGI requires of invoice numbers (art. 242
+    nonies A, I-7° de l'annexe II; the administration admits distinct series, BOI-TVA-DECLA-30-20-
+    20-10). `amounts` is the credit's share per service ({service id: cents}), which is what the
+    ledger moved."""
+
+    number = models.CharField(max_length=20, unique=True)
+    sequence = models.PositiveIntegerField(unique=True)
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    family = PublicRef("families.Family")
+    amount_cents = models.IntegerField()
+    amounts = models.JSONField(default=dict)
+    reason = models.CharField(max_length=500)
+    destination = models.CharField(max_length=12, choices=CreditDestination.choices)
+    issued_at = models.DateTimeField()
+    issued_by = PublicRef(settings.AUTH_USER_MODEL, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sequence"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0), name="credit_note_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Avoir {self.number}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("an issued credit note never changes")
+        super().save(*args, **kwargs)

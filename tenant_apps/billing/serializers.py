@@ -38,7 +38,7 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
 
 
 class InvoiceStateSerializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=["unpaid", "pending", "paid", "failed"])
+    code = serializers.ChoiceField(choices=["unpaid", "pending", "paid", "failed", "credited"])
     label = serializers.CharField()
     failure = serializers.CharField(help_text="Le motif de rejet de la banque, en français.")
 

@@ -11,6 +11,17 @@ urlpatterns = [
     ),
     path("factures/", views.invoices, name="billing-invoices"),
     path("gestion/factures/", views.staff_invoices, name="billing-staff-invoices"),
+    path(
+        "gestion/factures/<int:invoice_id>/avoir/",
+        views.staff_credit_note,
+        name="billing-staff-credit-note",
+    ),
+    path(
+        "gestion/avoirs/<int:note_id>/pdf/",
+        views.staff_credit_note_pdf,
+        name="billing-staff-credit-note-pdf",
+    ),
+    path("avoirs/<int:note_id>/pdf/", views.credit_note_pdf, name="billing-credit-note-pdf"),
     path("factures/<int:invoice_id>/pdf/", views.invoice_pdf, name="billing-invoice-pdf"),
     path(
         "factures/<int:invoice_id>/porte-monnaie/",

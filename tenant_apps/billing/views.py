@@ -14,16 +14,18 @@ from shared_apps.audit.services import record
 from shared_apps.common.errors import DomainError
 from shared_apps.common.exports import pdf_response
 from shared_apps.common.links import absolute_url
+from shared_apps.common.money import format_euros
 from shared_apps.common.validation import parse_id
 from shared_apps.families.selectors import family_id_of
 from shared_apps.payments.services import direct_debit_setup_available, sepa_setup_config
 from tenant_apps.billing import selectors
-from tenant_apps.billing.models import MandateStatus
+from tenant_apps.billing.models import CreditNote, Invoice, MandateStatus
 from tenant_apps.billing.services.collection import (
     invoice_states,
     pay_invoice_by_card,
     pay_invoice_from_wallet,
 )
+from tenant_apps.billing.services.credit_notes import due_amounts, issue_credit_note
 from tenant_apps.billing.services.invoicing import previous_month
 from tenant_apps.billing.services.mandates import (
     own_mandate,
@@ -32,7 +34,8 @@ from tenant_apps.billing.services.mandates import (
     sync_mandate,
 )
 from tenant_apps.catalog.models import Service
-from tenants.permissions import staff_required
+from tenants.models import Role
+from tenants.permissions import staff_required, staff_role
 from tenants.urls import commune_reverse
 
 
@@ -148,10 +151,23 @@ def invoices(request: HttpRequest) -> HttpResponse:
     collection state (a rejected debit says the bank's reason)."""
     invoices_ = selectors.invoices_of_family(family_id_of(request.user))
     states = invoice_states(invoices_)
+    notes: dict[int, list[CreditNote]] = {}
+    for note in CreditNote.objects.filter(invoice__in=invoices_).order_by("sequence"):
+        notes.setdefault(note.invoice_id, []).append(note)
     return render(
         request,
         "billing/invoices.html",
-        {"invoices": [(invoice, states[invoice.pk]) for invoice in invoices_]},
+        {
+            "invoices": [
+                (
+                    invoice,
+                    states[invoice.pk],
+                    notes.get(invoice.pk, []),
+                    invoice.total_cents - sum(n.amount_cents for n in notes.get(invoice.pk, [])),
+                )
+                for invoice in invoices_
+            ],
+        },
     )
 
 
@@ -274,6 +290,7 @@ def staff_invoices(request: HttpRequest) -> HttpResponse:
             "month_value": f"{month:%Y-%m}",
             "error": error,
             "rows": rows,
+            "is_manager": staff_role(request) == Role.MANAGER,
             "failed": [(i, s) for i, s in rows if s.code == "failed"],
             "totals": totals,
             "invoiced_cents": sum(i.total_cents for i in invoices_),
@@ -282,4 +299,108 @@ def staff_invoices(request: HttpRequest) -> HttpResponse:
                 for code in ("paid", "pending", "failed", "unpaid")
             },
         },
+    )
+
+
+def _credit_note_pdf(request: HttpRequest, note: CreditNote) -> HttpResponse:
+    invoice = note.invoice
+    services = {s.pk: s.name for s in Service.objects.filter(pk__in=[int(k) for k in note.amounts])}
+    return pdf_response(
+        f"avoir-{note.number}.pdf",
+        "billing/credit_note_pdf.html",
+        {
+            "note": note,
+            "invoice": invoice,
+            "commune": request.tenant,
+            "shares": [
+                (services.get(int(k), f"Service n° {k}"), v)
+                for k, v in sorted(note.amounts.items())
+            ],
+            "remaining_cents": sum(due_amounts(invoice).values()),
+        },
+    )
+
+
+@login_required
+def credit_note_pdf(request: HttpRequest, note_id: int) -> HttpResponse:
+    """One of the family's credit notes as a PDF; another family's (or commune's) is a 404."""
+    family_id = family_id_of(request.user)
+    note = (
+        CreditNote.objects.select_related("invoice")
+        .filter(pk=parse_id(note_id), family_id=family_id)  # type: ignore[misc]
+        .first()
+        if family_id is not None
+        else None
+    )
+    if note is None:
+        raise Http404
+    return _credit_note_pdf(request, note)
+
+
+@staff_required(manager=True)
+def staff_credit_note_pdf(request: HttpRequest, note_id: int) -> HttpResponse:
+    """Gestion: a credit note of this commune as a PDF (audited: it names the family)."""
+    note = CreditNote.objects.select_related("invoice").filter(pk=parse_id(note_id)).first()
+    if note is None:
+        raise Http404
+    record(
+        actor=request.user,
+        commune=request.tenant,
+        action="billing.credit_note_view",
+        target_type="credit_note",
+        target_id=str(note.pk),
+        family_id=note.family_id,
+    )
+    return _credit_note_pdf(request, note)
+
+
+@staff_required(manager=True)
+def staff_credit_note(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    """Gestion → Factures → Avoir (managers): the invoice, its credit notes, and the form to
+    issue one (amount ≤ what remains, reason). Audited: it shows a family's invoice."""
+    invoice = Invoice.objects.filter(pk=parse_id(invoice_id)).first()
+    if invoice is None:
+        raise Http404
+    values = {"amount": "", "reason": ""}
+    errors: dict[str, list[str]] = {}
+    form_error = ""
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "") for k in values}
+        try:
+            note = issue_credit_note(
+                commune=request.tenant,
+                staff_user=request.user,
+                invoice_id=invoice.pk,
+                amount=values["amount"],
+                reason=values["reason"],
+            )
+        except DomainError as exc:
+            errors, form_error = exc.fields, exc.message
+        else:
+            messages.success(
+                request, f"Avoir {note.number} émis ({format_euros(note.amount_cents)})."
+            )
+            return redirect(_url(request, "billing-staff-credit-note", invoice.pk))
+    record(
+        actor=request.user,
+        commune=request.tenant,
+        action="billing.invoice_view",
+        target_type="invoice",
+        target_id=str(invoice.pk),
+        family_id=invoice.family_id,
+    )
+    state = invoice_states([invoice])[invoice.pk]
+    return render(
+        request,
+        "billing/credit_note_form.html",
+        {
+            "invoice": invoice,
+            "state": state,
+            "notes": list(invoice.credit_notes.order_by("sequence")),
+            "left_cents": 0 if state.code == "pending" else sum(due_amounts(invoice).values()),
+            "values": values,
+            "errors": errors,
+            "form_error": form_error,
+        },
+        status=400 if form_error else 200,
     )

@@ -39,6 +39,7 @@ from tenant_apps.billing.models import (
     Mandate,
     MandateStatus,
 )
+from tenant_apps.billing.services.credit_notes import due_amounts
 from tenants.models import Commune
 from tenants.services import assert_on_schema
 
@@ -66,11 +67,16 @@ _LABELS = {
     "pending": "Prélèvement en cours",
     "paid": "Payée",
     "failed": "Prélèvement rejeté",
+    "credited": "Soldée par avoir",
 }
 
 
 def invoice_states(invoices: list[Invoice]) -> dict[int, InvoiceState]:
-    """Each invoice's collection state, from its attempts' payments; two queries for the list."""
+    """Each invoice's collection state, from its attempts' payments and its credit notes (one
+    credited in full and never paid is "credited": nothing to collect); three queries."""
+    from tenant_apps.billing.services.credit_notes import credited_totals
+
+    credited = credited_totals(invoices) if invoices else {}
     collections = list(
         Collection.objects.filter(invoice__in=invoices).order_by("invoice_id", "created_at", "pk")
     )
@@ -93,6 +99,10 @@ def invoice_states(invoices: list[Invoice]) -> dict[int, InvoiceState]:
         statuses = [p.status if p else PaymentStatus.CREATED for p in tried]
         if PaymentStatus.SUCCEEDED in statuses or invoice.pk in from_wallet:
             code, failure = "paid", ""
+        elif credited.get(invoice.pk, 0) >= invoice.total_cents and not any(
+            s not in (PaymentStatus.FAILED, PaymentStatus.CANCELED) for s in statuses
+        ):
+            code, failure = "credited", ""
         elif any(s not in (PaymentStatus.FAILED, PaymentStatus.CANCELED) for s in statuses):
             code, failure = "pending", ""
         elif tried:
@@ -124,8 +134,9 @@ def collect_invoice(
         invoice = Invoice.objects.select_for_update().filter(pk=invoice_id).first()
         if invoice is None:
             raise InvoiceNotFound()
-        if invoice_states([invoice])[invoice.pk].code in ("paid", "pending"):
+        if invoice_states([invoice])[invoice.pk].code in ("paid", "pending", "credited"):
             raise InvoiceAlreadyCollected()
+        due_cents = sum(due_amounts(invoice).values())
         mandate = (
             Mandate.objects.select_for_update()
             .filter(family_id=invoice.family_id, status=MandateStatus.ACTIVE)
@@ -142,7 +153,7 @@ def collect_invoice(
         payment = start_mandate_debit(
             family_id=invoice.family_id,
             commune=commune,
-            amount_cents=invoice.total_cents,
+            amount_cents=due_cents,
             customer_ref=mandate.customer_ref,
             payment_method_ref=mandate.payment_method_ref,
             metadata={
@@ -195,15 +206,15 @@ def settle_invoice_payment(payment: Payment) -> LedgerTransaction:
         invoice = Invoice.objects.prefetch_related("lines").get(
             pk=int(payment.metadata["invoice_id"])
         )
-        amounts: dict[int, int] = defaultdict(int)
-        for line in invoice.lines.all():
-            amounts[line.service_id] += line.amount_cents
+        # What remained to pay when the payment was asked for (no credit note is issued while
+        # a payment is in progress: credit_notes.CreditWhileCollecting).
+        amounts = due_amounts(invoice)
         by_card = payment.metadata.get("method") == "card"
         return settle_receivables(
             source_key=f"ddpaid:{payment.pk}",
             family_id=invoice.family_id,
             commune=commune,
-            amounts={k: v for k, v in amounts.items() if v > 0},
+            amounts=amounts,
             description=f"Facture {invoice.number} "
             + ("payée par carte" if by_card else "prélevée"),
             clearing=AccountKind.CARD_CLEARING if by_card else AccountKind.DEBIT_CLEARING,
@@ -222,16 +233,14 @@ def _own_unpaid_invoice(user: User, invoice_id: object, *, check: bool = True) -
     )
     if invoice is None:
         raise InvoiceNotFound()
-    if check and invoice_states([invoice])[invoice.pk].code in ("paid", "pending"):
+    if check and invoice_states([invoice])[invoice.pk].code in ("paid", "pending", "credited"):
         raise InvoiceAlreadyCollected()
     return invoice
 
 
 def _amounts_of(invoice: Invoice) -> dict[int, int]:
-    amounts: dict[int, int] = defaultdict(int)
-    for line in invoice.lines.all():
-        amounts[line.service_id] += line.amount_cents
-    return {k: v for k, v in amounts.items() if v > 0}
+    """What remains to pay, per service (the invoice less its credit notes)."""
+    return due_amounts(invoice)
 
 
 def pay_invoice_from_wallet(*, commune: Commune, user: User, invoice_id: object) -> Invoice:
@@ -273,7 +282,7 @@ def pay_invoice_by_card(*, commune: Commune, user: User, invoice_id: object) -> 
         payment = start_invoice_card_payment(
             user=user,
             family_id=invoice.family_id,
-            amount_cents=invoice.total_cents,
+            amount_cents=sum(due_amounts(invoice).values()),
             commune=commune,
             metadata={
                 "schema": commune.schema_name,
