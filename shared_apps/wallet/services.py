@@ -511,19 +511,41 @@ def settle_receivables(
     amounts: dict[int, int],
     description: str,
     clearing: str = AccountKind.DEBIT_CLEARING,
+    received_cents: int | None = None,
 ) -> LedgerTransaction:
-    """An invoice paid (a direct debit the provider confirmed): each service's receivable goes
-    up by what was paid for it, against the clearing account the money arrives in (direct
-    debits, or cards). One transaction, once per source key.
-    Errors: InvalidAmount; ReceivableOverpaid (more than the family owes a service)."""
+    """An invoice paid (a direct debit or a card payment the provider confirmed): each
+    service's receivable goes up by what was paid for it, against the clearing account the
+    money arrives in. One transaction, once per source key.
+
+    `received_cents` (default: the sum of `amounts`): what the provider actually took. The
+    money is always recorded in full: each receivable is settled at most by what the family
+    still owes that service, and whatever the family no longer owes (a credit note issued
+    after a card attempt failed and was then retried on the same payment, an invoice paid
+    another way meanwhile) goes to the service's pocket of its wallet, never lost.
+    Errors: InvalidAmount."""
     for amount in amounts.values():
         _check_amount(amount)
+    received = sum(amounts.values()) if received_cents is None else _check_amount(received_cents)
     wallet = wallet_of_family(family_id)
-    lines: list[tuple[Account, int]] = [
-        (receivable_account(wallet, commune, service_id), amount)
-        for service_id, amount in sorted(amounts.items())
-    ]
-    lines.append((_account(clearing), -sum(amounts.values())))
+    receivables = {sid: receivable_account(wallet, commune, sid) for sid in sorted(amounts)}
+    owed = dict(
+        Account.objects.select_for_update()
+        .filter(pk__in=[a.pk for a in receivables.values()])
+        .values_list("pk", "balance_cents")
+    )
+    lines: list[tuple[Account, int]] = []
+    left = received
+    for service_id, account in receivables.items():
+        settled = min(amounts[service_id], max(0, -owed.get(account.pk, 0)), left)
+        if settled:
+            lines.append((account, settled))
+            left -= settled
+    if left:
+        first_service = min(amounts) if amounts else None
+        if first_service is None:
+            raise InvalidAmount("Paiement sans service à créditer.")
+        lines.append((service_pocket(wallet, commune, first_service), left))
+    lines.append((_account(clearing), -received))
     ledger_transaction, _ = post_transaction(
         source_key=source_key,
         kind=TransactionKind.COLLECTION,

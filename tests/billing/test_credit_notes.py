@@ -253,3 +253,42 @@ def test_the_manager_issues_it_on_the_page_and_the_family_downloads_it(
     )
     client.logout()
     assert client.get(f"/c/commune-a/avoirs/{note.pk}/pdf/").status_code == 302
+
+
+def test_a_card_retried_after_a_credit_note_is_recorded_in_full_the_rest_to_the_pocket(
+    stripe_offline, billing_webhooks, deliver, client, parent, canteen, commune_a, in_commune,
+    manager, invoiced,
+):  # fmt: skip
+    """Stripe lets a declined card payment be retried on the same PaymentIntent: a credit note
+    issued in between must not leave money taken by the provider out of the ledger."""
+    from tests.payments.offline import CARD_DECLINED, Browser
+
+    mine, _ = invoiced
+    client.force_login(parent)
+    assert client.post(f"/c/commune-a/factures/{mine.pk}/carte/").status_code == 302
+    card = Payment.objects.get(metadata__method="card")
+    Browser(stripe_offline).pay(card.provider_ref, CARD_DECLINED)  # declined: payment_failed
+    deliver("payment_intent.payment_failed", card.provider_ref)
+    with in_commune(commune_a):
+        assert invoice_states([mine])[mine.pk].code == "failed"
+    _issue(commune_a, in_commune, manager, mine, "1,00")
+    owed = receivable_balances(parent.family.pk, commune_a)[canteen.service.pk]
+    assert owed == card.amount_cents - 100
+    pockets_before = sum(p.balance_cents for p in pockets_of(parent.family.pk))
+
+    # Stripe would now let the card be retried on the same PaymentIntent for its full amount
+    # (localstripe does not): what the webhook's fulfilment runs on success.
+    from django.db import transaction
+
+    from tenant_apps.billing.services.collection import settle_invoice_payment
+
+    with transaction.atomic():
+        settle_invoice_payment(card)
+
+    assert receivable_balances(parent.family.pk, commune_a)[canteen.service.pk] == 0
+    assert sum(p.balance_cents for p in pockets_of(parent.family.pk)) == pockets_before + 100
+    settled = LedgerTransaction.objects.get(source_key=f"ddpaid:{card.pk}")
+    assert sum(p.amount_cents for p in settled.postings.all() if p.amount_cents < 0) == -(
+        card.amount_cents
+    )
+    call_command("verify_ledger")

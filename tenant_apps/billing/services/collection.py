@@ -206,8 +206,8 @@ def settle_invoice_payment(payment: Payment) -> LedgerTransaction:
         invoice = Invoice.objects.prefetch_related("lines").get(
             pk=int(payment.metadata["invoice_id"])
         )
-        # What remained to pay when the payment was asked for (no credit note is issued while
-        # a payment is in progress: credit_notes.CreditWhileCollecting).
+        # What remains to pay; the payment's own amount is what arrived (more, when a credit
+        # note came between a failed card attempt and its retry: the rest goes to the pocket).
         amounts = due_amounts(invoice)
         by_card = payment.metadata.get("method") == "card"
         return settle_receivables(
@@ -218,6 +218,7 @@ def settle_invoice_payment(payment: Payment) -> LedgerTransaction:
             description=f"Facture {invoice.number} "
             + ("payée par carte" if by_card else "prélevée"),
             clearing=AccountKind.CARD_CLEARING if by_card else AccountKind.DEBIT_CLEARING,
+            received_cents=payment.amount_cents,
         )
 
 
