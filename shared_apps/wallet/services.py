@@ -522,16 +522,20 @@ def settle_receivables(
     still owes that service, and whatever the family no longer owes (a credit note issued
     after a card attempt failed and was then retried on the same payment, an invoice paid
     another way meanwhile) goes to the service's pocket of its wallet, never lost.
-    Errors: InvalidAmount."""
+    Errors: InvalidAmount; ReceivableOverpaid (a receivable changed meanwhile: nothing is
+    posted, the caller retries)."""
     for amount in amounts.values():
         _check_amount(amount)
     received = sum(amounts.values()) if received_cents is None else _check_amount(received_cents)
     wallet = wallet_of_family(family_id)
     receivables = {sid: receivable_account(wallet, commune, sid) for sid in sorted(amounts)}
+    # Read without a lock (post_transaction locks every account in its own order): if a
+    # receivable changes meanwhile, the posting's "never above zero" check refuses it and the
+    # webhook's processing is retried with the new balance.
     owed = dict(
-        Account.objects.select_for_update()
-        .filter(pk__in=[a.pk for a in receivables.values()])
-        .values_list("pk", "balance_cents")
+        Account.objects.filter(pk__in=[a.pk for a in receivables.values()]).values_list(
+            "pk", "balance_cents"
+        )
     )
     lines: list[tuple[Account, int]] = []
     left = received
