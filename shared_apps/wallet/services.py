@@ -214,7 +214,7 @@ def pay_from_wallet(
     wallet = wallet_of_family(family_id)
     own = service_pocket(wallet, commune, service_id)
     general = general_pocket(wallet)
-    revenue = _account(AccountKind.REVENUE, commune=commune, service_id=service_id)
+    revenue = revenue_account(commune, service_id)
     with transaction.atomic():
         # Lock both pockets before reading balances, so the split is decided on fresh numbers.
         # The revenue account is locked in the same ascending order too, as post_transaction
@@ -295,7 +295,7 @@ def lock_refund_accounts(
     `receivable_family_ids`: families whose direct-debit debt to the service is credited in the
     same transaction (their receivables are locked in the same single ordered pass).
     """
-    ids = [_account(AccountKind.REVENUE, commune=commune, service_id=service_id).pk]
+    ids = [revenue_account(commune, service_id).pk]
     ids += [
         service_pocket(wallet_of_family(family_id), commune, service_id).pk
         for family_id in sorted(set(family_ids))
@@ -325,7 +325,7 @@ def refund_to_service_pocket(
         kind=TransactionKind.REFUND,
         lines=[
             (service_pocket(wallet, commune, service_id), amount_cents),
-            (_account(AccountKind.REVENUE, commune=commune, service_id=service_id), -amount_cents),
+            (revenue_account(commune, service_id), -amount_cents),
         ],
         description=description,
         wallet=wallet,
@@ -452,7 +452,7 @@ def charge_receivable(
         kind=TransactionKind.CHARGE,
         lines=[
             (receivable_account(wallet, commune, service_id), -amount_cents),
-            (_account(AccountKind.REVENUE, commune=commune, service_id=service_id), amount_cents),
+            (revenue_account(commune, service_id), amount_cents),
         ],
         description=description,
         wallet=wallet,
@@ -482,7 +482,7 @@ def credit_receivable(
         kind=TransactionKind.CHARGE_CREDIT,
         lines=[
             (receivable_account(wallet, commune, service_id), amount_cents),
-            (_account(AccountKind.REVENUE, commune=commune, service_id=service_id), -amount_cents),
+            (revenue_account(commune, service_id), -amount_cents),
         ],
         description=description,
         wallet=wallet,

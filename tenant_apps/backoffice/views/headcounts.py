@@ -266,10 +266,9 @@ def _forecast_context(month, product, products, forecast) -> dict:
     }
 
 
-@require_safe
-@staff_required
-def forecast(request: HttpRequest) -> HttpResponse:
-    """Places booked per product and day of a month, per meal variant, with totals."""
+def _recorded_forecast(request: HttpRequest, output: str) -> tuple | HttpResponse:
+    """The month forecast asked for, its showing audited; or the page saying what is wrong
+    (400, nothing audited)."""
     try:
         month, product, products, result = _load_forecast(request)
     except InvalidInput as exc:
@@ -284,34 +283,29 @@ def forecast(request: HttpRequest) -> HttpResponse:
         commune=request.tenant,
         month=month,
         product_id=product.pk if product else None,
+        output=output,
     )
-    return render(
-        request,
-        "backoffice/headcount_forecast.html",
-        _forecast_context(month, product, products, result),
-    )
+    return month, product, products, result
+
+
+@require_safe
+@staff_required
+def forecast(request: HttpRequest) -> HttpResponse:
+    """Places booked per product and day of a month, per meal variant, with totals."""
+    loaded = _recorded_forecast(request, "page")
+    if isinstance(loaded, HttpResponse):
+        return loaded
+    return render(request, "backoffice/headcount_forecast.html", _forecast_context(*loaded))
 
 
 @require_safe
 @staff_required
 def forecast_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The month forecast as XLSX or CSV (one row per product and day, one column per variant)."""
-    try:
-        month, product, _products, result = _load_forecast(request)
-    except InvalidInput as exc:
-        return _invalid(
-            request,
-            "backoffice/headcount_forecast.html",
-            exc,
-            {"raw": request.GET, "title": "Prévisions du mois"},
-        )
-    record_forecast_view(
-        viewed_by=request.user,
-        commune=request.tenant,
-        month=month,
-        product_id=product.pk if product else None,
-        output=fmt,
-    )
+    loaded = _recorded_forecast(request, fmt)
+    if isinstance(loaded, HttpResponse):
+        return loaded
+    month, product, _products, result = loaded
     sheet = headcounts.forecast_sheet(result)
     name = f"previsions-{month.strftime('%Y-%m')}{f'-prestation-{product.pk}' if product else ''}"
     if fmt == "xlsx":
