@@ -44,3 +44,4 @@ bench: $(STAMP)
 	MARELLE_ENV=demo $(BIN)/python benchmarks/tenant_creation.py
 	MARELLE_ENV=demo $(BIN)/python benchmarks/tenant_resolution.py
 	MARELLE_ENV=demo $(BIN)/python benchmarks/booking_throughput.py
+	MARELLE_ENV=demo $(BIN)/python benchmarks/load_peak.py --users 40 --seconds 30

@@ -1,0 +1,1 @@
+"""The evening peak under locust: see benchmarks/README.md ("Load")."""
