@@ -84,6 +84,12 @@ class StripeProvider:
         return bool(self.secret_key and self.publishable_key and self.webhook_secret)
 
     def client(self) -> stripe.StripeClient:
+        if self._http_client is None:
+            # Stripe's default waits 80 s: a web worker must not hang that long on a provider
+            # that does not answer (the outcome is then unknown, and retried with the same key).
+            self._http_client = stripe.new_default_http_client(
+                timeout=getattr(settings, "STRIPE_TIMEOUT_SECONDS", 20)
+            )
         return stripe.StripeClient(
             self.secret_key,
             base_addresses={"api": self.api_base} if self.api_base else None,
@@ -256,11 +262,23 @@ class StripeProvider:
     def refund(
         self, *, payment_ref: str, amount_cents: int, idempotency_key: str
     ) -> ProviderRefund:
+        client = self.client()
         try:
-            refund = self.client().v1.refunds.create(
-                params={"payment_intent": payment_ref, "amount": amount_cents},
-                options={"idempotency_key": idempotency_key},
-            )
+            # A refund whose answer was lost (a timeout after Stripe acted) is found again by
+            # the key we wrote in its metadata, before asking anew: Stripe keeps idempotency keys
+            # for 24 hours only, and localstripe ignores them.
+            refund = self._refund_with_key(client, payment_ref, idempotency_key)
+            if refund is None:
+                refund = client.v1.refunds.create(
+                    params={
+                        "payment_intent": payment_ref,
+                        "amount": amount_cents,
+                        "metadata": {"refund_key": idempotency_key},
+                    },
+                    # No silent retry here: a lost answer comes back to us (pending refund,
+                    # retried later with the lookup above).
+                    options={"idempotency_key": idempotency_key, "max_network_retries": 0},
+                )
         except _TRANSIENT as exc:
             raise ProviderError(str(exc)) from exc
         except stripe.StripeError as exc:
@@ -269,3 +287,15 @@ class StripeProvider:
             refund.status, "pending"
         )
         return ProviderRefund(provider_ref=refund.id, status=status)
+
+    @staticmethod
+    def _refund_with_key(
+        client: stripe.StripeClient, payment_ref: str, idempotency_key: str
+    ) -> stripe.Refund | None:
+        """The payment's refund carrying our key in its metadata, if Stripe has one."""
+        refunds = client.v1.refunds.list(params={"payment_intent": payment_ref, "limit": 100})
+        for refund in refunds.data:
+            metadata = refund.metadata.to_dict() if refund.metadata else {}
+            if metadata.get("refund_key") == idempotency_key:
+                return refund
+        return None

@@ -18,9 +18,10 @@ class RecordingHTTPClient(stripe.HTTPClient):
 
     name = "recording"
 
-    def __init__(self, answer: dict, status: int = 200) -> None:
+    def __init__(self, answer: dict, status: int = 200, *, before: list[dict] = ()) -> None:
         super().__init__()
         self.answer, self.status = answer, status
+        self.before = list(before)  # answers (200) to the first requests, in order
         self.requests: list[dict] = []
 
     def request(self, method, url, headers, post_data=None, *, _usage=None):
@@ -32,6 +33,8 @@ class RecordingHTTPClient(stripe.HTTPClient):
                 "form": parse_qs(post_data or ""),
             }
         )
+        if self.before:
+            return json.dumps(self.before.pop(0)), 200, {}
         return json.dumps(self.answer), self.status, {}
 
     def close(self):
@@ -78,21 +81,57 @@ def test_a_payment_intent_is_created_for_cards_with_our_metadata_and_an_idempote
     assert stripe.api_key is None  # the global key is never used
 
 
+NO_REFUNDS = {"object": "list", "data": [], "has_more": False, "url": "/v1/refunds"}
+
+
 def test_a_refund_names_the_payment_intent_the_amount_and_the_key():
-    http = RecordingHTTPClient({"id": "re_1", "object": "refund", "status": "succeeded"})
+    http = RecordingHTTPClient(
+        {"id": "re_1", "object": "refund", "status": "succeeded"}, before=[NO_REFUNDS]
+    )
 
     refund = _provider(http).refund(payment_ref="pi_1", amount_cents=800, idempotency_key="r-1")
 
     assert (refund.provider_ref, refund.status) == ("re_1", "succeeded")
-    [request] = http.requests
+    lookup, request = http.requests
+    # First: is there already a refund with this key (an answer lost to a timeout)?
+    assert lookup["method"] == "get"
+    assert lookup["url"].startswith("http://stripe.invalid/v1/refunds?")
+    assert "payment_intent=pi_1" in lookup["url"]
     assert request["url"] == "http://stripe.invalid/v1/refunds"
-    assert request["form"] == {"payment_intent": ["pi_1"], "amount": ["800"]}
+    assert request["form"] == {
+        "payment_intent": ["pi_1"],
+        "amount": ["800"],
+        "metadata[refund_key]": ["r-1"],
+    }
     assert request["headers"]["Idempotency-Key"] == "r-1"
+
+
+def test_a_refund_already_made_under_the_key_is_returned_not_made_again():
+    made = {
+        "id": "re_9",
+        "object": "refund",
+        "status": "succeeded",
+        "metadata": {"refund_key": "r-1"},
+    }
+    other = {
+        "id": "re_8",
+        "object": "refund",
+        "status": "succeeded",
+        "metadata": {"refund_key": "r-0"},
+    }
+    http = RecordingHTTPClient({**NO_REFUNDS, "data": [other, made]})
+
+    refund = _provider(http).refund(payment_ref="pi_1", amount_cents=800, idempotency_key="r-1")
+
+    assert (refund.provider_ref, refund.status) == ("re_9", "succeeded")
+    assert [r["method"] for r in http.requests] == ["get"]  # nothing posted
 
 
 def test_a_refund_stripe_refuses_is_a_definitive_refusal():
     http = RecordingHTTPClient(
-        {"error": {"type": "invalid_request_error", "message": "Charge already refunded"}}, 400
+        {"error": {"type": "invalid_request_error", "message": "Charge already refunded"}},
+        400,
+        before=[NO_REFUNDS],
     )
 
     with pytest.raises(ProviderRefused):
