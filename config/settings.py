@@ -82,6 +82,7 @@ SHARED_APPS = [
     "shared_apps.directory",
     "shared_apps.wallet",
     "shared_apps.payments",
+    "shared_apps.jobs",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -261,6 +262,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# Operators told by e-mail when a scheduled job fails (comma-separated; empty: the JobRun row and
+# the error log only). See shared_apps/jobs.
+JOBS_ALERT_EMAILS = env_list("JOBS_ALERT_EMAILS")
 CELERY_BEAT_SCHEDULE = {
     "release-unpaid-card-orders": {
         "task": "tenant_apps.bookings.tasks.release_unpaid_orders_everywhere",
