@@ -60,30 +60,36 @@ def _schema_of(task, args) -> str:
     return ""
 
 
-def _on_prerun(sender=None, task_id=None, task=None, args=None, **_):
-    if not _is_job(task):
+def _commune_id(schema_name: str) -> int | None:
+    if not schema_name:
+        return None
+    return Commune.objects.filter(schema_name=schema_name).values_list("pk", flat=True).first()
+
+
+def _record(task, task_id: str, args, **fields) -> None:
+    """Update the run's row, or create it (a quiet job's first retry or failure)."""
+    if JobRun.objects.filter(task_id=task_id).update(**fields):
         return
     schema_name = _schema_of(task, args)
-    attempts = (task.request.retries or 0) + 1
-    commune_id = (
-        Commune.objects.filter(schema_name=schema_name).values_list("pk", flat=True).first()
-        if schema_name
-        else None
-    )
-    run, created = JobRun.objects.get_or_create(
+    JobRun.objects.get_or_create(
         task_id=task_id,
         defaults={
             "task_name": task.name,
             "schema_name": schema_name,
-            "commune_id": commune_id,
+            "commune_id": _commune_id(schema_name),
             "started_at": timezone.now(),
-            "attempts": attempts,
+            **fields,
         },
     )
-    if not created:
-        JobRun.objects.filter(pk=run.pk).update(
-            status=JobStatus.RUNNING, attempts=attempts, finished_at=None
-        )
+
+
+def _on_prerun(sender=None, task_id=None, task=None, args=None, **_):
+    if not _is_job(task):
+        return
+    attempts = (task.request.retries or 0) + 1
+    if attempts == 1 and not getattr(task, "records_success", True):
+        return  # a frequent sub-task: recorded only when it retries or fails
+    _record(task, task_id, args, status=JobStatus.RUNNING, attempts=attempts, finished_at=None)
 
 
 def _on_success(sender=None, **_):
@@ -99,8 +105,14 @@ def _on_retry(sender=None, request=None, reason=None, **_):
         return
     reason = getattr(reason, "exc", None) or reason  # a Retry carries the exception that failed
     error_class, message = error_summary(reason) if isinstance(reason, BaseException) else ("", "")
-    JobRun.objects.filter(task_id=request.id).update(
-        status=JobStatus.RETRYING, error_class=error_class, error_message=message
+    _record(
+        sender,
+        request.id,
+        request.args,
+        status=JobStatus.RETRYING,
+        attempts=(request.retries or 0) + 1,
+        error_class=error_class,
+        error_message=message,
     )
     logger.warning(
         "job %s will be retried (attempt %s failed): %s",
@@ -117,7 +129,11 @@ def _on_failure(sender=None, task_id=None, exception=None, args=None, **_):
     details = list(getattr(exception, "details", []))[:200]
     schema_name = _schema_of(sender, args)
     try:
-        JobRun.objects.filter(task_id=task_id).update(
+        _record(
+            sender,
+            task_id,
+            args,
+            attempts=(sender.request.retries or 0) + 1,
             status=JobStatus.FAILED,
             finished_at=timezone.now(),
             error_class=error_class,

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, QuerySet
 
-from shared_apps.jobs.models import JobRun, JobStatus
+from shared_apps.families.models import Guardian
+from shared_apps.jobs.models import JobRun, JobStatus, ReminderPreference
+
+if TYPE_CHECKING:
+    from shared_apps.accounts.models import User
 
 
 def failed_runs(since: datetime.datetime | None = None) -> QuerySet[JobRun]:
@@ -34,3 +39,19 @@ def failures_per_commune(since: datetime.datetime) -> dict[int, int]:
 def recent_runs(*, limit: int = 100) -> list[JobRun]:
     """The latest runs of every job, newest first, with their commune."""
     return list(JobRun.objects.select_related("commune").order_by("-started_at", "-pk")[:limit])
+
+
+def reminder_emails_of_family(family_id: int) -> list[str]:
+    """The addresses a booking reminder for `family_id` goes to: its guardians with an active
+    account who have not turned reminders off (ReminderPreference), in a stable order."""
+    return list(
+        Guardian.objects.filter(family_id=family_id, user__is_active=True)
+        .exclude(user__reminder_preference__booking_reminders=False)
+        .order_by("user_id")
+        .values_list("user__email", flat=True)
+    )
+
+
+def wants_booking_reminders(user: User) -> bool:
+    """Whether `user` gets booking reminders (yes unless they turned them off)."""
+    return not ReminderPreference.objects.filter(user=user, booking_reminders=False).exists()
