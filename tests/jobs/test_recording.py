@@ -91,3 +91,37 @@ def test_error_summary_keeps_the_first_line_without_addresses_or_ibans():
         "ValueError",
         "IBAN <iban> refusé",
     )
+
+
+@pytest.mark.django_db
+def test_monthly_invoicing_and_order_release_run_as_recorded_jobs(commune_a, commune_b):
+    from tenant_apps.billing.tasks import build_last_month_invoices_everywhere
+    from tenant_apps.bookings.tasks import release_unpaid_orders_everywhere
+
+    enqueue_job(build_last_month_invoices_everywhere)
+    enqueue_job(build_last_month_invoices_everywhere)  # the next morning: nothing new, no error
+    per_commune = JobRun.objects.filter(task_name__endswith="build_invoices_task")
+    assert sorted(per_commune.values_list("commune__slug", flat=True)) == [
+        "commune-a",
+        "commune-a",
+        "commune-b",
+        "commune-b",
+    ]
+    assert set(JobRun.objects.values_list("status", flat=True)) == {JobStatus.SUCCEEDED}
+
+    enqueue_job(release_unpaid_orders_everywhere)
+    fan_out_run = JobRun.objects.get(task_name__endswith="release_unpaid_orders_everywhere")
+    assert fan_out_run.status == JobStatus.SUCCEEDED and fan_out_run.commune_id is None
+    # Its per-commune sub-tasks run every 5 minutes: recorded only when they retry or fail.
+    assert not JobRun.objects.filter(task_name__endswith="release_unpaid_orders_task").exists()
+
+
+@pytest.mark.django_db
+def test_a_commune_that_is_not_active_gets_no_sub_task(commune_a, commune_b):
+    from shared_apps.jobs.scheduling import communes_for_jobs
+
+    commune_b.is_active = False
+    commune_b.save(update_fields=["is_active"])
+    assert list(communes_for_jobs()) == [commune_a]
+    assert fan_out(flaky_in_commune, "none") == 1
+    assert [commune_a.schema_name] == CALLS
