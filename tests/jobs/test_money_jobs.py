@@ -27,6 +27,7 @@ from tenant_apps.catalog.tasks import (
 )
 from tests.factories import UserFactory
 from tests.fixtures.bookings import make_family
+from tests.payments.offline import Browser
 
 pytestmark = pytest.mark.django_db
 
@@ -146,7 +147,15 @@ def test_reconciliation_reports_differences_both_ways(stripe_offline, parent, ru
     same = provider.start_payment(
         amount_cents=700, currency="eur", metadata={}, idempotency_key="c"
     )
+    paid = provider.start_payment(
+        amount_cents=3_000, currency="eur", metadata={}, idempotency_key="d"
+    )
+    assert Browser(stripe_offline).pay(paid.provider_ref, "4242424242424242")[0] == 200
+    refund_at_stripe = provider.refund(
+        payment_ref=paid.provider_ref, amount_cents=500, idempotency_key="r"
+    )
     family = parent.family
+    _payment(family, paid.provider_ref, 3_000, status=PaymentStatus.PROCESSING)
     ours_only = _payment(family, "pi_not_at_stripe", 900, status=PaymentStatus.PROCESSING)
     different = _payment(family, both.provider_ref, 2_500, status=PaymentStatus.CREATED)
     _payment(family, same.provider_ref, 700, status=PaymentStatus.CREATED)
@@ -160,13 +169,15 @@ def test_reconciliation_reports_differences_both_ways(stripe_offline, parent, ru
         ("missing_here", only_at_stripe.provider_ref),
         ("missing_at_provider", ours_only.provider_ref),
         ("amount", different.provider_ref),
+        ("status", paid.provider_ref),  # succeeded at Stripe, still processing here
+        ("missing_here", refund_at_stripe.provider_ref),
     }
     assert Payment.objects.get(pk=different.pk).amount_cents == 2_500  # nothing corrected
 
     settings.RECONCILIATION_SETTLE_MINUTES = 0
     run_job(reconcile_with_provider_task)
     run = JobRun.objects.get(task_name__endswith="reconcile_with_provider_task")
-    assert run.status == JobStatus.FAILED and len(run.details) == 3
+    assert run.status == JobStatus.FAILED and len(run.details) == 5
     assert any("introuvable chez le prestataire" in line for line in run.details)
     assert any("absent chez nous" in line for line in run.details)
     assert not any(parent.email in line for line in run.details)
