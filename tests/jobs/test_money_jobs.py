@@ -17,7 +17,7 @@ from shared_apps.payments.stripe_provider import StripeProvider
 from shared_apps.payments.tasks import reconcile_with_provider_task
 from shared_apps.wallet.models import Account, AccountKind
 from shared_apps.wallet.services import credit_top_up
-from shared_apps.wallet.tasks import verify_ledger_task
+from shared_apps.wallet.tasks import send_low_balance_email_task, verify_ledger_task
 from tenant_apps.bookings.models import Cart, CartItem
 from tenant_apps.bookings.tasks import delete_stale_carts_task
 from tenant_apps.catalog.models import Service
@@ -63,6 +63,21 @@ def test_a_low_pocket_is_told_once_per_crossing(
     _threshold(commune_a, in_commune, canteen.service, 2_000)  # 1 500 c is low again
     run_job(send_low_balance_emails_task, commune_a.schema_name)
     assert [m.to for m in mailoutbox] == [[parent.email], [parent.email]]
+
+
+def test_a_crossing_told_at_payment_is_not_told_again_by_the_daily_job(
+    commune_a, in_commune, canteen, run_job, mailoutbox
+):
+    parent = make_family(commune_a, in_commune, canteen.service, funds_cents=500)
+    _threshold(commune_a, in_commune, canteen.service, 1_000)
+    pocket = Account.objects.get(
+        kind=AccountKind.SERVICE_POCKET, wallet__family_id=parent.family.pk
+    )
+
+    send_low_balance_email_task(pocket.pk, 1_000)  # what a wallet payment queues on a crossing
+    run_job(send_low_balance_emails_task, commune_a.schema_name)
+
+    assert [m.to for m in mailoutbox] == [[parent.email]]
 
 
 def test_low_balance_e_mails_stay_in_their_commune(
