@@ -34,6 +34,8 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [
     pytest.mark.skipif(not REDIS_URL, reason="REDIS_URL is not set: no real broker here"),
     pytest.mark.django_db(transaction=True),
+    # With the other tests that commit and hold extra connections (README: one xdist worker).
+    pytest.mark.xdist_group("real_connections"),
 ]
 
 
