@@ -374,16 +374,14 @@ def _on_task_postrun(
 ) -> None:
     name = getattr(sender, "name", None) or "unknown"
     task_metrics()["runs"].labels(task=name, state=state or "UNKNOWN").inc()
+    if state == "FAILURE":
+        task_metrics()["failures"].labels(task=name).inc()
     token = _task_tokens.pop(task_id or "", None)
     if token is not None:
         try:
             _task.reset(token)
         except ValueError:  # reset from another context: just clear
             _task.set(None)
-
-
-def _on_task_failure(sender: Any = None, task_id: str | None = None, **_: Any) -> None:
-    task_metrics()["failures"].labels(task=getattr(sender, "name", None) or "unknown").inc()
 
 
 def _on_task_retry(sender: Any = None, **_: Any) -> None:
@@ -412,7 +410,6 @@ def connect_celery_signals() -> None:
 
     signals.task_prerun.connect(_on_task_prerun, weak=False, dispatch_uid="marelle-log-prerun")
     signals.task_postrun.connect(_on_task_postrun, weak=False, dispatch_uid="marelle-postrun")
-    signals.task_failure.connect(_on_task_failure, weak=False, dispatch_uid="marelle-failure")
     signals.task_retry.connect(_on_task_retry, weak=False, dispatch_uid="marelle-retry")
     signals.worker_ready.connect(_on_worker_ready, weak=False, dispatch_uid="marelle-metrics")
 
@@ -541,7 +538,22 @@ def metrics_allowed(request: HttpRequest) -> bool:
         address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
     except ValueError:
         return False
-    return address.is_private or address.is_loopback
+    return any(address in network for network in INTERNAL_NETWORKS)
+
+
+# RFC 1918, loopback, carrier-grade NAT (some clusters' pod ranges), IPv6 unique-local.
+INTERNAL_NETWORKS = [
+    ipaddress.ip_network(n)
+    for n in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "127.0.0.0/8",
+        "100.64.0.0/10",
+        "::1/128",
+        "fc00::/7",
+    )
+]
 
 
 def install() -> None:
