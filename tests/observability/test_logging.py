@@ -6,8 +6,8 @@ import json
 import logging
 
 from shared_apps.common.observability import JsonFormatter, redact
-from tests.fixtures.clients import client_for
 from tests.factories import UserFactory
+from tests.fixtures.clients import client_for
 
 
 def test_a_request_id_is_made_and_echoed(client, db):

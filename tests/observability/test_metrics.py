@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from tests.fixtures.clients import client_for
 from tests.factories import UserFactory
+from tests.fixtures.clients import client_for
 
 
 def test_metrics_answer_the_internal_network(client, db):
@@ -46,9 +46,9 @@ def test_requests_are_counted_by_route_name_without_slugs_or_ids(client, db, com
 
     assert 'view="api-reservations"' in text
     latency = [
-        l
-        for l in text.splitlines()
-        if l.startswith("django_http_requests_latency_seconds_by_view_method")
+        line
+        for line in text.splitlines()
+        if line.startswith("django_http_requests_latency_seconds_by_view_method")
     ]
     assert any('view="api-reservations"' in line for line in latency)
     for line in text.splitlines():
@@ -88,4 +88,4 @@ def test_money_flows_are_the_ledgers_per_flow(client, db, commune_a):
     after = client.get("/metrics").content.decode()
 
     assert flow(after, "top_up") - flow(before, "top_up") == 2_500
-    assert "commune" not in "".join(l for l in after.splitlines() if l.startswith("marelle_money"))
+    assert "commune" not in "".join(x for x in after.splitlines() if x.startswith("marelle_money"))
