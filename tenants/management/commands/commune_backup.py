@@ -146,7 +146,9 @@ def restore_commune(slug: str, directory: Path) -> str | None:
                 f"ALTER SCHEMA {connection.ops.quote_name(schema)} "
                 f"RENAME TO {connection.ops.quote_name(set_aside)}"
             )
-    _run([pg_tool("pg_restore"), "--no-owner", "--exit-on-error", f"--dbname={connection.settings_dict['NAME']}", str(schema_file)])  # fmt: skip
+    database = connection.settings_dict["NAME"]
+    _run([pg_tool("pg_restore"), "--no-owner", "--exit-on-error", f"--dbname={database}",
+          str(schema_file)])  # fmt: skip
     with transaction.atomic():
         for item in objects:
             model = type(item.object)
