@@ -401,7 +401,8 @@ def _on_worker_ready(**_: Any) -> None:
         multiprocess.MultiProcessCollector(registry)
     else:
         registry = prometheus.REGISTRY
-    prometheus.start_http_server(int(port), registry=registry)
+    address = os.environ.get("CELERY_METRICS_ADDRESS", "0.0.0.0")  # a pod: every interface
+    prometheus.start_http_server(int(port), addr=address, registry=registry)
 
 
 def connect_celery_signals() -> None:

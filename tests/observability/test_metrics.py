@@ -89,3 +89,23 @@ def test_money_flows_are_the_ledgers_per_flow(client, db, commune_a):
 
     assert flow(after, "top_up") - flow(before, "top_up") == 2_500
     assert "commune" not in "".join(x for x in after.splitlines() if x.startswith("marelle_money"))
+
+
+def test_a_worker_serves_its_task_metrics_on_its_own_port(monkeypatch):
+    import socket
+    import urllib.request
+
+    from shared_apps.common import observability
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("CELERY_METRICS_PORT", str(port))
+    monkeypatch.setenv("CELERY_METRICS_ADDRESS", "127.0.0.1")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    observability.task_metrics()["failures"].labels(task="tests.observability.worker").inc()
+
+    observability._on_worker_ready()
+
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    assert 'marelle_celery_task_failures_total{task="tests.observability.worker"}' in text
