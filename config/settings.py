@@ -472,3 +472,40 @@ AUTHENTICATION_BACKENDS = [
 # Where the family's statement and childcare attestation (public) read each commune's schema.
 FAMILY_STATEMENT_HOOK = "tenant_apps.billing.family_selectors.statement_everywhere"
 FAMILY_CHILDCARE_HOOK = "tenant_apps.billing.family_selectors.childcare_paid_everywhere"
+
+# --- Observability (shared_apps/common/observability.py, deploy/README.md "Observability") -------
+# Kept in one block: request ids and JSON logs, Sentry, Prometheus, readiness. Replaces the
+# LOGGING above.
+from shared_apps.common import observability as _observability  # noqa: E402
+
+# First: names the request (X-Request-ID) and answers /healthz, /readyz and /metrics before the
+# host check and the https redirect. django-prometheus times everything in between, by view name.
+MIDDLEWARE = [
+    "shared_apps.common.observability.RequestContextMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    *MIDDLEWARE,
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+# JSON lines on stdout in production (LOG_FORMAT=json|text), one line per request (ACCESS_LOG).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if IS_PRODUCTION else "text")
+LOGGING = _observability.logging_config(
+    level=os.environ.get("LOG_LEVEL", "WARNING").upper(),
+    json=LOG_FORMAT == "json",
+    access_log=env_bool("ACCESS_LOG", IS_PRODUCTION),
+)
+# Celery workers log through the LOGGING above (JSON, with task id and commune), not their own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Sentry only with a DSN; no personal data (observability.scrub_event).
+SENTRY_ENABLED = _observability.init_sentry(environment=MARELLE_ENV)
+# /metrics: "Authorization: Bearer <METRICS_TOKEN>", or without a token the internal network only.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+PROMETHEUS_LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, float("inf"))
+READINESS_CACHE_SECONDS = float(os.environ.get("READINESS_CACHE_SECONDS", "5"))
+if IS_PRODUCTION:
+    # HSTS preload commits the whole domain and its subdomains to https for years, which only
+    # the operator of the domain can decide: opt in with SECURE_HSTS_PRELOAD=1. Until then the
+    # check that recommends it (security.W021) is silenced so that `check --deploy` stays clean.
+    if "SECURE_HSTS_PRELOAD" not in globals():
+        SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "security.W021"]

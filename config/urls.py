@@ -12,6 +12,8 @@ admin.site.site_title = "Marelle"
 urlpatterns = [
     path("", tenants_views.home, name="home"),
     path("healthz", common_views.healthz, name="healthz"),
+    path("readyz", common_views.readyz, name="readyz"),
+    path("metrics", common_views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("operateur/taches/", include("shared_apps.jobs.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

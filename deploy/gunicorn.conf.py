@@ -65,11 +65,20 @@ control_socket_disable = True
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
 
-# Logs to stdout/stderr for the container runtime. The client address is the first hop the proxy
-# saw (X-Forwarded-For); %(M)s is the request duration in milliseconds.
-accesslog = "-"
+# Logs to stdout/stderr for the container runtime. No gunicorn access log by default: Django
+# writes one JSON line per request (shared_apps/common/observability.py) with the request id,
+# the route pattern, the commune and the user id, while gunicorn's line would carry the raw path
+# and query string (calendar-feed secrets, verification tokens, a search for a family's name).
+# GUNICORN_ACCESS_LOG=1 turns it back on, without the query string.
+accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "") in {"1", "true", "yes"} else None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-access_log_format = (
-    '%({x-forwarded-for}i)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
-)
+access_log_format = '%({x-request-id}i)s %(t)s "%(m)s" %(s)s %(b)s %(M)sms'
+
+
+def child_exit(server, worker):
+    """A worker's Prometheus files are merged into the totals when it exits (multiprocess)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

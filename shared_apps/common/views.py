@@ -1,11 +1,11 @@
-"""Pages shared by the whole platform: errors and health."""
+"""Pages shared by the whole platform: errors, health probes and metrics."""
 
 from __future__ import annotations
 
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 
+from shared_apps.common import health, observability
 from shared_apps.common.api import error_body
 
 
@@ -50,6 +50,28 @@ def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """Liveness: the process answers. Touches nothing else (a database outage must not get
+    every web process restarted); readiness is /readyz."""
     return JsonResponse({"status": "ok", "service": "marelle"})
+
+
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: database, broker (when configured) and migrations (shared_apps.common.health);
+    200 when all pass, 503 otherwise, with each check's outcome."""
+    result = health.readiness()
+    return JsonResponse(
+        {"status": "ok" if result.ready else "unavailable", "checks": result.checks},
+        status=200 if result.ready else 503,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics, for the internal network or the holder of METRICS_TOKEN only."""
+    if not observability.metrics_allowed(request):
+        return JsonResponse(
+            error_body("permission_denied", "Vous n’avez pas accès à cette page."), status=403
+        )
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    return HttpResponse(observability.metrics_text(), content_type=CONTENT_TYPE_LATEST)

@@ -175,6 +175,8 @@ def test_every_commune_url_is_404_under_an_unknown_commune(client, db):
 OPEN_TO_ANONYMOUS = {
     "",  # the platform's home page: the communes, by name
     "healthz",
+    "readyz",  # readiness: which checks pass, nothing about anyone
+    "metrics",  # answers the internal network only (tests/observability)
     "services/",  # the directory of published services
     "c/<slug:commune_slug>/",  # a commune's home page: its published services
     "api/schema/",
