@@ -15,12 +15,15 @@ from tenant_apps.billing.models import Invoice
 from tenant_apps.billing.services.collection import collect_month
 from tenant_apps.billing.services.invoicing import build_invoices, previous_month
 from tenants.models import Commune
+from tenants.services import commune_is_suspended
 from tenants.urls import commune_reverse
 
 
 @app.task(base=TenantTask)
 def build_invoices_task(schema_name: str, month_iso: str) -> int:
     """Invoice one month in one commune; returns how many invoices this run issued."""
+    if commune_is_suspended(schema_name):  # queued before a suspension: looked at again now
+        return 0
     commune = Commune.objects.get(schema_name=schema_name)
     month = datetime.date.fromisoformat(month_iso)
     result = build_invoices(commune=commune, month=month)
@@ -32,9 +35,12 @@ def build_invoices_task(schema_name: str, month_iso: str) -> int:
 
 @app.task
 def build_last_month_invoices_everywhere() -> None:
-    """Beat (the 1st of each month): last month's invoices, one task per active commune."""
+    """Beat (the 1st of each month): last month's invoices, one task per active commune (a
+    suspended one is skipped: the morning run after its resumption catches the month up)."""
     month = previous_month(timezone.localdate())
-    for schema_name in Commune.objects.filter(is_active=True).values_list("schema_name", flat=True):
+    for schema_name in Commune.objects.filter(
+        is_active=True, suspended_at__isnull=True
+    ).values_list("schema_name", flat=True):
         build_invoices_task.delay(schema_name, month.isoformat())
 
 
