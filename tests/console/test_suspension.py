@@ -63,14 +63,18 @@ def _assert_refused(response) -> None:
 
 
 def test_suspending_shows_a_banner_on_the_communes_pages_and_is_audited(
-    operator, commune_a, parent, client
+    operator, commune_a, parent, client, manager_a
 ):
     assert "suspendu" not in client.get("/c/commune-a/").content.decode()
     assert commune_for_slug("commune-a") is not None  # this process has it cached
 
     _suspend(operator, commune_a, "Convention non renouvelée")
 
-    for page in (client.get("/c/commune-a/"), page_client(parent).get("/c/commune-a/reserver/")):
+    for page in (
+        client.get("/c/commune-a/"),
+        page_client(parent).get("/c/commune-a/reserver/"),
+        manager_a.web.get("/c/commune-a/gestion/"),
+    ):
         text = page.content.decode()
         assert page.status_code == 200
         assert "Le service de Commune A est suspendu." in text
@@ -268,3 +272,49 @@ def test_invoice_collection_and_the_monthly_tasks_skip_a_suspended_commune(
         assert not InvoiceRun.objects.exists()
         with pytest.raises(CommuneSuspended):
             collect_invoice(commune=commune_a, invoice_id=1)
+
+
+def test_a_payment_the_provider_completes_after_the_suspension_is_still_recorded(
+    operator, parent, canteen, commune_a
+):
+    # A top-up of the canteen's pocket started before the suspension; the bank confirms it after.
+    from shared_apps.payments.models import PaymentStatus, WebhookEvent
+    from shared_apps.payments.services import process_webhook_event
+
+    payment = Payment.objects.create(
+        family_id=parent.family.pk,
+        purpose="top_up",
+        amount_cents=2000,
+        scope="service",
+        commune=commune_a,
+        service_id=canteen.service.pk,
+        provider="stripe",
+        provider_ref="pi_suspendue",
+        status=PaymentStatus.PROCESSING,
+    )
+    _suspend(operator, commune_a)
+    event = WebhookEvent.objects.create(
+        provider="stripe",
+        event_id="evt_suspendue",
+        type="payment_intent.succeeded",
+        payment_ref="pi_suspendue",
+        payload={
+            "id": "evt_suspendue",
+            "type": "payment_intent.succeeded",
+            "data": {
+                "object": {
+                    "object": "payment_intent",
+                    "id": "pi_suspendue",
+                    "amount": 2000,
+                    "currency": "eur",
+                    "metadata": {"payment_id": str(payment.pk)},
+                }
+            },
+        },
+    )
+
+    assert process_webhook_event(event_pk=event.pk)
+
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.SUCCEEDED
+    assert _balance(parent) == 10_000 + 2000  # money is never lost
