@@ -82,6 +82,7 @@ SHARED_APPS = [
     "shared_apps.directory",
     "shared_apps.wallet",
     "shared_apps.payments",
+    "shared_apps.jobs",
     # The operators' console (/operateur/): its health snapshots live in the public schema.
     "console",
     "django.contrib.contenttypes",
@@ -257,20 +258,40 @@ else:
 # Without a broker (tests, demo) tasks run in-process, still only after the transaction commits.
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# The test suite runs tasks in-process even where Redis is there (CI): the one test that needs a
+# real worker (tests/jobs/test_worker.py) sends to it explicitly.
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL or TESTING
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# Operators told by e-mail when a scheduled job fails (comma-separated; empty: the JobRun row and
+# the error log only). See shared_apps/jobs.
+JOBS_ALERT_EMAILS = env_list("JOBS_ALERT_EMAILS")
+# Scheduled jobs (shared_apps/jobs: each retried with backoff and recorded in JobRun, shown to
+# operators at /operateur/taches/). crontab hours are Paris time (CELERY_TIMEZONE).
 CELERY_BEAT_SCHEDULE = {
     "release-unpaid-card-orders": {
         "task": "tenant_apps.bookings.tasks.release_unpaid_orders_everywhere",
-        "schedule": 300.0,
+        "schedule": crontab(minute="*/5"),
     },
     "retry-unmatched-provider-events": {
         "task": "shared_apps.payments.tasks.retry_unmatched_webhook_events_task",
-        "schedule": 120.0,
+        "schedule": crontab(minute="*/2"),
+    },
+    "delete-stale-carts": {
+        "task": "tenant_apps.bookings.tasks.delete_stale_carts_everywhere",
+        "schedule": crontab(minute=15),
+    },
+    # Before the usual noon deadlines: a family told at 8:00 has the morning to book.
+    "booking-reminders": {
+        "task": "tenant_apps.bookings.tasks.send_booking_reminders_everywhere",
+        "schedule": crontab(hour=8, minute=0),
+    },
+    "low-balance-emails": {
+        "task": "tenant_apps.catalog.tasks.send_low_balance_emails_everywhere",
+        "schedule": crontab(hour=7, minute=30),
     },
     # Last month's invoices, every morning: the first run of a month issues them, the next ones
     # find its InvoiceRun and do nothing (so a failed 1st is caught up on the 2nd).
@@ -283,7 +304,25 @@ CELERY_BEAT_SCHEDULE = {
         "task": "console.tasks.refresh_health_task",
         "schedule": 900.0,
     },
+    "verify-ledger": {
+        "task": "shared_apps.wallet.tasks.verify_ledger_task",
+        "schedule": crontab(hour=3, minute=0),
+    },
+    "reconcile-with-provider": {
+        "task": "shared_apps.payments.tasks.reconcile_with_provider_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    "prune-job-runs": {
+        "task": "shared_apps.jobs.tasks.prune_job_runs_task",
+        "schedule": crontab(hour=4, minute=0),
+    },
 }
+CART_IDLE_HOURS = 6  # expired carts untouched this long are deleted
+BOOKING_REMINDER_HOURS = 48  # remind when next week's first deadline is this close
+RECONCILIATION_DAYS = 3  # the provider's objects of the last days compared with ours
+RECONCILIATION_SETTLE_MINUTES = 15  # younger ones wait for their notification
+JOBS_KEEP_DAYS = 30  # runs kept this long (failed ones: JOBS_KEEP_FAILED_DAYS)
+JOBS_KEEP_FAILED_DAYS = 180
 
 # --- Wallet -------------------------------------------------------------------------------------
 # Operators may switch off the "all services" pocket where public accounting rules require it.

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", tenants_views.home, name="home"),
     path("healthz", common_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("operateur/taches/", include("shared_apps.jobs.urls")),
     path("operateur/", include("console.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 
 from shared_apps.audit.models import AuditEntry
+from shared_apps.jobs.selectors import failures_per_commune
 from tenants.models import Commune
 
 PAGE_SIZE = 50
@@ -23,9 +26,21 @@ def communes_list(query: str = "") -> QuerySet[Commune]:
     return communes
 
 
-def communes_page(query: str, page_number: str | None) -> Page:
-    """One page of `communes_list` (PAGE_SIZE rows; a bad page number gives the nearest)."""
-    return Paginator(communes_list(query), PAGE_SIZE).get_page(page_number)
+# Failed job runs are counted over this many days (shared_apps.jobs keeps them 180 days).
+FAILED_JOBS_DAYS = 7
+
+
+def communes_page(query: str, page_number: str | None, *, now: datetime.datetime) -> Page:
+    """One page of `communes_list` (PAGE_SIZE rows; a bad page number gives the nearest); each
+    commune carries `failed_jobs`, its failed scheduled-job runs (shared_apps.jobs) of the last
+    FAILED_JOBS_DAYS days, read live (one grouped query on the public schema)."""
+    page = Paginator(communes_list(query), PAGE_SIZE).get_page(page_number)
+    rows = list(page.object_list)
+    failures = failures_per_commune(now - datetime.timedelta(days=FAILED_JOBS_DAYS))
+    for commune in rows:
+        commune.failed_jobs = failures.get(commune.pk, 0)
+    page.object_list = rows
+    return page
 
 
 def operator_actions(commune: Commune, limit: int = 20) -> list[AuditEntry]:

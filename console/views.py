@@ -51,11 +51,17 @@ def _detail_url(commune: Commune) -> str:
 def communes(request: HttpRequest) -> HttpResponse:
     """The communes with their health figures (from the snapshot rows), searchable, paginated."""
     query = request.GET.get("q", "")
-    page = selectors.communes_page(query, request.GET.get("page"))
+    now = timezone.now()
+    page = selectors.communes_page(query, request.GET.get("page"), now=now)
     return render(
         request,
         "console/communes.html",
-        {"page": page, "query": query.strip(), "now": timezone.now()},
+        {
+            "page": page,
+            "query": query.strip(),
+            "now": now,
+            "failed_jobs_days": selectors.FAILED_JOBS_DAYS,
+        },
     )
 
 

@@ -62,7 +62,10 @@ class RegisterForm(ProfileFieldsMixin):
 
 
 class ProfileForm(ProfileFieldsMixin):
-    pass
+    booking_reminders = forms.BooleanField(
+        label="Recevoir un rappel par e-mail avant la date limite de réservation",
+        required=False,
+    )
 
 
 class ForgotPasswordForm(forms.Form):

@@ -2,11 +2,15 @@ from rest_framework import serializers
 
 from shared_apps.accounts.models import User
 from shared_apps.families.selectors import family_id_of
+from shared_apps.jobs.selectors import wants_booking_reminders
 
 
 class ProfileSerializer(serializers.ModelSerializer):
     email_verified = serializers.BooleanField(read_only=True)
     family_id = serializers.SerializerMethodField()
+    booking_reminders = serializers.SerializerMethodField(
+        help_text="Rappels par e-mail avant la date limite de réservation."
+    )
 
     class Meta:
         model = User
@@ -19,11 +23,15 @@ class ProfileSerializer(serializers.ModelSerializer):
             "address",
             "email_verified",
             "family_id",
+            "booking_reminders",
         ]
         read_only_fields = ["id", "email"]
 
     def get_family_id(self, user: User) -> int | None:
         return family_id_of(user)
+
+    def get_booking_reminders(self, user: User) -> bool:
+        return wants_booking_reminders(user)
 
 
 class RegisterSerializer(serializers.Serializer):
@@ -40,6 +48,7 @@ class ProfileUpdateSerializer(serializers.Serializer):
     last_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
     phone = serializers.CharField(max_length=30, allow_blank=True, required=False)
     address = serializers.CharField(max_length=500, allow_blank=True, required=False)
+    booking_reminders = serializers.BooleanField(required=False)
 
 
 class TokenRequestSerializer(serializers.Serializer):

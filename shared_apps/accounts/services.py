@@ -228,7 +228,10 @@ def change_password(*, user: User, current_password: str, new_password: str) -> 
 
 
 def update_profile(*, user: User, data: dict) -> User:
-    """Change the personal details; the e-mail (the login) is not changed here."""
+    """Change the personal details and, with `booking_reminders` (bool), whether reminders
+    before booking deadlines are sent; the e-mail (the login) is not changed here."""
+    from shared_apps.jobs.services import set_booking_reminders
+
     errors = FieldErrors()
     allowed = {
         k: v for k, v in data.items() if k in {"first_name", "last_name", "phone", "address"}
@@ -239,6 +242,8 @@ def update_profile(*, user: User, data: dict) -> User:
         setattr(user, field, value)
     if cleaned:
         user.save(update_fields=list(cleaned))
+    if isinstance(data.get("booking_reminders"), bool):
+        set_booking_reminders(user=user, enabled=data["booking_reminders"])
     return user
 
 

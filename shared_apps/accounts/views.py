@@ -31,6 +31,7 @@ from shared_apps.common.client_ip import client_ip
 from shared_apps.common.errors import DomainError
 from shared_apps.common.forms import add_domain_error
 from shared_apps.common.ratelimit import too_many
+from shared_apps.jobs.selectors import wants_booking_reminders
 
 
 def _safe_next(request: HttpRequest) -> str | None:
@@ -242,7 +243,10 @@ def profile(request: HttpRequest) -> HttpResponse:
     user: User = request.user
     form = ProfileForm(
         request.POST or None,
-        initial={f: getattr(user, f) for f in ("first_name", "last_name", "phone", "address")},
+        initial={
+            **{f: getattr(user, f) for f in ("first_name", "last_name", "phone", "address")},
+            "booking_reminders": wants_booking_reminders(user),
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -7,6 +7,7 @@ only speak this interface; nothing outside `stripe_provider.py` imports `stripe`
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -94,6 +95,17 @@ class ProviderRefund:
     status: str  # "succeeded" | "pending" | "failed"
 
 
+@dataclass(frozen=True)
+class ProviderRecord:
+    """A payment or refund as the provider lists it, for reconciliation: its reference, amount
+    in cents, provider-neutral status ("succeeded" | "pending" | "failed") and creation time."""
+
+    provider_ref: str
+    amount_cents: int
+    status: str
+    created: datetime.datetime
+
+
 class ProviderError(Exception):
     """The provider could not be reached or answered with an error we may retry."""
 
@@ -155,6 +167,14 @@ class PaymentProvider(Protocol):
 
     def retrieve_setup(self, *, setup_ref: str) -> SetupState:
         """The set-up's state and bank details, asked to the provider (ProviderError)."""
+        ...
+
+    def recent_payments(self, *, since: datetime.datetime) -> list[ProviderRecord]:
+        """The payments the provider holds created since `since` (ProviderError)."""
+        ...
+
+    def recent_refunds(self, *, since: datetime.datetime) -> list[ProviderRecord]:
+        """The refunds the provider holds created since `since` (ProviderError)."""
         ...
 
 

@@ -7,8 +7,9 @@ API base may point at localstripe (tests, offline demo).
 
 from __future__ import annotations
 
+import datetime
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import stripe
 from django.conf import settings
@@ -19,6 +20,7 @@ from shared_apps.payments.providers import (
     Notification,
     Outcome,
     ProviderError,
+    ProviderRecord,
     ProviderRefund,
     ProviderRefused,
     SetupState,
@@ -44,6 +46,10 @@ SETUP_STATUSES = {
     "requires_action": "pending",
     "processing": "pending",
 }
+
+# PaymentIntent and Refund status → the provider-neutral one reconciliation compares with ours.
+PAYMENT_RECORD_STATUSES = {"succeeded": "succeeded", "canceled": "failed"}
+REFUND_RECORD_STATUSES = {"succeeded": "succeeded", "failed": "failed", "canceled": "failed"}
 
 # Connection problems and Stripe's own 5xx/429 may be retried; anything else is a refusal.
 _TRANSIENT = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
@@ -269,3 +275,43 @@ class StripeProvider:
             refund.status, "pending"
         )
         return ProviderRefund(provider_ref=refund.id, status=status)
+
+    # --- reconciliation -------------------------------------------------------------------------
+
+    def recent_payments(self, *, since: datetime.datetime) -> list[ProviderRecord]:
+        """PaymentIntents created since `since`, their status as ours ("succeeded", "failed" for
+        canceled, "pending" otherwise). Read only."""
+        try:
+            intents = self.client().v1.payment_intents.list(params={"limit": 100})
+            return self._since(intents.auto_paging_iter(), since, PAYMENT_RECORD_STATUSES)
+        except stripe.StripeError as exc:
+            raise ProviderError(str(exc)) from exc
+
+    def recent_refunds(self, *, since: datetime.datetime) -> list[ProviderRecord]:
+        """Refunds created since `since` ("succeeded", "failed" or "pending"). Read only."""
+        try:
+            refunds = self.client().v1.refunds.list(params={"limit": 100})
+            return self._since(refunds.auto_paging_iter(), since, REFUND_RECORD_STATUSES)
+        except stripe.StripeError as exc:
+            raise ProviderError(str(exc)) from exc
+
+    @staticmethod
+    def _since(
+        objects: Iterable, since: datetime.datetime, statuses: Mapping[str, str]
+    ) -> list[ProviderRecord]:
+        # Stripe lists newest first: the first older object ends the walk. (localstripe lists
+        # oldest first and takes no `created` filter, so the test data is all recent.)
+        records = []
+        for obj in objects:
+            created = datetime.datetime.fromtimestamp(obj.created, tz=datetime.UTC)
+            if created < since:
+                break
+            records.append(
+                ProviderRecord(
+                    provider_ref=obj.id,
+                    amount_cents=int(obj.amount),
+                    status=statuses.get(obj.status, "pending"),
+                    created=created,
+                )
+            )
+        return records

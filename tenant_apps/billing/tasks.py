@@ -10,6 +10,7 @@ from django.utils import timezone
 from config.celery import TenantTask, app
 from shared_apps.common.links import absolute_url
 from shared_apps.families.models import Guardian
+from shared_apps.jobs.scheduling import fan_out, job_task
 from shared_apps.notifications.email import send_templated_email
 from tenant_apps.billing.models import Invoice
 from tenant_apps.billing.services.collection import collect_month
@@ -19,7 +20,7 @@ from tenants.services import commune_is_suspended
 from tenants.urls import commune_reverse
 
 
-@app.task(base=TenantTask)
+@job_task(tenant=True)
 def build_invoices_task(schema_name: str, month_iso: str) -> int:
     """Invoice one month in one commune; returns how many invoices this run issued."""
     if commune_is_suspended(schema_name):  # queued before a suspension: looked at again now
@@ -33,15 +34,12 @@ def build_invoices_task(schema_name: str, month_iso: str) -> int:
     return len(result.invoices) if result.created else 0
 
 
-@app.task
-def build_last_month_invoices_everywhere() -> None:
-    """Beat (the 1st of each month): last month's invoices, one task per active commune (a
-    suspended one is skipped: the morning run after its resumption catches the month up)."""
+@job_task()
+def build_last_month_invoices_everywhere() -> int:
+    """Beat (every morning; the first run of a month issues, the next find its InvoiceRun):
+    last month's invoices, one sub-task per commune taking jobs."""
     month = previous_month(timezone.localdate())
-    for schema_name in Commune.objects.filter(
-        is_active=True, suspended_at__isnull=True
-    ).values_list("schema_name", flat=True):
-        build_invoices_task.delay(schema_name, month.isoformat())
+    return fan_out(build_invoices_task, month.isoformat())
 
 
 @app.task(base=TenantTask)

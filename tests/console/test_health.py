@@ -143,3 +143,30 @@ def test_the_console_pages_query_counts_do_not_grow_with_the_communes(
     assert many == few
     assert few["list"] <= 6, few
     assert few["money"] <= 10, few
+
+
+def test_the_list_counts_each_communes_failed_jobs_of_the_last_days(commune_a, commune_b, operator):
+    from django.utils import timezone
+
+    from shared_apps.jobs.models import JobRun, JobStatus
+
+    now = timezone.now()
+    ages = (0, 1, 30)
+    for i, days in enumerate(ages):
+        started = now - datetime.timedelta(days=days)
+        JobRun.objects.create(
+            task_id=f"run-{i}",
+            task_name="tenant_apps.billing.tasks.build_invoices_task",
+            commune=commune_a,
+            status=JobStatus.FAILED,
+            started_at=started,
+        )
+
+    page = operator.web.get("/operateur/")
+
+    rows = {c.slug: c.failed_jobs for c in page.context["page"].object_list}
+    assert rows["commune-a"] == 2  # the one of 30 days ago is too old
+    assert rows["commune-b"] == 0
+    assert '<strong>2</strong><span class="visually-hidden"> tâches en échec à Commune A' in (
+        page.content.decode()
+    )

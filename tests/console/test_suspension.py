@@ -252,19 +252,23 @@ def test_a_top_up_for_a_suspended_communes_service_is_refused(
     assert general.status_code == 201, general.content
 
 
-def test_invoice_collection_and_the_monthly_tasks_skip_a_suspended_commune(
-    stripe_offline, operator, commune_a, in_commune, monkeypatch
+def test_invoice_collection_and_the_scheduled_jobs_skip_a_suspended_commune(
+    stripe_offline, operator, commune_a, commune_b, in_commune, monkeypatch
 ):
+    from shared_apps.jobs import scheduling
+
     queued = []
-    monkeypatch.setattr(build_invoices_task, "delay", lambda *args: queued.append(args))
+    monkeypatch.setattr(scheduling, "enqueue_job", lambda task, *args: queued.append(args))
     build_last_month_invoices_everywhere()
-    assert any(args[0] == commune_a.schema_name for args in queued)
+    assert {args[0] for args in queued} >= {commune_a.schema_name, commune_b.schema_name}
 
     _suspend(operator, commune_a)
     queued.clear()
     build_last_month_invoices_everywhere()
 
-    assert all(args[0] != commune_a.schema_name for args in queued)  # skipped
+    assert commune_b.schema_name in {args[0] for args in queued}
+    assert commune_a.schema_name not in {args[0] for args in queued}  # skipped
+    assert commune_a not in scheduling.communes_for_jobs()  # every scheduled job skips it
     assert commune_is_suspended(commune_a.schema_name)
     # A task queued before the suspension looks again when it runs, and does nothing.
     assert build_invoices_task(commune_a.schema_name, "2026-11-01") == 0

@@ -267,3 +267,14 @@ def remove_cart_item(*, commune: Commune, user: User, item_id: int | str) -> Non
     ).delete()
     if not deleted:
         raise NotFound("Élément du panier introuvable.")
+
+
+def delete_stale_carts(
+    *, commune: Commune, now: datetime.datetime, idle: datetime.timedelta
+) -> int:
+    """Delete `commune`'s carts expired and untouched for `idle` (with their items: an expired
+    cart holds nothing anyway, `cart_of_family`). A cart refreshed meanwhile is kept: the
+    database re-reads the condition on the locked row. Returns how many carts went."""
+    assert_on_schema(commune)
+    stale = Cart.objects.filter(expires_at__lte=now, updated_at__lte=now - idle)
+    return stale.delete()[1].get(Cart._meta.label, 0)
