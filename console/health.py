@@ -85,7 +85,7 @@ def refresh_health(
         .annotate(last=Max("created_at"))
         .values_list("commune_id", "last")
     )
-    written = 0
+    rows = []
     for commune in targets:
         try:
             with tenant_context(commune):
@@ -96,18 +96,33 @@ def refresh_health(
         except DatabaseError:  # one broken schema must not hide the other communes' figures
             logger.exception("health of %s not refreshed", commune.schema_name)
             continue
-        CommuneHealth.objects.update_or_create(
-            commune=commune,
-            defaults={
-                "families": families.get(commune.pk, 0),
-                "bookings_this_week": bookings,
-                "week_start": monday,
-                "pockets_cents": pockets.get(commune.pk) or 0,
-                "last_activity_at": _latest(
+        rows.append(
+            CommuneHealth(
+                commune=commune,
+                families=families.get(commune.pk, 0),
+                bookings_this_week=bookings,
+                week_start=monday,
+                pockets_cents=pockets.get(commune.pk) or 0,
+                last_activity_at=_latest(
                     ledger_last.get(commune.pk), audit_last.get(commune.pk), order_last
                 ),
-                "computed_at": now,
-            },
+                computed_at=now,
+            )
         )
-        written += 1
+    # One upsert per 500 communes (INSERT … ON CONFLICT (commune) DO UPDATE): idempotent.
+    CommuneHealth.objects.bulk_create(
+        rows,
+        batch_size=500,
+        update_conflicts=True,
+        unique_fields=["commune"],
+        update_fields=[
+            "families",
+            "bookings_this_week",
+            "week_start",
+            "pockets_cents",
+            "last_activity_at",
+            "computed_at",
+        ],
+    )
+    written = len(rows)
     return written
