@@ -83,6 +83,8 @@ SHARED_APPS = [
     "shared_apps.wallet",
     "shared_apps.payments",
     "shared_apps.jobs",
+    # The operators' console (/operateur/): its health snapshots live in the public schema.
+    "console",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -296,6 +298,11 @@ CELERY_BEAT_SCHEDULE = {
     "monthly-invoices": {
         "task": "tenant_apps.billing.tasks.build_last_month_invoices_everywhere",
         "schedule": crontab(hour=5, minute=30),
+    },
+    # The operators' console: every commune's health row (console.health), idempotent.
+    "console-commune-health": {
+        "task": "console.tasks.refresh_health_task",
+        "schedule": 900.0,
     },
     "verify-ledger": {
         "task": "shared_apps.wallet.tasks.verify_ledger_task",

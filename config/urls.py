@@ -16,6 +16,7 @@ urlpatterns = [
     path("metrics", common_views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("operateur/taches/", include("shared_apps.jobs.urls")),
+    path("operateur/", include("console.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",

@@ -5,9 +5,17 @@ from tenants.models import Commune, Membership, StaffInvitation
 
 @admin.register(Commune)
 class CommuneAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "insee_code", "holiday_zone", "is_active"]
-    # The place decides the calendar (tenants.calendar): fixed at creation.
-    readonly_fields = ["schema_name", "slug", "insee_code", "holiday_zone"]
+    list_display = ["name", "slug", "insee_code", "holiday_zone", "is_active", "suspended_at"]
+    # The place decides the calendar (tenants.calendar): fixed at creation. A suspension is
+    # decided in the operators' console (/operateur/), where it is audited.
+    readonly_fields = [
+        "schema_name",
+        "slug",
+        "insee_code",
+        "holiday_zone",
+        "suspended_at",
+        "suspension_reason",
+    ]
     search_fields = ["name", "slug", "insee_code"]
 
     def has_add_permission(self, request):

@@ -49,6 +49,11 @@ class Commune(TenantMixin):
         "paient ses services.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Suspended by an operator (tenants.services.suspend_commune): still served, its pages say so,
+    # but it takes no booking and moves no money until resumed. `is_active` (closed: no longer
+    # served at all) is another, older switch and keeps its meaning.
+    suspended_at = models.DateTimeField("suspendue le", null=True, blank=True)
+    suspension_reason = models.CharField("motif de la suspension", max_length=300, blank=True)
 
     # New schemas are cloned from settings.TENANT_BASE_SCHEMA, which holds no rows of its own.
     auto_create_schema = True
@@ -60,6 +65,10 @@ class Commune(TenantMixin):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
 
     def clean(self) -> None:
         """The zone must be the one the INSEE code gives (tenants.calendar.place_of)."""

@@ -39,6 +39,19 @@ class CommuneInactive(Conflict):
     message = "Cette commune n’accepte plus de réservations."
 
 
+class CommuneSuspended(DomainError):
+    code = "commune_suspended"
+    status = 403
+    message = (
+        "Le service de cette commune est suspendu : aucune réservation ni aucun paiement "
+        "pour le moment."
+    )
+
+
+class InvalidSuspension(DomainError):
+    code = "invalid_suspension"
+
+
 def tenant_connection() -> TenantDatabaseWrapper:
     """The default connection as django-tenants makes it (with its schema), typed as such."""
     return cast("TenantDatabaseWrapper", connection)
@@ -62,25 +75,105 @@ def assert_on_schema(commune: Commune) -> None:
 
 
 def lock_active_commune(commune: Commune) -> None:
-    """Inside a money-moving transaction: refuse unless the commune is active in the database.
+    """Inside a money-moving transaction: refuse unless the commune is active in the database
+    and not suspended.
 
     The commune the request resolved may come from a process cache that has not yet heard of a
-    deactivation; the database has. The row is read FOR SHARE: concurrent checkouts do not wait
-    for each other, but a deactivation waits for the ones under way, and the ones after it see
-    it. Inputs: the commune (any instance with its pk). Errors: CommuneInactive (409), also when
-    the row is gone. Must run inside transaction.atomic (the lock lasts until its end).
+    deactivation or a suspension; the database has. The row is read FOR SHARE: concurrent
+    checkouts do not wait for each other, but a deactivation or a suspension (an UPDATE of the
+    row) waits for the ones under way, and the ones after it see it. Inputs: the commune (any
+    instance with its pk). Errors: CommuneInactive (409), also when the row is gone;
+    CommuneSuspended (403). Must run inside transaction.atomic (the lock lasts until its end).
     """
     if not connection.in_atomic_block:
         raise RuntimeError("lock_active_commune must run inside the caller's transaction")
     with connection.cursor() as cursor:
         cursor.execute(
-            f'SELECT is_active FROM "{get_public_schema_name()}"."{Commune._meta.db_table}" '
+            "SELECT is_active, suspended_at IS NOT NULL "
+            f'FROM "{get_public_schema_name()}"."{Commune._meta.db_table}" '
             "WHERE id = %s FOR SHARE",
             [commune.pk],
         )
         row = cursor.fetchone()
     if row is None or not row[0]:
         raise CommuneInactive()
+    if row[1]:
+        raise CommuneSuspended()
+
+
+def commune_is_suspended(commune_or_schema: Commune | str) -> bool:
+    """Whether the commune is suspended now, read from the database (never from a cache).
+
+    For tasks already queued before a suspension: they look again when they run. Input: the
+    commune or its schema name. An unknown commune counts as suspended (nothing to do there).
+    """
+    filters = (
+        {"schema_name": commune_or_schema}
+        if isinstance(commune_or_schema, str)
+        else {"pk": commune_or_schema.pk}
+    )
+    row = Commune.objects.filter(**filters).values_list("suspended_at", "is_active").first()
+    return row is None or row[0] is not None or not row[1]
+
+
+def suspend_commune(*, commune: Commune, reason: str) -> Commune:
+    """Suspend a commune: it stays served (its pages say the service is suspended) and nothing
+    is deleted, but from the commit on it takes no booking, cancellation with refund, top-up,
+    checkout, counter payment, invoice collection or attendance money movement, in any process.
+
+    How "at once" holds: the UPDATE takes the row's lock, so it waits for the money-moving
+    transactions under way (they hold it FOR SHARE through lock_active_commune) and every later
+    one reads the suspension under that lock; the save bumps the shared routing version, so every
+    process reloads the commune (and its banner) on its next request. Inputs: the commune, the
+    reason (required, shown to the commune's staff and families; at most 300 characters).
+    Errors: InvalidSuspension (no reason), Conflict (already suspended). The caller audits.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidSuspension(
+            "Indiquez le motif de la suspension.",
+            fields={"reason": ["Indiquez le motif de la suspension."]},
+        )
+    if len(reason) > 300:
+        raise InvalidSuspension(
+            "Le motif tient en 300 caractères au plus.",
+            fields={"reason": ["300 caractères au plus."]},
+        )
+    from django.utils import timezone
+
+    with transaction.atomic():
+        locked = Commune.objects.select_for_update().get(pk=commune.pk)
+        if locked.suspended_at is not None:
+            raise Conflict("Cette commune est déjà suspendue.")
+        locked.suspended_at = timezone.now()
+        locked.suspension_reason = reason
+        locked.save(update_fields=["suspended_at", "suspension_reason"])
+    return locked
+
+
+def resume_commune(*, commune: Commune) -> Commune:
+    """Lift a suspension: bookings and payments are taken again at once, in every process
+    (the same lock and routing-version bump as suspend_commune). Nothing has to be restored:
+    a suspension deleted nothing. Errors: Conflict (not suspended). The caller audits."""
+    with transaction.atomic():
+        locked = Commune.objects.select_for_update().get(pk=commune.pk)
+        if locked.suspended_at is None:
+            raise Conflict("Cette commune n’est pas suspendue.")
+        locked.suspended_at = None
+        locked.suspension_reason = ""
+        locked.save(update_fields=["suspended_at", "suspension_reason"])
+    return locked
+
+
+def set_general_credit(*, commune: Commune, accepted: bool) -> Commune:
+    """Whether the commune's services may be paid from the "all services" pocket (money already
+    in it stays; only what it pays changes). Saved under the row's lock; the routing version is
+    bumped (every process sees it at once). The caller audits."""
+    with transaction.atomic():
+        locked = Commune.objects.select_for_update().get(pk=commune.pk)
+        locked.accepts_general_credit = bool(accepted)
+        locked.save(update_fields=["accepts_general_credit"])
+    return locked
 
 
 def schema_name_for(slug: str) -> str:

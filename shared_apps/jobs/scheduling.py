@@ -37,9 +37,10 @@ def job_task(*, tenant: bool = False, **options) -> Callable:
 
 
 def communes_for_jobs() -> QuerySet[Commune]:
-    """The communes scheduled jobs visit: active ones (a suspended commune is filtered here
-    too, once Commune knows suspension), in a stable order."""
-    return Commune.objects.filter(is_active=True).order_by("pk")
+    """The communes scheduled jobs visit: active ones not suspended (an operator's suspension,
+    tenants.services.suspend_commune; a run queued before it checks again when it runs), in a
+    stable order."""
+    return Commune.objects.filter(is_active=True, suspended_at__isnull=True).order_by("pk")
 
 
 def enqueue_job(task, *args) -> None:

@@ -91,10 +91,41 @@ def invite_staff(
     Errors: NotAManager (not a manager here), DomainError (bad e-mail or role), Conflict
     (already on the staff; too many invitations today), RateLimited.
     """
-    from tenant_apps.backoffice.tasks import send_staff_invitation_email_task
-
     _check_manager(commune, invited_by)
     _check_role(role)
+    return _issue_invitation(
+        commune=commune, invited_by=invited_by, email=email, role=role, client_ip=client_ip
+    )
+
+
+def invite_first_manager(*, commune: Commune, operator: User, email: str) -> StaffInvitation:
+    """A platform operator invites a new commune's first manager, by e-mail.
+
+    The same invitation as a manager's (single-use link, 7 days, e-mailed after commit), with
+    the role of manager; the e-mail reads "La commune … vous invite" (the invitation names no
+    inviter: the operator is not on the commune's staff; the audit entry names them).
+    Errors: PermissionDenied-like DomainError (not an operator), DomainError (bad e-mail),
+    Conflict (already on the staff).
+    """
+    if not getattr(operator, "is_operator", False):
+        raise NotAManager("Réservé aux opérateurs de la plateforme.")
+    invitation, _token = _issue_invitation(
+        commune=commune, invited_by=None, actor=operator, email=email, role=Role.MANAGER
+    )
+    return invitation
+
+
+def _issue_invitation(
+    *,
+    commune: Commune,
+    invited_by: User | None,
+    email: str,
+    role: str,
+    client_ip: str = "",
+    actor: User | None = None,
+) -> tuple[StaffInvitation, str]:
+    from tenant_apps.backoffice.tasks import send_staff_invitation_email_task
+
     email = (email or "").strip().lower()
     try:
         validate_email(email)
@@ -129,7 +160,7 @@ def invite_staff(
             expires_at=now + datetime.timedelta(days=INVITATION_DAYS),
         )
         record(
-            actor=invited_by,
+            actor=actor or invited_by,
             commune=commune,
             action="staff.invite",
             target_type="staff_invitation",

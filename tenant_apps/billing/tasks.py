@@ -16,12 +16,15 @@ from tenant_apps.billing.models import Invoice
 from tenant_apps.billing.services.collection import collect_month
 from tenant_apps.billing.services.invoicing import build_invoices, previous_month
 from tenants.models import Commune
+from tenants.services import commune_is_suspended
 from tenants.urls import commune_reverse
 
 
 @job_task(tenant=True)
 def build_invoices_task(schema_name: str, month_iso: str) -> int:
     """Invoice one month in one commune; returns how many invoices this run issued."""
+    if commune_is_suspended(schema_name):  # queued before a suspension: looked at again now
+        return 0
     commune = Commune.objects.get(schema_name=schema_name)
     month = datetime.date.fromisoformat(month_iso)
     result = build_invoices(commune=commune, month=month)

@@ -180,12 +180,13 @@ def test_checkout_by_wallet_query_count(booked, canteen, django_assert_num_queri
 
 def test_cancel_query_count(booked, django_assert_num_queries):
     reservation_id = booked.api.get(f"{BASE}/reservations").json()["results"][0]["id"]
-    # 25: search_path, token+user, family, the reservation; SAVEPOINT, day counter ensured and
+    # 26: search_path, token+user, family, the reservation; SAVEPOINT, the commune's row read
+    # FOR SHARE (not suspended nor closed meanwhile), day counter ensured and
     # locked, the reservation (with product and service) and its order locked, reservation
     # cancelled and counter decremented; the refund: wallet, pocket and revenue accounts, source
     # key checked, then post_transaction's SAVEPOINT, lock, check, transaction, postings, two
     # balances, RELEASE; the refund recorded on the reservation, RELEASE.
-    with django_assert_num_queries(25):
+    with django_assert_num_queries(26):
         response = booked.api.post(f"{BASE}/reservations/{reservation_id}/cancel")
     assert response.status_code == 200, response.json()
 

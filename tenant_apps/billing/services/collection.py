@@ -41,7 +41,7 @@ from tenant_apps.billing.models import (
 )
 from tenant_apps.billing.services.credit_notes import due_amounts
 from tenants.models import Commune
-from tenants.services import assert_on_schema
+from tenants.services import CommuneSuspended, assert_on_schema, lock_active_commune
 
 if TYPE_CHECKING:
     from shared_apps.accounts.models import User
@@ -124,13 +124,15 @@ def collect_invoice(
 
     Errors: InvoiceNotFound; InvoiceAlreadyCollected (paid, or an attempt pending);
     NoActiveMandate (none, or revoked: nothing is asked of the bank);
-    PaymentProviderUnavailable (the attempt is failed and may be retried).
+    PaymentProviderUnavailable (the attempt is failed and may be retried); CommuneSuspended
+    (nothing is asked of the bank while the commune is suspended), CommuneInactive.
     Must run outside a transaction (the provider is called after our rows are committed).
     """
     assert_on_schema(commune)
     if not direct_debit_setup_available():
         raise PaymentProviderUnavailable("Le prélèvement n’est pas disponible pour le moment.")
     with transaction.atomic():
+        lock_active_commune(commune)  # a task queued before a suspension looks again here
         invoice = Invoice.objects.select_for_update().filter(pk=invoice_id).first()
         if invoice is None:
             raise InvoiceNotFound()
@@ -192,6 +194,9 @@ def collect_month(*, commune: Commune, month: datetime.date) -> int:
         except PaymentProviderUnavailable:
             logger.warning("%s: debits not started, provider unavailable", commune.schema_name)
             break  # the next run tries again
+        except CommuneSuspended:
+            logger.info("%s: suspended, no debit started", commune.schema_name)
+            break  # the run after the resumption starts them
         except (InvoiceAlreadyCollected, NoActiveMandate):
             continue
     return started
@@ -247,9 +252,10 @@ def _amounts_of(invoice: Invoice) -> dict[int, int]:
 def pay_invoice_from_wallet(*, commune: Commune, user: User, invoice_id: object) -> Invoice:
     """The family pays an invoice still to pay from its wallet (each service's pocket, then
     "tous services"), at once and all of it. Errors: InvoiceNotFound (not this family's here),
-    InvoiceAlreadyCollected, InsufficientBalance (nothing moved)."""
+    InvoiceAlreadyCollected, InsufficientBalance (nothing moved), CommuneSuspended."""
     assert_on_schema(commune)
     with transaction.atomic():
+        lock_active_commune(commune)
         invoice = _own_unpaid_invoice(user, invoice_id)
         pay_receivables_from_wallet(
             source_key=f"invoice-wallet:{commune.schema_name}:{invoice.pk}",

@@ -33,7 +33,7 @@ from tenant_apps.bookings.parsing import as_int
 from tenant_apps.bookings.wording import why_not_cancellable
 from tenant_apps.catalog.models import Product
 from tenants.calendar import commune_calendar
-from tenants.services import assert_on_schema
+from tenants.services import CommuneSuspended, assert_on_schema, lock_active_commune
 
 if TYPE_CHECKING:
     from shared_apps.accounts.models import User
@@ -69,7 +69,8 @@ def cancel_reservation(
     service's pocket now; a card payment still pending records it and pays it into the pocket
     when the card money arrives; by direct debit it is taken off the invoice.
     Raises ReservationNotFound (not this family's), NotCancellable (already cancelled, marked
-    at attendance, deadline passed with no late rule, day over).
+    at attendance, deadline passed with no late rule, day over), CommuneSuspended (the
+    commune's service is suspended: nothing is cancelled nor refunded), CommuneInactive.
     """
     assert_on_schema(commune)
     now = now or timezone.now()
@@ -85,6 +86,7 @@ def cancel_reservation(
         raise ReservationNotFound()
     key = (found["family_id"], found["product_id"], found["date"])
     with transaction.atomic():
+        lock_active_commune(commune)  # suspended or closed meanwhile: nothing moves
         lock_counters([(found["product_id"], found["date"])])
         day = lock_days([key])[key]
         reservation = next(r for r in day if r.pk == as_int(reservation_id))
@@ -128,8 +130,10 @@ def cancel_day_for_closure(
     whatever the deadlines, late fees included (the service is not provided). Wallet- and
     card-paid money goes to the service's pocket; direct-debit days are not invoiced; an unpaid
     card order gets its money in the pocket if it ever arrives. Returns how many were live.
-    Runs inside the caller's transaction (with the closure it writes)."""
+    Runs inside the caller's transaction (with the closure it writes). Errors:
+    CommuneSuspended (a suspended commune refunds nothing, so closes no booked day)."""
     assert_on_schema(commune)
+    lock_active_commune(commune)
     product_ids = list(
         Product.objects.filter(service_id=service_id).order_by("pk").values_list("pk", flat=True)
     )
@@ -199,6 +203,6 @@ def cancel_upcoming_reservations_of_child(
                     commune=commune, user=user, reservation_id=reservation.pk
                 )
                 outcome.append((commune, reservation, result.refund_cents))
-            except NotCancellable:
+            except (NotCancellable, CommuneSuspended):  # a suspended commune refunds nothing
                 outcome.append((commune, reservation, None))
     return outcome
