@@ -157,6 +157,11 @@ class PaymentProvider(Protocol):
         """The set-up's state and bank details, asked to the provider (ProviderError)."""
         ...
 
+    def detach_payment_method(self, *, payment_method_ref: str) -> None:
+        """Make a saved payment method (a revoked SEPA mandate's) unusable for any later
+        payment; one already detached or unknown is no error (ProviderError otherwise)."""
+        ...
+
 
 def _stripe() -> PaymentProvider:
     from shared_apps.payments.stripe_provider import StripeProvider
