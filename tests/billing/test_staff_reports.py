@@ -49,7 +49,7 @@ def manager(commune_a):
 
 
 @pytest.fixture
-def month(commune_a, in_commune, canteen, parent, manager, send_mail_now):
+def month(commune_a, in_commune, canteen, parent, manager):
     """December of commune A: `parent` (one day cancelled in time) paid by debit; a second
     family's debit rejected, then an avoir deducted; a third family never collected."""
     reservations = book_december(commune_a, in_commune, canteen, parent)
@@ -61,21 +61,21 @@ def month(commune_a, in_commune, canteen, parent, manager, send_mail_now):
         build_invoices(commune=commune_a, month=DECEMBER)
         paid = Invoice.objects.get(family_id=parent.family.pk)
         failed = Invoice.objects.get(family_id=rejected.family.pk)
-    with send_mail_now():
-        provider_says(start_collection(commune_a, paid), "payment_intent.succeeded")
-        provider_says(
-            start_collection(commune_a, failed),
-            "payment_intent.payment_failed",
-            failure_code="insufficient_funds",
+    provider_says(start_collection(commune_a, paid), "payment_intent.succeeded")
+    provider_says(
+        start_collection(commune_a, failed),
+        "payment_intent.payment_failed",
+        failure_code="insufficient_funds",
+    )
+    # (its e-mail and PDF, queued after commit, are not sent here: test_credit_notes_api)
+    with in_commune(commune_a):
+        issue_credit_note(
+            commune=commune_a,
+            staff_user=manager,
+            invoice_id=failed.pk,
+            amount=100,
+            reason="Repas non servi (grève)",
         )
-        with in_commune(commune_a):
-            issue_credit_note(
-                commune=commune_a,
-                staff_user=manager,
-                invoice_id=failed.pk,
-                amount=100,
-                reason="Repas non servi (grève)",
-            )
     return {"paid": paid, "failed": failed, "rejected_family": rejected}
 
 
