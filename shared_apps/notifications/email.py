@@ -9,13 +9,22 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 
-def send_templated_email(*, to: str, template: str, context: dict) -> None:
-    """Render emails/<template>.* with `context` (links built with common.links.absolute_url)."""
+def send_templated_email(
+    *,
+    to: str,
+    template: str,
+    context: dict,
+    attachments: list[tuple[str, bytes, str]] | None = None,
+) -> None:
+    """Render emails/<template>.* with `context` (links built with common.links.absolute_url);
+    `attachments`: (file name, content, MIME type) each, e.g. a PDF."""
     subject = render_to_string(f"emails/{template}.subject.txt", context).strip()
     text = render_to_string(f"emails/{template}.txt", context)
     html = render_to_string(f"emails/{template}.html", context)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
     message.attach_alternative(html, "text/html")
+    for name, content, mimetype in attachments or []:
+        message.attach(name, content, mimetype)
     message.send()
 
 

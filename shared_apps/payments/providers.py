@@ -177,6 +177,11 @@ class PaymentProvider(Protocol):
         """The refunds the provider holds created since `since` (ProviderError)."""
         ...
 
+    def detach_payment_method(self, *, payment_method_ref: str) -> None:
+        """Make a saved payment method (a revoked SEPA mandate's) unusable for any later
+        payment; one already detached or unknown is no error (ProviderError otherwise)."""
+        ...
+
 
 def _stripe() -> PaymentProvider:
     from shared_apps.payments.stripe_provider import StripeProvider

@@ -283,6 +283,14 @@ def start_sepa_setup(
     return provider.name, started
 
 
+def detach_sepa_method(*, payment_method_ref: str, provider_name: str = DEFAULT_PROVIDER) -> None:
+    """A revoked or replaced mandate's payment method is detached at the provider, so nothing
+    can be debited with it any more, whatever our own records say. Idempotent.
+    Errors: ProviderError (the caller retries later)."""
+    if payment_method_ref:
+        get_provider(provider_name).detach_payment_method(payment_method_ref=payment_method_ref)
+
+
 def start_mandate_debit(
     *,
     family_id: int,

@@ -220,6 +220,19 @@ class StripeProvider:
             metadata=dict(intent.to_dict().get("metadata") or {}),
         )
 
+    def detach_payment_method(self, *, payment_method_ref: str) -> None:
+        """POST /v1/payment_methods/{id}/detach: Stripe refuses any later payment with it."""
+        try:
+            self.client().v1.payment_methods.detach(payment_method_ref)
+        except stripe.InvalidRequestError as exc:
+            if exc.code in ("resource_missing", "payment_method_not_attached") or (
+                "not attached" in str(exc)
+            ):
+                return  # already detached, or never attached: nothing left to do
+            raise ProviderRefused(str(exc)) from exc
+        except stripe.StripeError as exc:
+            raise ProviderError(str(exc)) from exc
+
     # --- notifications --------------------------------------------------------------------------
 
     def parse_notification(self, *, raw_body: bytes, headers: Mapping[str, str]) -> Notification:

@@ -441,6 +441,7 @@ def charge_receivable(
     amount_cents: int,
     description: str,
     created_by: User | None = None,
+    metadata: dict | None = None,
 ) -> tuple[LedgerTransaction, bool]:
     """A service delivered on credit (booked by direct debit): the family owes `amount_cents`
     to the service, which has earned it. Once per source key; returns (transaction, created).
@@ -459,6 +460,7 @@ def charge_receivable(
         commune=commune,
         service_id=service_id,
         created_by=created_by,
+        metadata=metadata,
     )
 
 
@@ -471,6 +473,7 @@ def credit_receivable(
     amount_cents: int,
     description: str,
     created_by: User | None = None,
+    metadata: dict | None = None,
 ) -> tuple[LedgerTransaction, bool]:
     """What will not be invoiced after all (a cancellation within the deadline, a closure): the
     family's debt and the service's revenue go down by `amount_cents`. Once per source key.
@@ -489,6 +492,7 @@ def credit_receivable(
         commune=commune,
         service_id=service_id,
         created_by=created_by,
+        metadata=metadata,
     )
 
 
@@ -512,6 +516,7 @@ def settle_receivables(
     description: str,
     clearing: str = AccountKind.DEBIT_CLEARING,
     received_cents: int | None = None,
+    metadata: dict | None = None,
 ) -> LedgerTransaction:
     """An invoice paid (a direct debit or a card payment the provider confirmed): each
     service's receivable goes up by what was paid for it, against the clearing account the
@@ -557,6 +562,7 @@ def settle_receivables(
         description=description,
         wallet=wallet,
         commune=commune,
+        metadata=metadata,
     )
     return ledger_transaction
 
@@ -569,6 +575,7 @@ def pay_receivables_from_wallet(
     amounts: dict[int, int],
     description: str,
     created_by: User | None = None,
+    metadata: dict | None = None,
 ) -> LedgerTransaction:
     """Pay what the family owes a commune's services (an invoice) from its wallet: each
     service's own pocket first, then "tous services" (where allowed), all or nothing, once per
@@ -611,5 +618,6 @@ def pay_receivables_from_wallet(
             wallet=wallet,
             commune=commune,
             created_by=created_by,
+            metadata=metadata,
         )
     return ledger_transaction

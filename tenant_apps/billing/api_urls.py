@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tenant_apps.billing import api
+from tenant_apps.billing import api, staff_api
 
 urlpatterns = [
     path("mandates", api.MandatesView.as_view(), name="api-mandates"),
@@ -11,5 +11,11 @@ urlpatterns = [
         "mandates/<int:mandate_id>/revoke",
         api.MandateRevokeView.as_view(),
         name="api-mandate-revoke",
+    ),
+    path("staff/invoices", staff_api.StaffInvoicesView.as_view(), name="api-staff-invoices"),
+    path(
+        "staff/invoices/<int:invoice_id>/credit-notes",
+        staff_api.StaffCreditNotesView.as_view(),
+        name="api-staff-credit-notes",
     ),
 ]

@@ -12,6 +12,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.db.models import Sum
 from django_tenants.utils import tenant_context
 
 from shared_apps.families.models import Child
@@ -110,15 +111,56 @@ class ChildcarePaid:
     amount_cents: int
 
 
+def _credited_per_line(
+    paid_invoices: set[int], lines: dict[tuple[int, int, int], int]
+) -> dict[tuple[int, int, int], int]:
+    """{(invoice, service, child): cents of the invoice's credit notes for that child}: each
+    note's share for a service split between the invoice's children of that service in
+    proportion to what each was invoiced (rounded down; the rest to the last child, so the
+    shares add up to the note's). `lines` is {(invoice, service, child): net invoiced}. Two
+    queries."""
+    if not paid_invoices:
+        return {}
+    credited: dict[tuple[int, int], int] = defaultdict(int)
+    for note in CreditNote.objects.filter(invoice_id__in=paid_invoices).only(
+        "invoice_id", "amounts"
+    ):
+        for service_id, cents in note.amounts.items():
+            credited[(note.invoice_id, int(service_id))] += int(cents)
+    if not credited:
+        return {}
+    nets: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+    for row in (
+        InvoiceLine.objects.filter(invoice_id__in={i for i, _ in credited})
+        .values("invoice_id", "service_id", "child_id")
+        .annotate(net=Sum("amount_cents"))
+        .order_by("invoice_id", "service_id", "child_id")
+    ):
+        if row["net"] > 0:
+            nets[(row["invoice_id"], row["service_id"])].append((row["child_id"], row["net"]))
+    shares: dict[tuple[int, int, int], int] = {}
+    for (invoice_id, service_id), cents in credited.items():
+        children = nets.get((invoice_id, service_id), [])
+        total = sum(net for _, net in children)
+        left = cents
+        for index, (child_id, net) in enumerate(children):
+            share = left if index == len(children) - 1 else cents * net // total
+            shares[(invoice_id, service_id, child_id)] = share
+            left -= share
+    return {k: v for k, v in shares.items() if k in lines}
+
+
 def childcare_paid_everywhere(
     family_id: int, year: int, child_ids: list[int]
 ) -> list[ChildcarePaid]:
-    """What the family paid for the childcare of `child_ids` in `year`, per commune, child and
-    service: each day of garderie, périscolaire or centre de loisirs of the year, its price less
-    what was given back (cancellation, absence), counted once paid — at booking by wallet or
-    card, with the invoice once that is paid for a direct debit. Cantine meals are excluded.
-    Credit notes are not split per child and are not deducted (see the attestation's note).
-    Four queries per commune."""
+    """What the family paid for the childcare of `child_ids` for `year`, per commune, child and
+    service: each day of garderie, périscolaire or centre de loisirs **dated in the year** (the
+    service's date, whenever it was paid: December's invoice paid in January counts for
+    December's year), its price less what was given back (cancellation, absence), counted only
+    once actually paid — at booking by wallet or card, with its invoice once that invoice is
+    paid for a direct debit (an invoice not paid counts nothing) — less the credit notes of
+    that invoice (`_credited_per_line`). Cantine meals are excluded. CAF and employer aids are
+    not known here and not deducted (the attestation says so). Six queries per commune."""
     first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
     result: list[ChildcarePaid] = []
     if not child_ids:
@@ -146,6 +188,8 @@ def childcare_paid_everywhere(
                 pk for pk, state in invoice_states(invoices).items() if state.code == "paid"
             }
             totals: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
+            invoiced: dict[tuple[int, int, int], int] = defaultdict(int)
+            names: dict[int, str] = {}
             for r in reservations:
                 if r.paid_by == PaymentChoice.DIRECT_DEBIT:
                     if invoice_of.get(r.pk) not in paid_invoices:
@@ -158,8 +202,15 @@ def childcare_paid_everywhere(
                 key = (r.child_id, r.product.service.name)
                 totals[key][0] += 1
                 totals[key][1] += net
+                names[r.product.service_id] = r.product.service.name
+                if r.pk in invoice_of:
+                    invoiced[(invoice_of[r.pk], r.product.service_id, r.child_id)] += net
+            for (_invoice, service_id, child_id), cents in _credited_per_line(
+                paid_invoices, invoiced
+            ).items():
+                totals[(child_id, names[service_id])][1] -= cents
             result += [
-                ChildcarePaid(commune.name, child_id, service, days, cents)
+                ChildcarePaid(commune.name, child_id, service, days, max(0, cents))
                 for (child_id, service), (days, cents) in sorted(totals.items())
             ]
     return result

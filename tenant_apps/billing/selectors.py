@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Q, Sum
-
-from tenant_apps.billing.models import Invoice, InvoiceLine, Mandate, MandateStatus
+from tenant_apps.billing.models import CreditNote, Invoice, InvoiceLine, Mandate, MandateStatus
 
 
 def active_mandate(family_id: int | None) -> Mandate | None:
@@ -68,6 +66,27 @@ def invoice_pdf_context(invoice: Invoice, commune: object) -> dict:
     }
 
 
+def credit_note_pdf_context(note: CreditNote, commune: object) -> dict:
+    """What a credit note's PDF shows: the note, its invoice, its share per service, and what
+    remains to pay of the invoice."""
+    from tenant_apps.billing.services.credit_notes import due_amounts
+    from tenant_apps.catalog.models import Service
+
+    invoice = note.invoice
+    services = dict(
+        Service.objects.filter(pk__in=[int(k) for k in note.amounts]).values_list("pk", "name")
+    )
+    return {
+        "note": note,
+        "invoice": invoice,
+        "commune": commune,
+        "shares": [
+            (services.get(int(k), f"Service n° {k}"), v) for k, v in sorted(note.amounts.items())
+        ],
+        "remaining_cents": sum(due_amounts(invoice).values()),
+    }
+
+
 def parse_month(value: object) -> datetime.date | None:
     """A month typed AAAA-MM (years 2000–2100), as its first day; None otherwise."""
     text = str(value or "").strip()
@@ -77,22 +96,3 @@ def parse_month(value: object) -> datetime.date | None:
     if not (2000 <= year <= 2100 and 1 <= month <= 12):
         return None
     return datetime.date(year, month, 1)
-
-
-def invoices_of_month(month: datetime.date) -> list[Invoice]:
-    """The commune's invoices of a month, in number order; one query."""
-    return list(Invoice.objects.filter(month=month).order_by("sequence"))
-
-
-def totals_per_service(month: datetime.date) -> list[tuple[int, int, int]]:
-    """[(service id, charged cents, credited cents)] of a month's invoices; one query."""
-    rows = (
-        InvoiceLine.objects.filter(invoice__month=month)
-        .values("service_id")
-        .annotate(
-            charged=Sum("amount_cents", filter=Q(kind="charge")),
-            credited=Sum("amount_cents", filter=Q(kind="credit")),
-        )
-        .order_by("service_id")
-    )
-    return [(r["service_id"], r["charged"] or 0, -(r["credited"] or 0)) for r in rows]

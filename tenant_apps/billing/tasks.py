@@ -4,6 +4,7 @@ each runs in the schema it names), idempotent (one InvoiceRun per commune and mo
 from __future__ import annotations
 
 import datetime
+import logging
 
 from django.utils import timezone
 
@@ -18,6 +19,8 @@ from tenant_apps.billing.services.invoicing import build_invoices, previous_mont
 from tenants.models import Commune
 from tenants.services import commune_is_suspended
 from tenants.urls import commune_reverse
+
+logger = logging.getLogger(__name__)
 
 
 @job_task(tenant=True)
@@ -76,3 +79,45 @@ def send_invoice_email_task(schema_name: str, invoice_id: int) -> None:
             template="invoice_issued",
             context={"invoice": invoice, "commune": commune, "link": link},
         )
+
+
+@app.task(base=TenantTask)
+def send_credit_note_email_task(schema_name: str, note_id: int) -> None:
+    """Send the family its credit note (avoir) as a PDF, with the link to its invoices."""
+    from shared_apps.common.exports import pdf_bytes
+    from tenant_apps.billing.models import CreditNote
+    from tenant_apps.billing.selectors import credit_note_pdf_context
+
+    note = CreditNote.objects.select_related("invoice").filter(pk=note_id).first()
+    if note is None:
+        return
+    commune = Commune.objects.get(schema_name=schema_name)
+    pdf = pdf_bytes("billing/credit_note_pdf.html", credit_note_pdf_context(note, commune))
+    link = absolute_url(commune_reverse(commune, "billing-invoices"))
+    for email in Guardian.objects.filter(family_id=note.family_id).values_list(
+        "user__email", flat=True
+    ):
+        send_templated_email(
+            to=email,
+            template="credit_note_issued",
+            context={"note": note, "invoice": note.invoice, "commune": commune, "link": link},
+            attachments=[(f"avoir-{note.number}.pdf", pdf, "application/pdf")],
+        )
+
+
+@app.task(base=TenantTask, bind=True, max_retries=10)
+def detach_mandate_method_task(self, schema_name: str, mandate_id: int) -> None:
+    """At the provider, detach the payment method of a mandate that is revoked or replaced, so
+    that no debit can ever be made with it (retried while the provider cannot be reached; our
+    own refusal — collections need an active mandate — holds meanwhile)."""
+    from shared_apps.payments.services import detach_sepa_method
+    from tenant_apps.billing.models import Mandate, MandateStatus
+
+    mandate = Mandate.objects.filter(
+        pk=mandate_id, status__in=[MandateStatus.REVOKED, MandateStatus.REPLACED]
+    ).first()
+    if mandate is None or not mandate.payment_method_ref:
+        return
+    detach_sepa_method(
+        payment_method_ref=mandate.payment_method_ref, provider_name=mandate.provider
+    )

@@ -3,6 +3,8 @@ revoke) and, later, the family's invoices. Thin: each calls one use case with `r
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,15 +14,17 @@ from django.views.decorators.http import require_POST
 
 from shared_apps.audit.services import record
 from shared_apps.common.errors import DomainError
-from shared_apps.common.exports import pdf_response
+from shared_apps.common.exports import csv_response, pdf_response, xlsx_response
 from shared_apps.common.links import absolute_url
 from shared_apps.common.money import format_euros
 from shared_apps.common.validation import parse_id
 from shared_apps.families.selectors import family_id_of
 from shared_apps.payments.services import direct_debit_setup_available, sepa_setup_config
 from tenant_apps.billing import selectors
-from tenant_apps.billing.models import CreditNote, Invoice, MandateStatus
+from tenant_apps.billing.models import Collection, CreditNote, Invoice, MandateStatus
+from tenant_apps.billing.reports import EXPORT_TABLES, month_report
 from tenant_apps.billing.services.collection import (
+    card_attempt_expired,
     invoice_states,
     pay_invoice_by_card,
     pay_invoice_from_wallet,
@@ -33,7 +37,6 @@ from tenant_apps.billing.services.mandates import (
     start_mandate,
     sync_mandate,
 )
-from tenant_apps.catalog.models import Service
 from tenants.models import Role
 from tenants.permissions import staff_required, staff_role
 from tenants.urls import commune_reverse
@@ -236,6 +239,14 @@ def invoice_card(request: HttpRequest, invoice_id: int, payment_id: int) -> Http
     )
     if invoice is None or payment is None:
         raise Http404
+    attempt = Collection.objects.filter(payment_id=payment.pk).first()
+    if attempt is not None and card_attempt_expired(attempt, payment, timezone.now()):
+        messages.info(
+            request,
+            "Ce paiement par carte n’a pas été terminé à temps : recommencez-le, ou payez "
+            "autrement.",
+        )
+        return redirect(_url(request, "billing-invoices"))
     config = client_config(payment)
     if config is None:
         return redirect(_url(request, "billing-invoices"))
@@ -251,37 +262,46 @@ def invoice_card(request: HttpRequest, invoice_id: int, payment_id: int) -> Http
     )
 
 
-@staff_required
-def staff_invoices(request: HttpRequest) -> HttpResponse:
-    """Gestion → Factures: a month's invoices with their collection state (a rejected debit
-    shows the bank's reason, to follow up) and the totals per service. Families' names are
-    family data: each view is audited."""
+def staff_month(request: HttpRequest) -> tuple[datetime.date, str]:
+    """The month asked by ?mois=AAAA-MM (default: last month) and an error for a bad one."""
     today = timezone.localdate()
     raw = request.GET.get("mois")
     month = selectors.parse_month(raw) if raw else previous_month(today)
     error = "" if month else "Mois invalide : indiquez-le sous la forme AAAA-MM (ex. 2026-12)."
-    month = month or previous_month(today)
-    invoices_ = selectors.invoices_of_month(month)
-    states = invoice_states(invoices_)
-    services = {s.pk: s.name for s in Service.objects.all()}
-    totals = [
-        (
-            services.get(service_id, f"Service n° {service_id}"),
-            charged,
-            credited,
-            charged - credited,
-        )
-        for service_id, charged, credited in selectors.totals_per_service(month)
-    ]
+    return month or previous_month(today), error
+
+
+@staff_required
+def staff_invoices(request: HttpRequest) -> HttpResponse:
+    """Gestion → Factures: a month's invoices with their collection state, the failed debits to
+    follow up (the bank's reason, the date, a link to the family's file), the totals per
+    service beside the ledger's (an écart is shown), and the accountant's exports
+    (?format=xlsx: every table; ?format=csv&tableau=<reports.EXPORT_TABLES>). Families' names
+    are family data: each view and export is audited."""
+    month, error = staff_month(request)
+    wanted = request.GET.get("format", "")
+    table = request.GET.get("tableau", "")
+    if not error and wanted == "csv" and table not in EXPORT_TABLES:
+        error = "Tableau : factures, avoirs, paiements, rejets ou totaux."
+    report = month_report(request.tenant, month)
+    output = wanted if wanted in ("xlsx", "csv") and not error else "page"
     record(
         actor=request.user,
         commune=request.tenant,
         action="billing.invoices_view",
         target_type="month",
         target_id=f"{month:%Y-%m}",
-        details={"invoices": len(invoices_)},
+        details={
+            "invoices": len(report.rows),
+            "output": output,
+            **({"table": table} if output == "csv" else {}),
+        },
     )
-    rows = [(invoice, states[invoice.pk]) for invoice in invoices_]
+    name = f"factures-{request.tenant.slug}-{month:%Y-%m}"
+    if output == "xlsx":
+        return xlsx_response(f"{name}.xlsx", list(report.sheets().values()))
+    if output == "csv":
+        return csv_response(f"{name}-{table}.csv", report.sheets()[table])
     return render(
         request,
         "billing/staff_invoices.html",
@@ -289,35 +309,24 @@ def staff_invoices(request: HttpRequest) -> HttpResponse:
             "month": month,
             "month_value": f"{month:%Y-%m}",
             "error": error,
-            "rows": rows,
+            "report": report,
             "is_manager": staff_role(request) == Role.MANAGER,
-            "failed": [(i, s) for i, s in rows if s.code == "failed"],
-            "totals": totals,
-            "invoiced_cents": sum(i.total_cents for i in invoices_),
-            "counts": {
-                code: sum(1 for _, s in rows if s.code == code)
-                for code in ("paid", "pending", "failed", "unpaid")
-            },
+            "tables": [
+                ("factures", "Factures"),
+                ("avoirs", "Avoirs"),
+                ("paiements", "Paiements"),
+                ("rejets", "Prélèvements rejetés"),
+                ("totaux", "Totaux par service"),
+            ],
         },
     )
 
 
 def _credit_note_pdf(request: HttpRequest, note: CreditNote) -> HttpResponse:
-    invoice = note.invoice
-    services = {s.pk: s.name for s in Service.objects.filter(pk__in=[int(k) for k in note.amounts])}
     return pdf_response(
         f"avoir-{note.number}.pdf",
         "billing/credit_note_pdf.html",
-        {
-            "note": note,
-            "invoice": invoice,
-            "commune": request.tenant,
-            "shares": [
-                (services.get(int(k), f"Service n° {k}"), v)
-                for k, v in sorted(note.amounts.items())
-            ],
-            "remaining_cents": sum(due_amounts(invoice).values()),
-        },
+        selectors.credit_note_pdf_context(note, request.tenant),
     )
 
 

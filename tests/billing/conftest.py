@@ -4,7 +4,12 @@ done over HTTP, as tests/payments/offline.Browser does for cards)."""
 from __future__ import annotations
 
 import pytest
+import time_machine
 
+from tenant_apps.billing.models import Invoice
+from tenant_apps.billing.services.invoicing import build_invoices
+from tests.billing.invoicing import DECEMBER, JANUARY_2ND, book_december
+from tests.fixtures.bookings import make_family
 from tests.payments.offline import PUBLISHABLE_KEY, call_localstripe
 
 IBAN_OK = "FR1420041010050500013M02606"
@@ -99,3 +104,17 @@ def deliver(billing_webhooks, api, django_capture_on_commit_callbacks):
         return delivery
 
     return _deliver
+
+
+@pytest.fixture
+def invoiced(commune_a, in_commune, canteen, parent):
+    """`parent`'s and another family's December invoices (unpaid); returns (parent's, other's)."""
+    book_december(commune_a, in_commune, canteen, parent)
+    other = make_family(commune_a, in_commune, canteen.service, children=1)
+    book_december(commune_a, in_commune, canteen, other)
+    with time_machine.travel(JANUARY_2ND, tick=False), in_commune(commune_a):
+        build_invoices(commune=commune_a, month=DECEMBER)
+        return (
+            Invoice.objects.get(family_id=parent.family.pk),
+            Invoice.objects.get(family_id=other.family.pk),
+        )

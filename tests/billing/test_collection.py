@@ -22,6 +22,7 @@ from tenant_apps.billing.services.collection import (
 from tenant_apps.billing.services.invoicing import build_invoices
 from tests.billing.conftest import IBAN_DEBIT_DECLINED, IBAN_OK
 from tests.billing.invoicing import DECEMBER, JANUARY_2ND, THU, TUE
+from tests.fixtures.billing import give_mandate, provider_says, start_collection
 from tests.fixtures.bookings import NOW
 from tests.payments.offline import event_for, sign
 
@@ -171,6 +172,20 @@ def _rejected(parent, sepa, deliver, canteen, commune, in_commune):
     return invoice
 
 
+def _rejected_by_services(parent, canteen, commune, in_commune, send_mail_now):
+    """As `_rejected`, without the provider's round trips (where they are not the point): the
+    debit recorded as collect_invoice leaves it, its failure as the signed webhook says it."""
+    give_mandate(commune, parent.family.pk, user=parent)
+    invoice = _invoice(parent, canteen, commune, in_commune)
+    with send_mail_now():
+        provider_says(
+            start_collection(commune, invoice),
+            "payment_intent.payment_failed",
+            failure_code="insufficient_funds",
+        )
+    return invoice
+
+
 def test_a_rejected_invoice_is_paid_by_card_instead(
     stripe_offline, sepa, deliver, client, parent, canteen, commune_a, in_commune
 ):
@@ -202,9 +217,9 @@ def test_a_rejected_invoice_is_paid_by_card_instead(
 
 
 def test_a_rejected_invoice_is_paid_from_the_wallet_instead(
-    stripe_offline, sepa, deliver, client, parent, canteen, commune_a, in_commune
+    client, parent, canteen, commune_a, in_commune, send_mail_now
 ):
-    invoice = _rejected(parent, sepa, deliver, canteen, commune_a, in_commune)
+    invoice = _rejected_by_services(parent, canteen, commune_a, in_commune, send_mail_now)
     client.force_login(parent)
 
     response = client.post(f"/c/commune-a/factures/{invoice.pk}/porte-monnaie/", follow=True)
@@ -220,11 +235,11 @@ def test_a_rejected_invoice_is_paid_from_the_wallet_instead(
 
 
 def test_another_family_cannot_pay_or_see_an_invoice(
-    stripe_offline, sepa, client, parent, canteen, commune_a, in_commune
+    stripe_offline, client, parent, canteen, commune_a, in_commune
 ):
     from tests.fixtures.bookings import make_family
 
-    _mandate(parent, sepa, IBAN_OK)
+    give_mandate(commune_a, parent.family.pk, user=parent)
     invoice = _invoice(parent, canteen, commune_a, in_commune)
     other = make_family(commune_a, in_commune, canteen.service, funds_cents=5000)
     client.force_login(other)
@@ -237,12 +252,12 @@ def test_another_family_cannot_pay_or_see_an_invoice(
 
 
 def test_staff_see_the_months_invoices_and_the_rejected_debits_to_follow(
-    stripe_offline, sepa, deliver, client, parent, canteen, commune_a, commune_b, in_commune
+    client, parent, canteen, commune_a, commune_b, in_commune, send_mail_now
 ):
     from shared_apps.audit.models import AuditEntry
     from tests.factories import MembershipFactory, UserFactory
 
-    invoice = _rejected(parent, sepa, deliver, canteen, commune_a, in_commune)
+    invoice = _rejected_by_services(parent, canteen, commune_a, in_commune, send_mail_now)
     agent = UserFactory()
     MembershipFactory(user=agent, commune=commune_a)
     client.force_login(agent)
@@ -251,7 +266,7 @@ def test_staff_see_the_months_invoices_and_the_rejected_debits_to_follow(
 
     assert "Prélèvements rejetés à suivre" in page
     assert invoice.number in page and invoice.addressee in page
-    assert "motif : card_declined" in page  # the bank's reason, as Stripe gives it
+    assert "motif : insufficient_funds" in page  # the bank's reason, as Stripe gives it
     assert "7,60" in page  # the month's total and the service's net
     assert AuditEntry.objects.filter(action="billing.invoices_view", actor=agent).exists()
     bad = client.get("/c/commune-a/gestion/factures/?mois=2026-13")

@@ -10,7 +10,6 @@ import io
 import re
 
 import pytest
-import time_machine
 from django.core.management import call_command
 from pypdf import PdfReader
 
@@ -31,28 +30,11 @@ from tenant_apps.billing.models import (
 )
 from tenant_apps.billing.services.collection import invoice_states, pay_invoice_from_wallet
 from tenant_apps.billing.services.credit_notes import due_amounts, issue_credit_note
-from tenant_apps.billing.services.invoicing import build_invoices
 from tenants.models import Role
-from tests.billing.invoicing import DECEMBER, JANUARY_2ND, book_december
 from tests.factories import MembershipFactory, UserFactory
-from tests.fixtures.bookings import make_family
 
 pytestmark = pytest.mark.django_db
 LATER = datetime.datetime(2027, 1, 5, 9, tzinfo=datetime.UTC)
-
-
-@pytest.fixture
-def invoiced(commune_a, in_commune, canteen, parent):
-    """`parent`'s and another family's December invoices (unpaid); returns (parent's, other's)."""
-    book_december(commune_a, in_commune, canteen, parent)
-    other = make_family(commune_a, in_commune, canteen.service, children=1)
-    book_december(commune_a, in_commune, canteen, other)
-    with time_machine.travel(JANUARY_2ND, tick=False), in_commune(commune_a):
-        build_invoices(commune=commune_a, month=DECEMBER)
-        return (
-            Invoice.objects.get(family_id=parent.family.pk),
-            Invoice.objects.get(family_id=other.family.pk),
-        )
 
 
 @pytest.fixture

@@ -86,9 +86,11 @@ def test_an_unconfirmed_set_up_stays_pending_and_direct_debit_is_refused(
         assert not Reservation.objects.exists() and not Order.objects.exists()
 
 
-def test_with_an_active_mandate_direct_debit_books(stripe_offline, sepa, parent, canteen):
-    started = _set_up(parent, sepa)
-    parent.api.post(f"{BASE}/mandates/{started['mandate']['id']}/sync")
+def test_with_an_active_mandate_direct_debit_books(parent, canteen, commune_a):
+    # The mandate written as sync_mandate records it (its set-up with Stripe is tested above).
+    from tests.fixtures.billing import give_mandate
+
+    give_mandate(commune_a, parent.family.pk, user=parent)
     with __import__("time_machine").travel(NOW, tick=False):
         _fill_cart(parent, canteen)
         assert "direct_debit" in parent.api.get(f"{BASE}/cart").json()["payment_methods"]
@@ -315,3 +317,61 @@ def test_anonymous_is_refused(api, client, parent, commune_a):
         response = client.get(path)
         assert response.status_code == 302 and "next=" in response["Location"]
     assert client.post("/c/commune-a/prelevement/nouveau/").status_code == 302
+
+
+def test_a_revoked_or_replaced_mandate_is_detached_at_stripe_and_never_debited(
+    stripe_offline, sepa, parent, canteen, commune_a, in_commune, send_mail_now
+):
+    import time_machine
+
+    from shared_apps.payments.models import Payment
+    from tenant_apps.billing.errors import NoActiveMandate
+    from tenant_apps.billing.services.collection import collect_invoice, collect_month
+    from tenant_apps.billing.services.invoicing import build_invoices
+    from tests.billing.invoicing import DECEMBER, JANUARY_2ND
+    from tests.payments.offline import call_localstripe
+
+    def customer_of(pm: str):
+        status, body = call_localstripe("GET", f"{stripe_offline}/v1/payment_methods/{pm}")
+        assert status == 200, body
+        return body["customer"]
+
+    def attached(mandate_id: int) -> Mandate:
+        """Stripe attaches a SetupIntent's method to its customer; localstripe does not: here."""
+        with in_commune(commune_a):
+            mandate = Mandate.objects.get(pk=mandate_id)
+        status, body = call_localstripe(
+            "POST",
+            f"{stripe_offline}/v1/payment_methods/{mandate.payment_method_ref}/attach",
+            {"customer": mandate.customer_ref},
+        )
+        assert status == 200 and body["customer"] == mandate.customer_ref, body
+        return mandate
+
+    first = _set_up(parent, sepa)["mandate"]["id"]
+    parent.api.post(f"{BASE}/mandates/{first}/sync")
+    attached(first)
+    with time_machine.travel(NOW, tick=False):
+        _fill_cart(parent, canteen)
+        booked = parent.api.post(f"{BASE}/cart/checkout", {"payment_method": "direct_debit"})
+        assert booked.status_code == 201, booked.json()
+    second = parent.api.post(f"{BASE}/mandates").json()
+    sepa.confirm(second["client_secret"], "DE89370400440532013000")
+    with send_mail_now():
+        parent.api.post(f"{BASE}/mandates/{second['mandate']['id']}/sync")
+    attached(second["mandate"]["id"])
+    with in_commune(commune_a):
+        old, new = (Mandate.objects.get(pk=pk) for pk in (first, second["mandate"]["id"]))
+    assert old.status == MandateStatus.REPLACED and customer_of(old.payment_method_ref) is None
+    assert customer_of(new.payment_method_ref)  # the active one is still usable
+
+    with send_mail_now():
+        assert parent.api.post(f"{BASE}/mandates/{new.pk}/revoke").status_code == 200
+    assert customer_of(new.payment_method_ref) is None  # Stripe would refuse a debit now
+
+    with time_machine.travel(JANUARY_2ND, tick=False), in_commune(commune_a):
+        (invoice,) = build_invoices(commune=commune_a, month=DECEMBER).invoices
+        assert collect_month(commune=commune_a, month=DECEMBER) == 0
+        with pytest.raises(NoActiveMandate):
+            collect_invoice(commune=commune_a, invoice_id=invoice.pk)
+    assert not Payment.objects.filter(purpose="invoice").exists()

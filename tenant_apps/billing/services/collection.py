@@ -16,7 +16,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from shared_apps.common.errors import Conflict, DomainError
@@ -40,6 +42,7 @@ from tenant_apps.billing.models import (
     MandateStatus,
 )
 from tenant_apps.billing.services.credit_notes import due_amounts
+from tenant_apps.billing.services.receivables import month_tag
 from tenants.models import Commune
 from tenants.services import CommuneSuspended, assert_on_schema, lock_active_commune
 
@@ -60,6 +63,7 @@ class InvoiceState:
     code: str  # "unpaid", "pending", "paid", "failed"
     label: str
     failure: str = ""  # the bank's reason, in French, for a failed debit
+    failed_at: datetime.datetime | None = None  # when the last failed attempt was recorded
 
 
 _LABELS = {
@@ -71,11 +75,34 @@ _LABELS = {
 }
 
 
-def invoice_states(invoices: list[Invoice]) -> dict[int, InvoiceState]:
+def card_attempt_expired(
+    collection: Collection, payment: Payment | None, now: datetime.datetime
+) -> bool:
+    """A card payment of an invoice started and never completed (nothing confirmed: created or
+    asking for 3-D Secure) is abandoned after settings.UNPAID_ORDER_MINUTES, as an unpaid card
+    order is released (bookings.services.card_orders.release_unpaid_orders): it no longer
+    holds the invoice, which may be paid again by card, from the wallet, or debited. Its
+    payment is left as it is at the provider: a success that still arrives later is settled
+    once (`settle_invoice_payment`, key "ddpaid:<payment>") and, if the invoice was paid
+    meanwhile, the money goes to the family's pocket for the service — never lost, never
+    counted twice."""
+    if collection.method != CollectionMethod.CARD or payment is None:
+        return False
+    if payment.status not in (PaymentStatus.CREATED, PaymentStatus.REQUIRES_ACTION):
+        return False
+    cutoff = now - datetime.timedelta(minutes=settings.UNPAID_ORDER_MINUTES)
+    return collection.created_at < cutoff
+
+
+def invoice_states(
+    invoices: list[Invoice], *, now: datetime.datetime | None = None
+) -> dict[int, InvoiceState]:
     """Each invoice's collection state, from its attempts' payments and its credit notes (one
-    credited in full and never paid is "credited": nothing to collect); three queries."""
+    credited in full and never paid is "credited": nothing to collect); three queries. A card
+    attempt abandoned (`card_attempt_expired`) counts as never made."""
     from tenant_apps.billing.services.credit_notes import credited_totals
 
+    now = now or timezone.now()
     credited = credited_totals(invoices) if invoices else {}
     collections = list(
         Collection.objects.filter(invoice__in=invoices).order_by("invoice_id", "created_at", "pk")
@@ -84,7 +111,7 @@ def invoice_states(invoices: list[Invoice]) -> dict[int, InvoiceState]:
         p.pk: p
         for p in Payment.objects.filter(
             pk__in=[c.payment_id for c in collections if c.payment_id]
-        ).only("pk", "status", "failure_code", "failure_message")
+        ).only("pk", "status", "failure_code", "failure_message", "updated_at")
     }
     attempts: dict[int, list[Payment | None]] = defaultdict(list)
     from_wallet = set()
@@ -92,7 +119,10 @@ def invoice_states(invoices: list[Invoice]) -> dict[int, InvoiceState]:
         if collection.method == CollectionMethod.WALLET:
             from_wallet.add(collection.invoice_id)  # paid at once, in the ledger
             continue
-        attempts[collection.invoice_id].append(payments.get(collection.payment_id or 0))
+        payment = payments.get(collection.payment_id or 0)
+        if card_attempt_expired(collection, payment, now):
+            continue
+        attempts[collection.invoice_id].append(payment)
     states = {}
     for invoice in invoices:
         tried = attempts.get(invoice.pk, [])
@@ -113,7 +143,8 @@ def invoice_states(invoices: list[Invoice]) -> dict[int, InvoiceState]:
                 failure = f"{failure} (motif : {last.failure_code})"
         else:
             code, failure = "unpaid", ""
-        states[invoice.pk] = InvoiceState(code, _LABELS[code], failure)
+        failed_at = tried[-1].updated_at if code == "failed" and tried and tried[-1] else None
+        states[invoice.pk] = InvoiceState(code, _LABELS[code], failure, failed_at)
     return states
 
 
@@ -224,6 +255,7 @@ def settle_invoice_payment(payment: Payment) -> LedgerTransaction:
             + ("payée par carte" if by_card else "prélevée"),
             clearing=AccountKind.CARD_CLEARING if by_card else AccountKind.DEBIT_CLEARING,
             received_cents=payment.amount_cents,
+            metadata={**month_tag(invoice.month), "invoice_id": invoice.pk},
         )
 
 
@@ -264,6 +296,7 @@ def pay_invoice_from_wallet(*, commune: Commune, user: User, invoice_id: object)
             amounts=_amounts_of(invoice),
             description=f"Facture {invoice.number} payée avec le porte-monnaie",
             created_by=user,
+            metadata={**month_tag(invoice.month), "invoice_id": invoice.pk},
         )
         Collection.objects.create(invoice=invoice, method=CollectionMethod.WALLET)
     return invoice
@@ -276,12 +309,18 @@ def pay_invoice_by_card(*, commune: Commune, user: User, invoice_id: object) -> 
     assert_on_schema(commune)
     with transaction.atomic():
         invoice = _own_unpaid_invoice(user, invoice_id, check=False)
-        # A card payment started and not confirmed yet is offered again, never a second one.
+        # A card payment started and not confirmed yet is offered again, never a second one —
+        # unless it was abandoned (card_attempt_expired): then a new one starts.
+        now = timezone.now()
         for collection in Collection.objects.filter(
             invoice=invoice, method=CollectionMethod.CARD, payment_id__isnull=False
         ):
             open_payment = Payment.objects.filter(pk=collection.payment_id or 0).first()
-            if open_payment is not None and open_payment.can_be_paid:
+            if (
+                open_payment is not None
+                and open_payment.can_be_paid
+                and not card_attempt_expired(collection, open_payment, now)
+            ):
                 return open_payment
         _own_unpaid_invoice(user, invoice_id)  # refused if paid or being collected
         collection = Collection.objects.create(invoice=invoice, method=CollectionMethod.CARD)

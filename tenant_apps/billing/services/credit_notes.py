@@ -34,6 +34,7 @@ from tenant_apps.billing.models import (
     Invoice,
     InvoiceCounter,
 )
+from tenant_apps.billing.services.receivables import month_tag
 from tenants.services import assert_on_schema
 
 if TYPE_CHECKING:
@@ -113,7 +114,8 @@ def issue_credit_note(
 ) -> CreditNote:
     """A manager's avoir of `amount` (euros as typed: "12,50", or cents as an int) against the
     invoice, for `reason`. Numbered AV-<year>-<sequence> without gap (the counter row is locked
-    in this transaction); the ledger moves once (see the module).
+    in this transaction); the ledger moves once (see the module); the family is e-mailed the
+    credit note's PDF once committed.
 
     Errors: InvoiceNotFound (not an invoice of this commune); InvalidInput (amount missing, not
     positive, or more than what remains; reason missing or too long); CreditWhileCollecting
@@ -175,14 +177,31 @@ def issue_credit_note(
             issued_by=staff_user,
         )
         for service_id, share in sorted(shares.items()):
-            post = refund_to_service_pocket if paid else credit_receivable
-            post(
-                source_key=f"avoir:{commune.schema_name}:{note.pk}:{service_id}",
-                family_id=invoice.family_id,
-                commune=commune,
-                service_id=service_id,
-                amount_cents=share,
-                description=f"Avoir {note.number} sur la facture {invoice.number}",
-                created_by=staff_user,
-            )
+            key = f"avoir:{commune.schema_name}:{note.pk}:{service_id}"
+            label = f"Avoir {note.number} sur la facture {invoice.number}"
+            if paid:
+                refund_to_service_pocket(
+                    source_key=key,
+                    family_id=invoice.family_id,
+                    commune=commune,
+                    service_id=service_id,
+                    amount_cents=share,
+                    description=label,
+                    created_by=staff_user,
+                )
+            else:
+                credit_receivable(
+                    source_key=key,
+                    family_id=invoice.family_id,
+                    commune=commune,
+                    service_id=service_id,
+                    amount_cents=share,
+                    description=label,
+                    created_by=staff_user,
+                    metadata={**month_tag(invoice.month), "credit_note_id": note.pk},
+                )
+        from config.celery import enqueue_on_commit
+        from tenant_apps.billing.tasks import send_credit_note_email_task
+
+        enqueue_on_commit(send_credit_note_email_task, commune.schema_name, note.pk)
     return note

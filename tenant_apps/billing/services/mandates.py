@@ -139,6 +139,7 @@ def sync_mandate(
                     other.status = MandateStatus.REPLACED
                     other.ended_at = now
                     other.save(update_fields=["status", "ended_at"])
+                    _detach_after_commit(commune, other)
             mandate.status = MandateStatus.ACTIVE
             mandate.activated_at = now
             mandate.payment_method_ref = state.payment_method_ref
@@ -161,8 +162,10 @@ def revoke_mandate(
     *, commune: Commune, user: User, mandate_id: object, now: datetime.datetime | None = None
 ) -> Mandate:
     """The family withdraws its authorisation: the mandate (active or still pending) is revoked
-    and no later collection may use it (collections require an active mandate); days already
-    booked by direct debit stay owed and are invoiced, to be paid another way.
+    and no later collection may use it (collections require an active mandate), and its
+    payment method is detached at the provider once committed, so no debit can be made with
+    it there either; days already booked by direct debit stay owed and are invoiced, to be
+    paid another way.
 
     Errors: MandateNotFound (not this family's here), MandateNotRevocable (already ended).
     """
@@ -178,7 +181,18 @@ def revoke_mandate(
         mandate.ended_by = user
         mandate.client_secret = ""
         mandate.save(update_fields=["status", "ended_at", "ended_by", "client_secret"])
+        _detach_after_commit(commune, mandate)
     return mandate
+
+
+def _detach_after_commit(commune: Commune, mandate: Mandate) -> None:
+    """Once the mandate's end is committed, detach its payment method at the provider
+    (tasks.detach_mandate_method_task, retried until the provider answers)."""
+    if mandate.payment_method_ref:
+        from config.celery import enqueue_on_commit
+        from tenant_apps.billing.tasks import detach_mandate_method_task
+
+        enqueue_on_commit(detach_mandate_method_task, commune.schema_name, mandate.pk)
 
 
 def on_setup_notification(notification: Notification) -> None:

@@ -11,6 +11,7 @@ money owed.
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Protocol
@@ -28,11 +29,19 @@ if TYPE_CHECKING:
 class _Priced(Protocol):
     product_id: int
     price_cents: int
+    date: datetime.date
 
 
-def charge_key(commune: Commune, order_id: int, service_id: int) -> str:
-    """A direct-debit order's share for one service, owed by the family."""
-    return f"ddcharge:{commune.schema_name}:{order_id}:{service_id}"
+def month_tag(day: datetime.date) -> dict[str, str]:
+    """The ledger metadata of a receivable's movement: the month of the days of care it is
+    about ({"month": "2026-12"}), so that a month's invoices can be checked against the ledger
+    (selectors.month_report) whenever the movement was posted."""
+    return {"month": f"{day:%Y-%m}"}
+
+
+def charge_key(commune: Commune, order_id: int, service_id: int, month: datetime.date) -> str:
+    """A direct-debit order's share for one service and one month of days, owed by the family."""
+    return f"ddcharge:{commune.schema_name}:{order_id}:{service_id}:{month:%Y-%m}"
 
 
 def credit_key(commune: Commune, reservation_id: int, refund_total_cents: int) -> str:
@@ -49,22 +58,26 @@ def charge_order(
     products: dict[int, Product],
     user: User | None = None,
 ) -> int:
-    """Post what a direct-debit order makes the family owe, one transaction per service (free
-    days post nothing). Inside place_order's transaction. Returns the cents charged."""
+    """Post what a direct-debit order makes the family owe, one transaction per service and
+    month of the days booked (free days post nothing), tagged with that month (`month_tag`).
+    Inside place_order's transaction. Returns the cents charged."""
     per_service: Counter = Counter()
     for item in items:
-        per_service[products[item.product_id].service_id] += item.price_cents
+        month = item.date.replace(day=1)
+        per_service[(products[item.product_id].service_id, month)] += item.price_cents
     names = {p.service_id: p.service.name for p in products.values()}
-    for service_id, amount in sorted(per_service.items()):
+    for (service_id, month), amount in sorted(per_service.items()):
         if amount:
             charge_receivable(
-                source_key=charge_key(commune, order.pk, service_id),
+                source_key=charge_key(commune, order.pk, service_id, month),
                 family_id=order.family_id,
                 commune=commune,
                 service_id=service_id,
                 amount_cents=amount,
-                description=f"Réservations {names[service_id]} à facturer (commande n° {order.pk})",
+                description=f"Réservations {names[service_id]} de {month:%m/%Y} à facturer "
+                f"(commande n° {order.pk})",
                 created_by=user,
+                metadata=month_tag(month),
             )
     return sum(per_service.values())
 
@@ -100,6 +113,7 @@ def credit_settled_day(
             amount_cents=delta,
             description=description,
             created_by=user,
+            metadata=month_tag(reservation.date),
         )
         credited += delta
     return credited
@@ -139,6 +153,7 @@ def credit_missing_refunds(*, commune: Commune, reservations: Iterable[Reservati
             service_id=reservation.product.service_id,
             amount_cents=missing,
             description=f"{reservation.product.name} du {reservation.date:%d/%m/%Y} : non facturé",
+            metadata=month_tag(reservation.date),
         )
         posted += missing
     return posted
