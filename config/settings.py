@@ -217,7 +217,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-        if REDIS_URL
+        if REDIS_URL and not TESTING  # tests keep their caches to themselves, Redis or not
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
@@ -226,7 +226,7 @@ CACHES = {
 # share (a per-process memory cache would let each worker keep its own idea of the communes).
 CACHES["platform"] = (
     {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    if REDIS_URL
+    if REDIS_URL and not TESTING
     else {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
         "LOCATION": VAR_DIR / "cache" / (f"platform-test{_WORKER}" if TESTING else "platform"),
