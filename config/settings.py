@@ -88,7 +88,6 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
@@ -349,7 +348,13 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- Security -----------------------------------------------------------------------------------
+# --- Security (issue 15: headers, cookies, API tokens) --------------------------------------------
+# Kept in one block. Tested by tests/security/test_headers.py (production settings are loaded
+# in a subprocess there).
+# API tokens, one per device (shared_apps.accounts.api_tokens): expire this many days after their
+# last use; the expiry slides forward at most once an hour, so most requests write nothing.
+API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
+API_TOKEN_TOUCH_SECONDS = 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -17,12 +17,12 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.badinput.probes import rolled_back
+from tests.fixtures.clients import api_token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -100,8 +100,7 @@ def test_the_api_answers_as_its_schema_says(
     """Staff operations are tried as staff, the others as a parent (the refusals of the other
     side are proven by the isolation tests and by test_api_walk.py)."""
     someone = request.getfixturevalue(role)
-    token, _ = Token.objects.get_or_create(user=someone)
-    headers = {"Authorization": f"Bearer {token.key}"}
+    headers = {"Authorization": f"Bearer {api_token_for(someone)}"}
     path_parameters = {"commune_slug": "commune-a", **known_ids}
     failures, tried = [], 0
     for result in openapi.get_all_operations():
