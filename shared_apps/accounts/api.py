@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -98,15 +98,17 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class TokensView(APIView):
-    """The devices signed in to the API with this account."""
+class TokensView(GenericAPIView):
+    """The devices signed in to the API with this account (a page of them, newest first)."""
+
+    serializer_class = ApiTokenSerializer
+
+    def get_queryset(self):
+        return api_tokens.live_tokens_of(self.request.user)
 
     @extend_schema(responses=ApiTokenSerializer(many=True), tags=["auth"])
     def get(self, request):
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(
-            api_tokens.live_tokens_of(request.user), request, view=self
-        )
+        page = self.paginate_queryset(self.get_queryset())
         current = _current_token(request)
         rows = [
             {
@@ -119,7 +121,7 @@ class TokensView(APIView):
             }
             for t in page or []
         ]
-        return paginator.get_paginated_response(ApiTokenSerializer(rows, many=True).data)
+        return self.get_paginated_response(ApiTokenSerializer(rows, many=True).data)
 
 
 class TokenDetailView(APIView):
