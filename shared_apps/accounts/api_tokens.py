@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
@@ -82,8 +83,11 @@ def authenticate(key: str) -> ApiToken | None:
     touched = token.last_used_at
     if touched is None or (now - touched).total_seconds() >= settings.API_TOKEN_TOUCH_SECONDS:
         token.last_used_at, token.expires_at = now, now + _lifetime()
-        ApiToken.objects.filter(pk=token.pk).update(
-            last_used_at=token.last_used_at, expires_at=token.expires_at
+        pk, used, expires = token.pk, token.last_used_at, token.expires_at
+        # Bookkeeping, once the request's own work is committed (at once in autocommit): it
+        # never holds the token's row inside the request's transaction.
+        transaction.on_commit(
+            lambda: ApiToken.objects.filter(pk=pk).update(last_used_at=used, expires_at=expires)
         )
     return token
 
