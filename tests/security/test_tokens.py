@@ -131,3 +131,28 @@ def test_a_new_password_signs_out_every_device_and_gives_this_one_a_new_token():
     assert _error(_as(phone).get("/api/v1/me")) == "token_revoked"
     fresh = _as(changed.json()["token"]).get("/api/v1/auth/tokens").json()["results"]
     assert [(d["device"], d["current"]) for d in fresh] == [("phone", True)]
+
+
+def test_tokens_issued_before_per_device_tokens_keep_working_after_the_migration():
+    """DRF's one token per user (stored in clear) becomes a hashed per-device token; the clear
+    table is dropped (shared_apps/accounts/migrations/0003)."""
+    import importlib
+
+    forward = importlib.import_module(
+        "shared_apps.accounts.migrations.0003_api_tokens_from_authtoken"
+    ).FORWARD
+    user = UserFactory()
+    old_key = "0123456789abcdef0123456789abcdef01234567"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE public.authtoken_token (key varchar(40) PRIMARY KEY, "
+            "created timestamptz NOT NULL, user_id bigint NOT NULL)"
+        )
+        cursor.execute(
+            "INSERT INTO public.authtoken_token VALUES (%s, now(), %s)", [old_key, user.pk]
+        )
+        cursor.execute(forward)
+        cursor.execute("SELECT to_regclass('public.authtoken_token')")
+        assert cursor.fetchone()[0] is None
+    assert _as(old_key).get("/api/v1/me").json()["email"] == user.email
+    assert ApiToken.objects.get(user=user).key_hash == hash_key(old_key)
