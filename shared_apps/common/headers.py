@@ -21,7 +21,8 @@ from django.conf import settings
 
 NO_STORE = "private, no-store"
 # Stripe.js opens these frames and calls this API (Stripe's security guide, CSP section).
-STRIPE_FRAMES = ("https://js.stripe.com", "https://hooks.stripe.com")
+STRIPE_SCRIPTS = ("https://js.stripe.com", "https://*.js.stripe.com")
+STRIPE_FRAMES = (*STRIPE_SCRIPTS, "https://hooks.stripe.com")
 STRIPE_CONNECT = ("https://api.stripe.com",)
 
 
@@ -39,12 +40,12 @@ def card_provider_sources() -> dict[str, list[str]]:
     if not script:
         return {}
     if script == "https://js.stripe.com":
-        frames, connect = list(STRIPE_FRAMES), list(STRIPE_CONNECT)
+        scripts, frames, connect = list(STRIPE_SCRIPTS), list(STRIPE_FRAMES), list(STRIPE_CONNECT)
     else:  # localstripe: its fake stripe.js, frames and API on its one address
-        frames, connect = [script], [script]
+        scripts, frames, connect = [script], [script], [script]
     if api and api not in connect:
         connect.append(api)
-    return {"script-src": [script], "frame-src": frames, "connect-src": connect}
+    return {"script-src": scripts, "frame-src": frames, "connect-src": connect}
 
 
 class ContentSecurityPolicyMiddleware(CSPMiddleware):

@@ -109,8 +109,12 @@ def test_the_card_step_allows_exactly_the_card_providers_origins(
     assert policy["connect-src"] == ["'self'", "http://127.0.0.1:8420"]
     settings.STRIPE_JS_URL, settings.STRIPE_API_BASE = "https://js.stripe.com/v3/", ""
     policy = _policy(world.actors["parent_f"].page.get("/c/commune-a/panier/"))
-    assert policy["script-src"] == ["'self'", "https://js.stripe.com"]
-    assert policy["frame-src"] == ["https://js.stripe.com", "https://hooks.stripe.com"]
+    assert policy["script-src"] == ["'self'", "https://js.stripe.com", "https://*.js.stripe.com"]
+    assert policy["frame-src"] == [
+        "https://js.stripe.com",
+        "https://*.js.stripe.com",
+        "https://hooks.stripe.com",
+    ]
     assert policy["connect-src"] == ["'self'", "https://api.stripe.com"]
 
 
