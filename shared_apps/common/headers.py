@@ -9,6 +9,7 @@ anything personal.
 - `NoStoreMiddleware`: `Cache-Control: private, no-store` on every API answer and on every answer
   to someone who may be signed in (a session cookie or an `Authorization` header), so no shared
   cache and no browser history keeps a family's data. Decided without touching the database.
+  Static files keep WhiteNoise's caching.
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ class NoStoreMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
+        if request.path_info.startswith(settings.STATIC_URL):
+            return response  # our CSS and scripts (WhiteNoise): the same for everyone, cacheable
         signed_in = (
             settings.SESSION_COOKIE_NAME in request.COOKIES or "HTTP_AUTHORIZATION" in request.META
         )

@@ -95,6 +95,12 @@ def test_every_route_has_a_strict_csp_and_keeps_personal_answers_out_of_caches(
     assert not problems, "\n".join(problems)
 
 
+def test_static_files_stay_cacheable_for_someone_signed_in(world):
+    response = world.actors["parent_f"].page.get("/static/css/marelle.css")
+    assert response.status_code == 200
+    assert "no-store" not in response.get("Cache-Control", "")
+
+
 def test_the_card_step_allows_exactly_the_card_providers_origins(
     world, settings, quiet_request_log
 ):
