@@ -198,9 +198,9 @@ def make_families(commune, service, count: int) -> list[Family]:
     tests/bookings/conftest.py, without the test factories: no password hashing), and both
     wallet pockets, as after an earlier payment."""
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
 
     from demo.builders import enrol_family
+    from shared_apps.accounts.api_tokens import issue as issue_api_token
     from shared_apps.families.services import add_child, get_or_create_family
     from shared_apps.wallet.services import credit_top_up, general_pocket, wallet_of_family
 
@@ -243,8 +243,8 @@ def make_families(commune, service, count: int) -> list[Family]:
         )
         # A family that has paid before: its first payment would also create this pocket.
         general_pocket(wallet_of_family(family.pk))
-        token = Token.objects.create(user=parent)
-        families.append(Family(token.key, [k.pk for k in kids]))
+        key = issue_api_token(parent, device="benchmark").key
+        families.append(Family(key, [k.pk for k in kids]))
     return families
 
 

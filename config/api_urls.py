@@ -14,6 +14,12 @@ urlpatterns = [
     path("auth/verify-email", accounts_api.VerifyEmailView.as_view(), name="api-verify-email"),
     path("auth/token", accounts_api.TokenView.as_view(), name="api-token"),
     path("auth/logout", accounts_api.LogoutView.as_view(), name="api-logout"),
+    path("auth/tokens", accounts_api.TokensView.as_view(), name="api-tokens"),
+    path(
+        "auth/tokens/<int:token_id>",
+        accounts_api.TokenDetailView.as_view(),
+        name="api-token-detail",
+    ),
     path(
         "auth/password-reset", accounts_api.PasswordResetView.as_view(), name="api-password-reset"
     ),

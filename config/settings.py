@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -91,10 +92,10 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "csp",  # Content-Security-Policy (see the security block below)
 ]
 TENANT_APPS = [
     "tenant_apps.catalog",
@@ -120,6 +121,9 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Security headers (the CSP, no-store on personal answers): see the security block below.
+    "shared_apps.common.headers.ContentSecurityPolicyMiddleware",
+    "shared_apps.common.headers.NoStoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # The commune is resolved from the path before anything touches the database.
     "tenants.middleware.CommuneMiddleware",
@@ -147,6 +151,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.commune",
                 "shared_apps.payments.context_processors.top_up",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -396,9 +401,35 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- Security -----------------------------------------------------------------------------------
-SESSION_COOKIE_HTTPONLY = True
+# --- Security (issue 15: headers, cookies, API tokens) --------------------------------------------
+# Kept in one block. Tested by tests/security/test_headers.py (production settings are loaded
+# in a subprocess there).
+# API tokens, one per device (shared_apps.accounts.api_tokens): expire this many days after their
+# last use; the expiry slides forward at most once an hour, so most requests write nothing.
+API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
+API_TOKEN_TOUCH_SECONDS = 3600
+# Content-Security-Policy on every answer (django-csp; shared_apps.common.headers adds the card
+# provider's origins from STRIPE_JS_URL / STRIPE_API_BASE). Scripts: our static files only (no
+# inline script, no handler attribute: templates load static/js/*). Styles: ours, plus the
+# nonce'd <style> of the commune's colour. Nothing may frame us.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-src": [NONE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+SESSION_COOKIE_HTTPONLY = TrueSESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True  # no script reads it: forms carry the token
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -411,12 +442,6 @@ if IS_PRODUCTION:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
-}
 
 # --- Platform -----------------------------------------------------------------------------------
 # The address the platform is served at, as people reach it: every absolute link (e-mails,

@@ -32,6 +32,7 @@ def _schema() -> dict:
     ("path", "item"),
     [
         ("/api/v1/family/children", "Child"),
+        ("/api/v1/auth/tokens", "ApiToken"),  # found by schemathesis: was a bare array
         ("/api/v1/wallet/transactions", "Movement"),
         ("/api/v1/reservations", "EverywhereReservation"),
         ("/c/{commune_slug}/api/v1/reservations", "Reservation"),

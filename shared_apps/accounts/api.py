@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.authtoken.models import Token
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from shared_apps.accounts import services
+from shared_apps.accounts import api_tokens, services
+from shared_apps.accounts.models import ApiToken
 from shared_apps.accounts.serializers import (
+    ApiTokenSerializer,
     ChangePasswordSerializer,
     DetailSerializer,
     EmailSerializer,
@@ -61,14 +63,76 @@ class TokenView(PublicAuthView):
         user = services.authenticate_user(
             request._request, email=data["email"], password=data["password"]
         )
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        device = data.get("device") or request.headers.get("User-Agent", "")
+        return Response(_issued(api_tokens.issue(user, device=device)))
+
+
+def _issued(issued: api_tokens.IssuedToken) -> dict:
+    return {
+        "token": issued.key,
+        "token_id": issued.token.pk,
+        "expires_at": issued.token.expires_at.isoformat(),
+    }
+
+
+def _current_token(request) -> ApiToken | None:
+    return request.auth if isinstance(request.auth, ApiToken) else None
 
 
 class LogoutView(APIView):
-    @extend_schema(request=None, responses={204: None}, tags=["auth"])
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        tags=["auth"],
+        description="Signs this device out: its token is revoked, the others keep working "
+        "(a browser session is ended too).",
+    )
     def post(self, request):
-        Token.objects.filter(user=request.user).delete()
+        token = _current_token(request)
+        if token is not None:
+            api_tokens.revoke(request.user, token.pk)
+        else:
+            from django.contrib.auth import logout
+
+            logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokensView(GenericAPIView):
+    """The devices signed in to the API with this account (a page of them, newest first)."""
+
+    serializer_class = ApiTokenSerializer
+
+    def get_queryset(self):
+        return api_tokens.live_tokens_of(self.request.user)
+
+    @extend_schema(responses=ApiTokenSerializer(many=True), tags=["auth"])
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        current = _current_token(request)
+        rows = [
+            {
+                "id": t.pk,
+                "device": t.device,
+                "created_at": t.created_at,
+                "last_used_at": t.last_used_at,
+                "expires_at": t.expires_at,
+                "current": current is not None and t.pk == current.pk,
+            }
+            for t in page or []
+        ]
+        return self.get_paginated_response(ApiTokenSerializer(rows, many=True).data)
+
+
+class TokenDetailView(APIView):
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        tags=["auth"],
+        description="Signs one device out. Another person's device is a 404.",
+    )
+    def delete(self, request, token_id: int):
+        api_tokens.revoke(request.user, token_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -116,5 +180,11 @@ class ChangePasswordView(APIView):
     )
     def post(self, request):
         services.change_password(user=request.user, **_valid(ChangePasswordSerializer, request))
-        token = Token.objects.create(user=request.user)
-        return Response({"detail": "Mot de passe changé.", "token": token.key})
+        current = _current_token(request)
+        device = current.device if current else request.headers.get("User-Agent", "")
+        return Response(
+            {
+                "detail": "Mot de passe changé.",
+                **_issued(api_tokens.issue(request.user, device=device)),
+            }
+        )

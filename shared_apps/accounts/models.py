@@ -69,3 +69,28 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def email_verified(self) -> bool:
         return self.email_verified_at is not None
+
+
+class ApiToken(models.Model):
+    """One signed-in device of the API (the mobile app on a phone, a script…).
+
+    Only the SHA-256 of the key is stored: the key itself is shown once, when the token is made
+    (`shared_apps.accounts.api_tokens.issue`). A token expires `API_TOKEN_DAYS` after its last
+    use (sliding) and is refused once revoked; each one can be revoked on its own.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    device = models.CharField("appareil", max_length=100, blank=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField("créé le", default=timezone.now)
+    last_used_at = models.DateTimeField("dernière utilisation", null=True, blank=True)
+    expires_at = models.DateTimeField("expire le")
+    revoked_at = models.DateTimeField("révoqué le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "jeton d’API"
+        verbose_name_plural = "jetons d’API"
+        indexes = [models.Index(fields=["user", "revoked_at"], name="apitoken_user_active")]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.device or 'appareil'}"

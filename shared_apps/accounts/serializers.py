@@ -54,10 +54,31 @@ class ProfileUpdateSerializer(serializers.Serializer):
 class TokenRequestSerializer(serializers.Serializer):
     email = serializers.CharField(max_length=254)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
+    device = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="Le nom de l’appareil (« iPhone de Léa ») ; par défaut, son User-Agent.",
+    )
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="À envoyer en `Authorization: Bearer <token>`.")
+    token_id = serializers.IntegerField(required=False, help_text="Pour révoquer cet appareil.")
+    expires_at = serializers.DateTimeField(
+        required=False, help_text="Repoussé à chaque utilisation (expiration glissante)."
+    )
+
+
+class ApiTokenSerializer(serializers.Serializer):
+    """One signed-in device, as its owner sees it (never its key)."""
+
+    id = serializers.IntegerField()
+    device = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField()
+    current = serializers.BooleanField(help_text="L’appareil qui fait cette demande.")
 
 
 class LinkTokenSerializer(serializers.Serializer):

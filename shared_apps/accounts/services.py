@@ -211,9 +211,9 @@ def reset_password(*, token: str, password: str) -> User:
 
 def revoke_api_tokens(user: User) -> None:
     """A new password cuts off every app signed in with the old one (sessions: Django does)."""
-    from rest_framework.authtoken.models import Token
+    from shared_apps.accounts import api_tokens
 
-    Token.objects.filter(user=user).delete()
+    api_tokens.revoke_all(user)
 
 
 def change_password(*, user: User, current_password: str, new_password: str) -> None:

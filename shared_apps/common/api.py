@@ -63,6 +63,8 @@ def exception_handler(exc, context):
         if cls in _DRF_ERRORS:
             code, message = _DRF_ERRORS[cls]
             break
+    # A subclass may name its own stable code (e.g. an expired API token: `token_expired`).
+    code, message = getattr(exc, "stable_error", (code, message))
     fields = {}
     if isinstance(exc, exceptions.ValidationError):
         fields = _as_field_errors(exc.detail)

@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from shared_apps.common.errors import DomainError
+from shared_apps.common.errors import DomainError, NotFound
 from shared_apps.common.links import absolute_url
 from shared_apps.common.money import format_euros
 from shared_apps.families.selectors import (
@@ -222,6 +222,8 @@ def product_page(request: HttpRequest, product_id: int) -> HttpResponse:
 @require_POST
 def add_days(request: HttpRequest, product_id: int) -> HttpResponse:
     """ "Ajouter au panier" from the calendar (chosen days) or from a weekly rhythm."""
+    if not Product.objects.filter(pk=product_id, is_active=True).exists():
+        raise Http404  # another commune's product (or none) is not a page with an error message
     product_url = _url(request, "bookings-product", product_id)
     child_ids = request.POST.getlist("children")
     variant_id = request.POST.get("variant") or None
@@ -293,6 +295,8 @@ def cart(request: HttpRequest) -> HttpResponse:
 def remove_item(request: HttpRequest, item_id: int) -> HttpResponse:
     try:
         remove_cart_item(commune=request.tenant, user=request.user, item_id=item_id)
+    except NotFound:
+        raise Http404 from None  # another family's or commune's item: as one that never was
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect(_url(request, "bookings-cart"))

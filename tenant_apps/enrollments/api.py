@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -27,6 +28,10 @@ NON_FILE_FIELDS = {"service_id", "children"}
 
 def _files(request) -> dict:
     return {code: upload for code, upload in request.FILES.items() if code not in NON_FILE_FIELDS}
+
+
+# What a supporting document or a medical certificate is served as (checked by content).
+DOCUMENT_MEDIA_TYPES = ("application/pdf", "image/jpeg", "image/png")
 
 
 class AccessRequestsView(GenericAPIView):
@@ -163,7 +168,11 @@ class StaffDecisionView(APIView):
 class StaffDocumentView(APIView):
     permission_classes = [IsCommuneStaff]
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes}, tags=["staff"])
+    @extend_schema(
+        # The file as it was checked at upload (found by schemathesis: it said octet-stream).
+        responses={(200, media): OpenApiTypes.BINARY for media in DOCUMENT_MEDIA_TYPES},
+        tags=["staff"],
+    )
     def get(self, request, document_id: int):
         document = selectors.document_for_staff(document_id)
         if document is None:

@@ -9,8 +9,9 @@ from contextlib import contextmanager
 
 from django.core.cache import cache
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from tests.fixtures.clients import api_token_for
 
 
 class _Rollback(Exception):
@@ -41,8 +42,7 @@ def with_ids(path: str, ids: dict[str, int]) -> str:
 
 def api_client_for(user) -> APIClient:
     client = APIClient(raise_request_exception=False)
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_for(user)}")
     return client
 
 

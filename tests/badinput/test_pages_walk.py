@@ -1,6 +1,6 @@
 """Every page, fed absurd query parameters and absurd form fields: never a 5xx.
 
-Pages are enumerated from the resolver (as tests/tenants/test_isolation.py does) and the form
+Pages are enumerated from the resolver (tests/security/routes.py) and the form
 fields are read from each page's own HTML, so a new page or field is walked without anyone adding
 it here. Each probe runs in a savepoint that is rolled back.
 """
@@ -14,7 +14,7 @@ from django.test import Client
 
 from tests.badinput.forms import post_forms
 from tests.badinput.probes import rolled_back, with_ids
-from tests.tenants.test_isolation import _all_patterns, _example_path
+from tests.security.routes import _all_patterns, _example_path
 
 pytestmark = pytest.mark.django_db
 

@@ -8,11 +8,11 @@ import pytest
 import time_machine
 from django.core import mail
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from shared_apps.families.models import Child, Guardian, Invitation
 from tests.factories import UserFactory
+from tests.fixtures.clients import api_token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ LEA = {
 
 def _client_for(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_for(user)}")
     return client
 
 

@@ -8,10 +8,10 @@ import pytest
 import time_machine
 from django.core import mail
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
+from tests.fixtures.clients import api_token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ PROXY = "10.0.0.2"
 
 def _api_for(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_for(user)}")
     return client
 
 

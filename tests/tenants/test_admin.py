@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token, TokenProxy
 
+from shared_apps.accounts.api_tokens import issue as issue_api_token
 from shared_apps.audit.services import record
 from shared_apps.families.services import get_or_create_family
 from shared_apps.payments.models import Payment, Purpose, Refund, WebhookEvent
@@ -58,7 +58,7 @@ def one_of_each(operator, commune_a):
             event_id="evt_admin", type="payment_intent.succeeded", payload={}, payment=payment
         ),
         Refund.objects.create(payment=payment, amount_cents=500, idempotency_key="refund-admin"),
-        TokenProxy.objects.get(key=Token.objects.create(user=parent).key),
+        issue_api_token(parent, device="admin").token,
         AccessAttempt.objects.create(
             username="x@exemple.fr", ip_address="10.0.0.1", failures_since_start=1
         ),
