@@ -21,13 +21,16 @@ its locks in this order, each kind in a stable key order, so no two of them can 
 4. their orders, in id order: `lock_days` again;
 5. the wallet accounts, in pk order: inside `shared_apps.wallet.services`.
 
-Before 0, a checkout also locks its cart and reads the commune's row FOR SHARE (an attendance
+Before 1, a checkout also locks its cart and reads the commune's row FOR SHARE (an attendance
 marking and a medical certificate read it too)
 (`tenants.services.lock_active_commune`). Everything here runs inside the caller's transaction
 (the locks last until it ends) and asserts it.
 
 Products without a capacity have no counters: nothing counts their places, and no path takes
-a row lock per day for them.
+a row lock per day for them. A counter is created at the places live on its first use, so a
+product given a capacity starts right; one left from an earlier capacity (removed, then set
+again) would be stale, and the catalogue should delete a product's counters when its capacity
+is removed.
 """
 
 from __future__ import annotations

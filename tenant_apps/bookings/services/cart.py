@@ -128,27 +128,25 @@ def add_to_cart(
 
 
 def _cart_for_adding(family_id: int, *, now: datetime.datetime) -> Cart:
-    """The family's cart locked, its expiry pushed back to now + CART_LIFETIME, and emptied if
-    it had expired: one statement for a cart that exists (cart_of_family creates a missing one).
-    Inside the caller's transaction."""
+    """The family's cart, created if missing, locked, its expiry pushed back to now +
+    CART_LIFETIME: one upsert. An expired cart (the upsert leaves it, locked) is emptied first
+    (cart_of_family). Inside the caller's transaction."""
     expires_at = now + CART_LIFETIME
     with connection.cursor() as cursor:
         cursor.execute(
-            f'UPDATE "{Cart._meta.db_table}" AS c SET expires_at = %s, updated_at = %s '
-            f'FROM (SELECT id, expires_at FROM "{Cart._meta.db_table}" WHERE family_id = %s '
-            "FOR UPDATE) AS old WHERE c.id = old.id RETURNING c.id, old.expires_at",
-            [expires_at, now, family_id],
+            f'INSERT INTO "{Cart._meta.db_table}" AS c (family_id, expires_at, updated_at) '
+            "VALUES (%s, %s, %s) ON CONFLICT (family_id) DO UPDATE SET "
+            "expires_at = EXCLUDED.expires_at, updated_at = EXCLUDED.updated_at "
+            "WHERE c.expires_at > %s RETURNING c.id",
+            [family_id, expires_at, now, now],
         )
         row = cursor.fetchone()
-    if row is None:  # the family's first cart
+    if row is None:  # its cart had expired: it holds nothing any more
         cart = cart_of_family(family_id, now=now, lock=True)
         cart.expires_at = expires_at
         cart.save(update_fields=["expires_at", "updated_at"])
         return cart
-    cart_id, expired_at = row
-    if expired_at <= now:
-        CartItem.objects.filter(cart_id=cart_id)._raw_delete(CartItem.objects.db)
-    cart = Cart(pk=cart_id, family_id=family_id, expires_at=expires_at, updated_at=now)
+    cart = Cart(pk=row[0], family_id=family_id, expires_at=expires_at, updated_at=now)
     cart._state.adding = False
     return cart
 
