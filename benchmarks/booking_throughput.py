@@ -21,7 +21,8 @@ without freezing the clock. Each booking is made by a different family, enrolled
 before the clock starts, so capacity and the "already booked" rule never get in the way; the
 database is checked afterwards. Query counts and a breakdown of the time (SQL vs Python, how
 long a checkout holds the day counters' locks) come from in-process runs (django.test.Client),
-before the server starts. See benchmarks/README.md.
+before the server starts. Last, checkouts of the same days by different families with 1 to 4
+gunicorn workers (`--scaling`) show whether they go through together. See benchmarks/README.md.
 
     MARELLE_ENV=demo .venv/bin/python benchmarks/booking_throughput.py [--rounds 5] [--families 30]
 """
@@ -544,8 +545,9 @@ def profile_in_process(target: Target, families: list[Family], first_n: int) -> 
     account); the second captures the SQL (CaptureQueriesContext, whose debug cursor slows every
     query down, so that run is not timed); the others are timed: in all, waiting on the database
     (every statement through an execute wrapper, plus the commit), and how long the checkout holds
-    the locks on the day counters (`_take_places` to COMMIT), which every other checkout of the
-    same days must wait for."""
+    the hot rows: the day counters (`locks.take_places`' upsert to COMMIT), which every other
+    checkout of the same days must wait for, and the service's revenue account (the wallet
+    accounts' lock to COMMIT), which every wallet payment to the service must wait for."""
     from django.db import connection
     from django.test import Client, override_settings
     from django.test.utils import CaptureQueriesContext
