@@ -21,7 +21,8 @@ without freezing the clock. Each booking is made by a different family, enrolled
 before the clock starts, so capacity and the "already booked" rule never get in the way; the
 database is checked afterwards. Query counts and a breakdown of the time (SQL vs Python, how
 long a checkout holds the day counters' locks) come from in-process runs (django.test.Client),
-before the server starts. See benchmarks/README.md.
+before the server starts. Last, checkouts of the same days by different families with 1 to 4
+gunicorn workers (`--scaling`) show whether they go through together. See benchmarks/README.md.
 
     MARELLE_ENV=demo .venv/bin/python benchmarks/booking_throughput.py [--rounds 5] [--families 30]
 """
@@ -408,6 +409,59 @@ def measure_levels(port, target, families, levels, args, *, first_family, first_
     return results, next_family, next_insert
 
 
+def _checkouts(port: int, target: Target, batch: list, workers: int) -> tuple[list[float], float]:
+    """Fill the carts (untimed), check out 2 x workers of them (untimed, warm-up), then time the
+    other checkouts with `workers` client threads. Returns their latencies and the wall time."""
+    (items_path, _), (checkout_path, checkout_body) = target.booking(batch[0])
+
+    def fill(family: Family) -> float:
+        return http_post(port, items_path, target.booking(family)[0][1], family.token)
+
+    def check_out(family: Family) -> float:
+        return http_post(port, checkout_path, checkout_body, family.token)
+
+    warm = 2 * workers  # every worker's connection and caches warm
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(fill, batch))
+        list(pool.map(check_out, batch[:warm]))
+        started = time.perf_counter()
+        latencies = list(pool.map(check_out, batch[warm:]))
+        wall = time.perf_counter() - started
+    return latencies, wall
+
+
+def measure_scaling(shim_dir, target, families, workers_levels, per_level, log):
+    """Checkouts of one product and the same 16 days by different families, with 1, 2, 3, 4…
+    gunicorn workers (processes, each with its own database connection) and as many client
+    threads: the carts are filled first (untimed), then only the checkouts are timed, so what
+    is measured is how checkouts of the same days go through together. Returns one row per
+    level: (workers, checkouts, checkouts/s, p50 ms, p95 ms) and how many families were used."""
+    rows, used = [], 0
+    for workers in workers_levels:
+        batch = families[used : used + per_level]
+        used += per_level
+        assert len(batch) == per_level, "not enough families prepared"
+        server, port = start_server(shim_dir, workers, log)
+        try:
+            latencies, wall = _checkouts(port, target, batch, workers)
+        finally:
+            stop_server(server)
+        rows.append(
+            (
+                workers,
+                len(latencies),
+                len(latencies) / wall,
+                percentile(latencies, 0.5) * 1000,
+                percentile(latencies, 0.95) * 1000,
+            )
+        )
+        print(
+            f"  {workers} worker(s): {len(latencies) / wall:6.1f} checkouts/s "
+            f"(p50 {percentile(latencies, 0.5) * 1000:.0f} ms)"
+        )
+    return rows, used
+
+
 # --- The server ----------------------------------------------------------------------------
 
 
@@ -480,7 +534,8 @@ class Profile:
     sqls: list[str]
     walls: list[float]
     sql_times: list[float]  # time spent waiting on the database (statements and commits)
-    held: list[float]  # from the day counters' INSERT (their row locks) to the COMMIT
+    held: list[float]  # from the day counters' upsert (their row locks) to the COMMIT
+    revenue_held: list[float]  # from the wallet accounts' lock (the service's revenue) to COMMIT
 
 
 def profile_in_process(target: Target, families: list[Family], first_n: int) -> dict:
@@ -490,20 +545,23 @@ def profile_in_process(target: Target, families: list[Family], first_n: int) -> 
     account); the second captures the SQL (CaptureQueriesContext, whose debug cursor slows every
     query down, so that run is not timed); the others are timed: in all, waiting on the database
     (every statement through an execute wrapper, plus the commit), and how long the checkout holds
-    the locks on the day counters (`_take_places` to COMMIT), which every other checkout of the
-    same days must wait for."""
+    the hot rows: the day counters (`locks.take_places`' upsert to COMMIT), which every other
+    checkout of the same days must wait for, and the service's revenue account (the wallet
+    accounts' lock to COMMIT), which every wallet payment to the service must wait for."""
     from django.db import connection
     from django.test import Client, override_settings
     from django.test.utils import CaptureQueriesContext
 
     profiles: dict[str, Profile] = {}
     client = Client()
-    clock = {"in_db": 0.0, "locked_at": None, "held": 0.0}
+    clock = {"in_db": 0.0, "locked_at": None, "held": 0.0, "paid_at": None, "revenue": 0.0}
 
     def timed(execute, sql, params, many, context):
         started = time.perf_counter()
         if clock["locked_at"] is None and sql.startswith('INSERT INTO "bookings_daycount"'):
             clock["locked_at"] = started
+        if clock["paid_at"] is None and 'FROM "wallet_account"' in sql and "FOR UPDATE" in sql:
+            clock["paid_at"] = started  # the service's revenue account row is locked here
         try:
             return execute(sql, params, many, context)
         finally:
@@ -522,9 +580,11 @@ def profile_in_process(target: Target, families: list[Family], first_n: int) -> 
                 clock["in_db"] += ended - started
                 if clock["locked_at"] is not None:
                     clock["held"] = ended - clock["locked_at"]
+                if clock["paid_at"] is not None:
+                    clock["revenue"] = ended - clock["paid_at"]
 
         connection._commit = timed_commit  # the COMMIT does not go through execute()
-        clock.update(in_db=0.0, locked_at=None, held=0.0)
+        clock.update(in_db=0.0, locked_at=None, held=0.0, paid_at=None, revenue=0.0)
         capture = CaptureQueriesContext(connection) if run == 1 else contextlib.nullcontext()
         try:
             with capture as context, connection.execute_wrapper(timed):
@@ -541,11 +601,12 @@ def profile_in_process(target: Target, families: list[Family], first_n: int) -> 
         if response.status_code != 201:
             raise Failed(f"POST {path} answered {response.status_code}: {response.content[:300]!r}")
         if run == 1:
-            profiles[name] = Profile([q["sql"] for q in context], [], [], [])
+            profiles[name] = Profile([q["sql"] for q in context], [], [], [], [])
         elif run > 1:
             profiles[name].walls.append(wall)
             profiles[name].sql_times.append(clock["in_db"])
             profiles[name].held.append(clock["held"])
+            profiles[name].revenue_held.append(clock["revenue"])
 
     with override_settings(ROOT_URLCONF=URLCONF):
         for run, family in enumerate(families):
@@ -621,9 +682,21 @@ def main() -> None:
         default=60,
         help="CONN_MAX_AGE of the server (default 60, as production; the demo uses 0)",
     )
+    parser.add_argument(
+        "--scaling",
+        default="1,2,3,4",
+        help="gunicorn workers (and client threads) for the checkouts of the same days (1,2,3,4)",
+    )
+    parser.add_argument(
+        "--scaling-checkouts",
+        type=int,
+        default=48,
+        help="checkouts per scaling level, the first 2 x workers untimed (48)",
+    )
     add_db_arguments(parser)
     args = parser.parse_args()
     levels = [int(level) for level in args.concurrency.split(",")]
+    scaling = [int(level) for level in args.scaling.split(",") if level]
 
     started_run = time.perf_counter()
     setup_django(reuse_db=args.reuse_db)
@@ -648,7 +721,11 @@ def main() -> None:
         per_level = args.warmup + args.rounds * args.families
         started = time.perf_counter()
         profiled = 2 + args.profile  # in process: a warm-up, a run capturing SQL, timed runs
-        families = make_families(commune, product.service, profiled + per_level * len(levels))
+        families = make_families(
+            commune,
+            product.service,
+            profiled + per_level * len(levels) + args.scaling_checkouts * len(scaling),
+        )
         connection.set_schema_to_public()
         print(f"Machine: {machine_summary()}")
         print(
@@ -677,6 +754,25 @@ def main() -> None:
             raise
         stop_server(server)
         server = None
+        scaling_rows: list = []
+        if scaling:
+            print(
+                f"\nCheckouts of the same {len(dates)} days, carts filled beforehand, "
+                f"{args.scaling_checkouts} per level:"
+            )
+            try:
+                scaling_rows, used = measure_scaling(
+                    shim_dir,
+                    target,
+                    families[next_family:],
+                    scaling,
+                    args.scaling_checkouts,
+                    server_log,
+                )
+            except Failed:
+                print(f"Server log (end):\n{server_log.read_text()[-3000:]}", file=sys.stderr)
+                raise
+            next_family += used
 
         # The work was really done: every booking paid, every insert written.
         with tenant_context(commune):
@@ -741,11 +837,27 @@ def main() -> None:
             f"{len(dates) * CHILDREN} reservation rows"
         )
         held = statistics.median(profiles["cart/checkout"].held)
+        revenue = statistics.median(profiles["cart/checkout"].revenue_held)
         print(
-            f"checkout holds the row locks of the {len(dates)} day counters for {ms(held, 1)} ms "
-            "(from their INSERT ... ON CONFLICT to COMMIT): checkouts of the same days pass that "
-            f"window one at a time, so at most {1 / held:.0f}/s, whatever the number of workers"
+            f"checkout holds the row locks of the {len(dates)} day counters (capacity) for "
+            f"{ms(held, 1)} ms (from their upsert to COMMIT) and the service's revenue account "
+            f"for {ms(revenue, 1)} ms (from the wallet accounts' lock to COMMIT): checkouts of the "
+            f"same days pass the longer window one at a time, so at most "
+            f"{1 / max(held, revenue):.0f}/s, whatever the number of workers"
         )
+        if scaling_rows:
+            print(
+                f"\nCheckouts of one product and the same {len(dates)} days x {CHILDREN} children "
+                "(different families), HTTP, as many client threads as workers:"
+            )
+            base = scaling_rows[0][2]
+            print_table(
+                ["workers", "timed checkouts", "checkouts/s", "vs 1 worker", "p50 / p95 ms"],
+                [
+                    [w, n, f"{rate:.1f}", f"{rate / base:.2f}x", f"{p50:.0f} / {p95:.0f}"]
+                    for w, n, rate, p50, p95 in scaling_rows
+                ],
+            )
         print(f"\nTotal run time: {time.perf_counter() - started_run:.0f} s")
     finally:
         try:

@@ -16,7 +16,11 @@ chunks of 100 requests so that the machine's load weighs on every case alike:
    * no middleware        — the view alone (connection already on the public schema);
    * /                    — public request;
    * /c/<slug>/           — commune request, commune row in the per-process cache (the usual case);
-   * /c/<slug>/, miss     — the same with the cache emptied first (one more query).
+   * /c/<slug>/, miss     — the same with the cache emptied first (one more query);
+   * / then /c/<slug>/    — a public request then a commune one, as a pair: each switches the
+                            connection's search path, so each pays its `SET search_path`.
+   A commune request right after another for the same commune sends no `SET search_path`
+   (tenants/middleware.py keeps the connection's path, TENANT_KEEP_SEARCH_PATH).
 
 The connection stays open between requests, as with CONN_MAX_AGE > 0 in production
 (DATABASE_URL sets 60 s); opening a connection per request would dwarf all of this.
@@ -214,16 +218,24 @@ def main() -> None:
         "middleware, / (public)": lambda: middleware(public_request),
         f"middleware, {commune_path} (cached)": lambda: middleware(commune_request),
         f"middleware, {commune_path} (cache miss)": cache_miss,
+        # The connection's search path is the commune's after a commune request (issue 15:
+        # kept, so the same commune again sends no SET); a public request between switches
+        # it: this pair pays the two SETs that switching costs.
+        f"pair: / then {commune_path} (cached)": lambda: (
+            middleware(public_request),
+            middleware(commune_request),
+        ),
     }
     alone_queries = {name: count_queries(call) for name, call in alone.items()}
     print("2. CommuneMiddleware alone (RequestFactory requests, view runs SELECT 1)")
     alone_samples = measure(alone, requests=args.requests, repeats=args.rounds, warmup=args.warmup)
     alone_medians = report(alone_samples, alone_queries)
-    bare, public, cached, miss = (alone_medians[name] for name in alone)
+    bare, public, cached, miss, pair = (alone_medians[name] for name in alone)
     print(
         f"commune (cached) / public: {cached / public:.2f}x ({cached - public:+.1f} µs); "
         f"cache miss / public: {miss / public:.2f}x ({miss - public:+.1f} µs); "
-        f"public middleware over the bare view: {public - bare:+.1f} µs"
+        f"public middleware over the bare view: {public - bare:+.1f} µs; a public then a "
+        f"commune request: {pair:.1f} µs against {public + cached:.1f} µs for the two alone"
     )
     print("\nQueries per call:")
     for name, sqls in {**page_queries, **alone_queries}.items():

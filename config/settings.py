@@ -117,6 +117,10 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
 TENANT_LIMIT_SET_CALLS = True
+# Issue 15 (tenants/middleware.py): requests for one commune that follow each other on a
+# connection send its `SET search_path` once. Off under tests, whose pinned query counts count
+# that SET whatever request came before; tests/tenants turn it on to test it.
+TENANT_KEEP_SEARCH_PATH = not TESTING
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [

@@ -8,6 +8,7 @@ tenants/selectors.py), sets the schema, and leaves URL resolution to one URLconf
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django_tenants.utils import get_public_schema_name
@@ -29,6 +30,41 @@ def _looks_like_a_slug(slug: str) -> bool:
     from tenants.services import SLUG_RE
 
     return len(slug) <= 50 and bool(SLUG_RE.match(slug))
+
+
+# --- The search path kept between requests -------------------------------------------------
+# django-tenants forgets the search path it set as soon as the schema is switched, even back to
+# the same one: resetting to public after each commune request, as we must (nothing runs on a
+# commune's schema outside its request), cost every commune request a `SET search_path` round
+# trip. `_leave` switches back to public without sending anything (the SET is only issued by the
+# next query, if any) and notes what the server connection still has; `_enter` for the same
+# commune on the same server connection, with no query in between, restores django-tenants'
+# note instead of sending the same SET again. Any query in between, a new connection, a
+# rollback (which may revert a SET) or another schema: the SET is sent, as before.
+
+
+def _enter(commune) -> None:
+    left = getattr(connection, "_marelle_path_left", None)
+    connection._marelle_path_left = None
+    # None: no query since _leave set public (a query would have sent its SET and noted it).
+    untouched = connection.search_path_set_schemas is None
+    connection.set_tenant(commune)
+    if (
+        left is not None
+        and settings.TENANT_KEEP_SEARCH_PATH
+        and untouched
+        and connection.connection is not None
+        and left[0] is connection.connection
+        and left[1] == connection._get_cursor_search_paths()
+    ):
+        connection.search_path_set_schemas = left[1]
+
+
+def _leave() -> None:
+    schemas, server_connection = connection.search_path_set_schemas, connection.connection
+    connection.set_schema_to_public()
+    if schemas and server_connection is not None:
+        connection._marelle_path_left = (server_connection, list(schemas))
 
 
 class CommuneMiddleware:
@@ -58,12 +94,12 @@ class CommuneMiddleware:
             # French 404 page shows the right header; no commune schema is ever set.
             request.unknown_commune = slug
             return self.get_response(request)
-        connection.set_tenant(commune)
+        _enter(commune)
         request.tenant = commune
         try:
             return self.get_response(request)
         finally:
-            connection.set_schema_to_public()
+            _leave()
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if getattr(request, "unknown_commune", None):

@@ -7,13 +7,15 @@ clicks). Accounts are locked in primary-key order so concurrent movements cannot
 
 from __future__ import annotations
 
+import json
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, models, transaction
+from django.utils import timezone
 
 from config.celery import enqueue_on_commit
 from shared_apps.audit.services import record
@@ -101,6 +103,79 @@ def _check_amount(amount_cents: object) -> int:
     return amount_cents
 
 
+def _write_transaction(
+    *,
+    source_key: str,
+    kind: str,
+    lines: list[tuple[int, int]],
+    description: str,
+    wallet: Wallet | None = None,
+    commune: Commune | None = None,
+    service_id: int | None = None,
+    created_by: User | None = None,
+    metadata: dict | None = None,
+) -> LedgerTransaction | None:
+    """Write a checked, balanced transaction — its row, its postings (account id, cents) and
+    the accounts' new balances — in one statement; None (nothing written) when its source key
+    exists already. The caller holds the accounts' locks and has checked the balances."""
+    now = timezone.now()
+    postings = ", ".join(["(%s::bigint, %s::bigint)"] * len(lines))
+    delta: dict[int, int] = defaultdict(int)
+    for account_id, amount in lines:
+        delta[account_id] += amount
+    changes = sorted((pk, change) for pk, change in delta.items() if change)
+    params: list[Any] = [
+        source_key,
+        kind,
+        wallet.pk if wallet else None,
+        commune.pk if commune else None,
+        service_id,
+        description[:300],
+        created_by.pk if created_by else None,
+        now,
+        json.dumps(metadata or {}),
+        *(value for line in lines for value in line),
+    ]
+    update = ""
+    if changes:
+        update = (
+            f', u AS (UPDATE "{Account._meta.db_table}" AS a '
+            "SET balance_cents = a.balance_cents + d.change FROM t, (VALUES "
+            + ", ".join(["(%s::bigint, %s::bigint)"] * len(changes))
+            + ") AS d(account_id, change) WHERE a.id = d.account_id)"
+        )
+        params += [value for change in changes for value in change]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'WITH t AS (INSERT INTO "{LedgerTransaction._meta.db_table}" (source_key, kind, '
+            "wallet_id, commune_id, service_id, description, created_by_id, created_at, "
+            "metadata) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb) "
+            "ON CONFLICT (source_key) DO NOTHING RETURNING id), "
+            f'p AS (INSERT INTO "{Posting._meta.db_table}" (transaction_id, account_id, '
+            f"amount_cents) SELECT t.id, v.account_id, v.amount FROM t, (VALUES {postings}) "
+            f"AS v(account_id, amount)){update} SELECT id FROM t",
+            params,
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    ledger_transaction = LedgerTransaction(
+        pk=row[0],
+        source_key=source_key,
+        kind=kind,
+        wallet=wallet,
+        commune=commune,
+        service_id=service_id,
+        description=description[:300],
+        created_by=created_by,
+        created_at=now,
+        metadata=metadata or {},
+    )
+    ledger_transaction._state.adding = False
+    ledger_transaction._state.db = connection.alias
+    return ledger_transaction
+
+
 def post_transaction(
     *,
     source_key: str,
@@ -138,23 +213,19 @@ def post_transaction(
                     raise InsufficientBalance()
                 if account.kind == AccountKind.RECEIVABLE and account.balance_cents + change > 0:
                     raise ReceivableOverpaid()
-            ledger_transaction = LedgerTransaction.objects.create(
+            ledger_transaction = _write_transaction(
                 source_key=source_key,
                 kind=kind,
+                lines=[(account.pk, amount) for account, amount in lines],
+                description=description,
                 wallet=wallet,
                 commune=commune,
                 service_id=service_id,
-                description=description[:300],
                 created_by=created_by,
-                metadata=metadata or {},
+                metadata=metadata,
             )
-            Posting.objects.bulk_create(
-                Posting(transaction=ledger_transaction, account_id=account.pk, amount_cents=amount)
-                for account, amount in lines
-            )
-            for pk, change in delta.items():
-                if change:
-                    Account.objects.filter(pk=pk).update(balance_cents=F("balance_cents") + change)
+            if ledger_transaction is None:  # cannot happen under the locks: the key is checked
+                raise IntegrityError(source_key)
     except IntegrityError:
         existing = LedgerTransaction.objects.filter(source_key=source_key).first()
         if existing is None:
@@ -209,53 +280,102 @@ def pay_from_wallet(
     created_by: User | None = None,
     low_balance_threshold_cents: int | None = None,
 ) -> WalletPayment:
-    """Pay a commune's service: its own pocket first, then the general one; all or nothing."""
+    """Pay a commune's service: its own pocket first, then the general one; all or nothing.
+
+    Two queries when the accounts exist (a returning family): the family's service pocket and
+    general pocket and the service's revenue account locked together in pk order (the one lock
+    order of this module), then the transaction written in one statement (`_write_transaction`).
+    A payment posted before under `source_key` is returned as it was (nothing moves again).
+    Raises InsufficientBalance (nothing moved) when the pockets cannot pay it all.
+    """
     _check_amount(amount_cents)
-    wallet = wallet_of_family(family_id)
-    own = service_pocket(wallet, commune, service_id)
-    general = general_pocket(wallet)
-    revenue = revenue_account(commune, service_id)
-    with transaction.atomic():
-        # Lock both pockets before reading balances, so the split is decided on fresh numbers.
-        # The revenue account is locked in the same ascending order too, as post_transaction
-        # and refunds do, so a payment and a refund of one family can never deadlock.
-        balances = dict(
-            Account.objects.select_for_update()
-            .filter(pk__in=[own.pk, general.pk, revenue.pk])
-            .order_by("pk")
-            .values_list("pk", "balance_cents")
-        )
-        existing = LedgerTransaction.objects.filter(source_key=source_key).first()
-        if existing:
-            return _split_of(existing, own, general)
-        from_service = min(balances[own.pk], amount_cents)
+    # No savepoint inside the caller's transaction (a refusal raises before anything is
+    # written, and the write is one statement); a transaction of its own otherwise.
+    with transaction.atomic(savepoint=False):
+        accounts = _lock_payment_accounts(family_id, commune, service_id)
+        if accounts is None:  # a first payment: create what is missing, then lock
+            wallet = wallet_of_family(family_id)
+            service_pocket(wallet, commune, service_id)
+            general_pocket(wallet)
+            revenue_account(commune, service_id)
+            accounts = _lock_payment_accounts(family_id, commune, service_id)
+            assert accounts is not None
+        own, general, revenue = accounts
+        wallet = Wallet(pk=own.wallet_id, family_id=family_id)
+        wallet._state.adding = False
+        from_service = min(own.balance_cents, amount_cents)
         from_general = amount_cents - from_service
         if from_general and (
-            not general_credit_allowed(commune) or balances[general.pk] < from_general
+            not general_credit_allowed(commune) or general.balance_cents < from_general
         ):
-            raise InsufficientBalance()
-        lines = [(revenue, amount_cents)]
-        if from_service:
-            lines.append((own, -from_service))
-        if from_general:
-            lines.append((general, -from_general))
-        ledger_transaction, _ = post_transaction(
-            source_key=source_key,
-            kind=TransactionKind.SPEND,
-            lines=lines,
-            description=description,
-            wallet=wallet,
-            commune=commune,
-            service_id=service_id,
-            created_by=created_by,
-        )
-        if low_balance_threshold_cents is not None:
-            remaining = balances[own.pk] - from_service
-            if remaining < low_balance_threshold_cents <= balances[own.pk]:
-                from shared_apps.wallet.tasks import send_low_balance_email_task
+            existing = LedgerTransaction.objects.filter(source_key=source_key).first()
+            if existing:
+                return _split_of(existing, own, general)
+            short = True  # raised below, out of the block: nothing was written
+        else:
+            short = False
+            lines = [(revenue.pk, amount_cents)]
+            if from_service:
+                lines.append((own.pk, -from_service))
+            if from_general:
+                lines.append((general.pk, -from_general))
+            written = _write_transaction(
+                source_key=source_key,
+                kind=TransactionKind.SPEND,
+                lines=lines,
+                description=description,
+                wallet=wallet,
+                commune=commune,
+                service_id=service_id,
+                created_by=created_by,
+            )
+            if written is None:  # posted before (a retry): what it took then
+                return _split_of(LedgerTransaction.objects.get(source_key=source_key), own, general)
+            ledger_transaction = written
+            if low_balance_threshold_cents is not None:
+                remaining = own.balance_cents - from_service
+                if remaining < low_balance_threshold_cents <= own.balance_cents:
+                    from shared_apps.wallet.tasks import send_low_balance_email_task
 
-                enqueue_on_commit(send_low_balance_email_task, own.pk, low_balance_threshold_cents)
+                    enqueue_on_commit(
+                        send_low_balance_email_task, own.pk, low_balance_threshold_cents
+                    )
+    if short:
+        # Raised out of the block, which has no savepoint: an exception through it would spoil
+        # the caller's whole transaction, and nothing was written to undo.
+        raise InsufficientBalance()
     return WalletPayment(ledger_transaction, from_service, from_general)
+
+
+def _lock_payment_accounts(
+    family_id: int, commune: Commune, service_id: int
+) -> tuple[Account, Account, Account] | None:
+    """(service pocket, general pocket, revenue) of a family's payment to a service, locked in
+    pk order in one query; None when one of them does not exist yet."""
+    found = list(
+        Account.objects.select_for_update(of=("self",))
+        .filter(
+            models.Q(
+                kind=AccountKind.SERVICE_POCKET,
+                wallet__family_id=family_id,
+                commune=commune,
+                service_id=service_id,
+            )
+            | models.Q(kind=AccountKind.GENERAL_POCKET, wallet__family_id=family_id)
+            | models.Q(
+                kind=AccountKind.REVENUE, wallet=None, commune=commune, service_id=service_id
+            )
+        )
+        .order_by("pk")
+    )
+    by_kind = {account.kind: account for account in found}
+    if len(by_kind) != 3 or len(found) != 3:
+        return None
+    return (
+        by_kind[AccountKind.SERVICE_POCKET],
+        by_kind[AccountKind.GENERAL_POCKET],
+        by_kind[AccountKind.REVENUE],
+    )
 
 
 def available_for(family_id: int, commune: Commune, service_id: int) -> int:

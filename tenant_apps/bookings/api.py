@@ -170,7 +170,7 @@ class CheckoutView(APIView):
         result = checkout(commune=request.tenant, user=request.user, **serializer.validated_data)
         order = result.order
         reservations = selectors.with_cancellation_terms(
-            selectors.reservations_of_family(request.user).filter(order=order),
+            selectors.reservations_of_order(order.pk),  # the user's: checkout placed it
             commune=request.tenant,
         )
         body = {

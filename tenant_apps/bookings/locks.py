@@ -1,23 +1,42 @@
-"""Row locks of the booking paths, and the day counters they guard.
+"""Locks of the booking paths, and the day counters they guard.
 
 THE lock order — every path that books, cancels, closes a day or releases a card order takes
 its locks in this order, each kind in a stable key order, so no two of them can deadlock:
 
-1. the day counters (`DayCount`), in (product, day) order: `lock_counters` (also through
-   `take_places`); they are created on first use, counting the places already live;
-2. the family's day reservations, `select_for_update(of=self)`, in id order: `lock_days`;
-3. their orders, in id order: `lock_days` again;
-4. the wallet accounts, in pk order: inside `shared_apps.wallet.services.post_transaction`.
+1. advisory locks (transaction-scoped, in memory: no row, no write), one statement:
+   the (product, day) locks, in (product, day) order — SHARED by the paths that touch one
+   family's places (a checkout, a cancellation), EXCLUSIVE by the paths that touch a whole
+   day (a closure, the attendance register, a card order released or paid); then the
+   (family, product, day) locks, EXCLUSIVE, in the same order: `lock_booking_days`, also
+   taken by `lock_counters`. Checkouts of different families therefore never wait for each
+   other here; a closure waits for the checkouts of its day in flight and they wait for it,
+   so a closure committed before a checkout's closure check is seen by it, and none can
+   commit during it. One family's day is priced as a whole (sibling price,
+   `rules.marginal_prices`, `rules.settle_day`) under its (family, product, day) lock;
+2. the day counters (`DayCount`), only for products with a daily capacity, in (product, day)
+   order: `lock_counters` (cancellations, closures…) or `take_places` (checkouts: one upsert
+   adding the order's places, checked against the capacity; done last before the payment, so
+   the row is held for the payment and the COMMIT only);
+3. the family's day reservations, `select_for_update(of=self)`, in id order: `lock_days`;
+4. their orders, in id order: `lock_days` again;
+5. the wallet accounts, in pk order: inside `shared_apps.wallet.services`.
 
 Before 1, a checkout also locks its cart and reads the commune's row FOR SHARE (an attendance
 marking and a medical certificate read it too)
 (`tenants.services.lock_active_commune`). Everything here runs inside the caller's transaction
 (the locks last until it ends) and asserts it.
+
+Products without a capacity have no counters: nothing counts their places, and no path takes
+a row lock per day for them. A counter is created at the places live on its first use, so a
+product given a capacity starts right; one left from an earlier capacity (removed, then set
+again) would be stale, and the catalogue should delete a product's counters when its capacity
+is removed.
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
@@ -35,15 +54,63 @@ def _assert_in_transaction(what: str) -> None:
     assert transaction.get_connection().in_atomic_block, f"{what} needs the caller's transaction"
 
 
+def _advisory_key(*parts: object) -> int:
+    """A signed 64-bit advisory lock key for `parts` in this commune's schema (the locks are
+    database-wide; a collision only makes two unrelated days wait for each other)."""
+    schema = connection.schema_name  # type: ignore[attr-defined]  # django-tenants' connection
+    text = ":".join(["marelle", schema, *map(str, parts)])
+    return int.from_bytes(
+        hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True
+    )
+
+
+def lock_booking_days(
+    places: Iterable[tuple[int, datetime.date]],
+    family_days: Iterable[DayKey] = (),
+    *,
+    whole_day: bool = False,
+) -> None:
+    """Step 1: the advisory locks of these (product, day)s — shared, or exclusive with
+    `whole_day` — then of these (family, product, day)s, exclusive; each kind in key order, in
+    one statement. Held until the transaction ends."""
+    _assert_in_transaction("lock_booking_days")
+    days = sorted(set(places))
+    families = sorted(set(family_days))
+    keys = [_advisory_key("day", p, d.isoformat()) for p, d in days]
+    keys += [_advisory_key("family-day", f, p, d.isoformat()) for f, p, d in families]
+    exclusive = [whole_day] * len(days) + [True] * len(families)
+    if not keys:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT CASE WHEN k.x THEN pg_advisory_xact_lock(k.key)::text "
+            "ELSE pg_advisory_xact_lock_shared(k.key)::text END "
+            "FROM unnest(%s::bigint[], %s::boolean[]) WITH ORDINALITY AS k(key, x, n)",
+            [keys, exclusive],
+        )
+        cursor.fetchall()
+
+
+_CAPACITY_PRODUCTS = f'SELECT id FROM "{Product._meta.db_table}" WHERE daily_capacity IS NOT NULL'
+
+
 def lock_counters(
     keys: Iterable[tuple[int, datetime.date]],
+    *,
+    family_id: int | None = None,
 ) -> dict[tuple[int, datetime.date], DayCount]:
-    """Step 1: lock the (product, day) counters, creating missing ones, in (product, day)
-    order. Returns them by (product, day)."""
+    """Steps 1 and 2: the days' advisory locks (`lock_booking_days`: exclusive for the whole
+    day, or, given `family_id`, shared for the day and exclusive for that family's day), then
+    the counters of those (product, day)s whose product has a capacity, created if missing and
+    locked in (product, day) order. Returns the counters by (product, day)."""
     _assert_in_transaction("lock_counters")
     keys = sorted(set(keys))
     if not keys:
         return {}
+    if family_id is None:
+        lock_booking_days(keys, whole_day=True)
+    else:
+        lock_booking_days(keys, [(family_id, p, d) for p, d in keys])
     # A missing counter starts at the places already live that day (none, on the booking
     # paths; some, for reservations written outside them: imports, fixtures), so it never has
     # to go below zero when they are cancelled.
@@ -54,21 +121,28 @@ def lock_counters(
             "SELECT v.product_id, v.date, (SELECT count(*) FROM "
             f'"{Reservation._meta.db_table}" AS r WHERE r.product_id = v.product_id '
             "AND r.date = v.date AND r.status = ANY(%s)) "
-            f"FROM (VALUES {values}) AS v(product_id, date) ON CONFLICT DO NOTHING",
+            f"FROM (VALUES {values}) AS v(product_id, date) "
+            f"WHERE v.product_id IN ({_CAPACITY_PRODUCTS}) "
+            "ORDER BY v.product_id, v.date ON CONFLICT DO NOTHING",
             [list(LIVE_STATUSES), *(value for key in keys for value in key)],
         )
     return {
         (c.product_id, c.date): c
         for c in DayCount.objects.select_for_update()
-        .filter(product_id__in=sorted({p for p, _ in keys}), date__in=sorted({d for _, d in keys}))
+        .filter(
+            product_id__in=sorted({p for p, _ in keys}),
+            date__in=sorted({d for _, d in keys}),
+            product__daily_capacity__isnull=False,
+        )
         .order_by("product_id", "date")
     }
 
 
 def add_to_day_counts(changes: list[tuple[int, datetime.date, int]]) -> None:
     """Move the (product, day) counters by their deltas, in one UPDATE; the caller holds their
-    locks. Never below zero: the database's `count_not_negative` check refuses it (an
-    IntegrityError, never a silent clamp)."""
+    locks (`lock_counters`). Products without a capacity have no counter: nothing moves. Never
+    below zero: the database's `count_not_negative` check refuses it (an IntegrityError, never
+    a silent clamp)."""
     _assert_in_transaction("add_to_day_counts")
     if not changes:
         return
@@ -78,7 +152,8 @@ def add_to_day_counts(changes: list[tuple[int, datetime.date, int]]) -> None:
         cursor.execute(
             f"UPDATE bookings_daycount AS c SET booked = c.booked + v.delta "
             f"FROM (VALUES {values}) AS v(product_id, date, delta) "
-            "WHERE c.product_id = v.product_id AND c.date = v.date",
+            "WHERE c.product_id = v.product_id AND c.date = v.date "
+            f"AND c.product_id IN ({_CAPACITY_PRODUCTS})",
             params,
         )
 
@@ -89,20 +164,48 @@ def free_places(places: list[tuple[int, datetime.date]]) -> None:
     add_to_day_counts([(p, d, -count) for (p, d), count in sorted(freed.items())])
 
 
-def take_places(places: list[tuple[int, datetime.date]], products: dict[int, Product]) -> None:
-    """Step 1 for a booking: count one place per (product, day) listed, refusing (DayFull) any
-    day that would go over its capacity (rules.over_capacity).
+def take_places(
+    order_id: int,
+    places: list[tuple[int, datetime.date]],
+    products: dict[int, Product],
+) -> None:
+    """Step 2 for a checkout whose order (`order_id`) and reservations are written: count its
+    places in the counters of the products with a capacity, refusing (DayFull) any day that
+    goes over it. The caller holds the days' advisory locks (`lock_booking_days`, step 1).
 
-    Three queries whatever the number of days: create the missing counters, lock them all in
-    (product, day) order — so concurrent checkouts queue instead of deadlocking — then add.
+    One statement whatever the number of days, and none without a capacity: an upsert in
+    (product, day) order that creates a missing counter at the places live that day (this
+    order's included) or adds this order's places to it, returning the new counts. A counter
+    is row-locked from here to the COMMIT only, so checkouts of different families wait for
+    each other just for that; a refusal rolls the whole checkout back.
     """
-    wanted = Counter(places)
+    _assert_in_transaction("take_places")
+    wanted = Counter(p for p in places if products[p[0]].daily_capacity is not None)
     keys = sorted(wanted)
-    locked = lock_counters(keys)
+    if not keys:
+        return
+    values = ", ".join(["(%s, %s::date)"] * len(keys))
+    reservations = f'"{Reservation._meta.db_table}"'
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO "{DayCount._meta.db_table}" AS c (product_id, date, booked) '
+            "SELECT v.product_id, v.date, (SELECT count(*) FROM "
+            f"{reservations} AS r WHERE r.product_id = v.product_id "
+            "AND r.date = v.date AND r.status = ANY(%s)) "
+            f"FROM (VALUES {values}) AS v(product_id, date) ORDER BY v.product_id, v.date "
+            "ON CONFLICT (product_id, date) DO UPDATE SET booked = c.booked + "
+            f"(SELECT count(*) FROM {reservations} AS r WHERE r.order_id = %s "
+            "AND r.product_id = EXCLUDED.product_id AND r.date = EXCLUDED.date) "
+            "RETURNING c.product_id, c.date, c.booked",
+            [list(LIVE_STATUSES), *(value for key in keys for value in key), order_id],
+        )
+        counts = {(p, d): booked for p, d, booked in cursor.fetchall()}
     full = [
         (p, d)
         for p, d in keys
-        if rules.over_capacity(locked[(p, d)].booked, wanted[(p, d)], products[p].daily_capacity)
+        if rules.over_capacity(
+            counts[(p, d)] - wanted[(p, d)], wanted[(p, d)], products[p].daily_capacity
+        )
     ]
     if full:
         product_id, day = full[0]
@@ -110,13 +213,12 @@ def take_places(places: list[tuple[int, datetime.date]], products: dict[int, Pro
             f"Plus de place le {rules.day_label(day)} pour « {products[product_id].name} ».",
             fields={"dates": sorted({d.isoformat() for _, d in full})},
         )
-    add_to_day_counts([(p, d, wanted[(p, d)]) for p, d in keys])
 
 
 def lock_days(keys: Iterable[DayKey]) -> dict[DayKey, list[Reservation]]:
-    """Steps 2 and 3: lock every reservation of the given (family, product, day)s, then their
+    """Steps 3 and 4: lock every reservation of the given (family, product, day)s, then their
     orders, in id order; return them per day with `order` holding the locked (fresh) order
-    row. After the day counters (step 1)."""
+    row. After the days' locks and counters (steps 1 and 2)."""
     _assert_in_transaction("lock_days")
     keys = set(keys)
     if not keys:

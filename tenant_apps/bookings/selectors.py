@@ -160,6 +160,16 @@ def reservations_of_family(user: User) -> QuerySet[Reservation]:
     )
 
 
+def reservations_of_order(order_id: int) -> QuerySet[Reservation]:
+    """An order's reservations, joined and ordered as `reservations_of_family` (the caller has
+    checked the order is the family's: a checkout's answer)."""
+    return (
+        Reservation.objects.filter(order_id=order_id)
+        .select_related("product__service", "child", "variant", "order")
+        .order_by("date", "child__first_name", "product__name")
+    )
+
+
 def with_cancellation_terms(
     reservations: Iterable[Reservation],
     *,

@@ -105,6 +105,7 @@ def test_a_day_of_300_children_costs_the_queries_of_a_day_of_3(
     _count(all_present(warm_up))  # the first marking of the session (caches)
     small_mark, big_mark = _count(all_present(small)), _count(all_present(big))
     assert big_mark == small_mark, f"3 children: {small_mark} queries; 300: {big_mark}"
-    assert small_mark <= 18, small_mark  # 17 measured
+    # 19 measured since issue 15 (17 before): the day's advisory locks are one more statement.
+    assert small_mark <= 20, small_mark
     with in_commune(commune_a):
         assert Reservation.objects.filter(product=big, status="attended").count() == 300

@@ -95,6 +95,8 @@ def test_two_checkouts_of_the_same_cart_debit_once(commune_a, in_commune, cantee
 
 
 def test_cancellations_and_checkouts_of_the_same_day_never_deadlock(commune_a, in_commune, canteen):
+    with in_commune(commune_a):  # a capacity, so the day's counter is kept and checked
+        Product.objects.filter(pk=canteen.pk).update(daily_capacity=50)
     booked = [
         make_family(commune_a, in_commune, canteen.service, children=1, funds_cents=1000)
         for _ in range(6)
@@ -192,3 +194,65 @@ def test_a_closure_refunding_many_families_never_deadlocks_with_one_of_them_payi
     assert [r for r in results if isinstance(r, Exception)] == []
     assert sum(p.balance_cents for p in pockets_of(first.family.pk)) == 1000
     assert sum(p.balance_cents for p in pockets_of(second.family.pk)) == 1000 - 380
+
+
+def test_families_race_for_the_last_places_while_one_cancels_exactly_the_capacity_is_booked(
+    commune_a, in_commune, canteen
+):
+    """No day-wide lock between families (issue 15): twelve families of two race for the last
+    places of two days while a booked family cancels one child; the counters are taken by one
+    conditional upsert each. Exactly the capacity is booked, the losers pay nothing, the
+    winners pay the sibling price for their second child, the cancellation's refund follows
+    the sibling rule, and the ledger balances."""
+    from django.core.management import call_command
+
+    from tenant_apps.bookings.models import ReservationStatus
+
+    second = DAY + datetime.timedelta(days=1)
+    with in_commune(commune_a):
+        Product.objects.filter(pk=canteen.pk).update(
+            daily_capacity=10, sibling_reduction_percent=50
+        )
+    first = make_family(commune_a, in_commune, canteen.service, children=2, funds_cents=5000)
+    racers = [
+        make_family(commune_a, in_commune, canteen.service, children=2, funds_cents=5000)
+        for _ in range(12)
+    ]
+    with time_machine.travel(NOW, tick=False), in_commune(commune_a):
+        for parent in [first, *racers]:
+            add_to_cart(
+                commune=commune_a,
+                user=parent,
+                product_id=canteen.pk,
+                child_ids=[k.pk for k in parent.kids],
+                dates=[DAY, second],
+            )
+        placed = checkout(commune=commune_a, user=first, payment_method="wallet")
+    cancelled = next(r for r in placed.reservations if r.date == DAY)
+    before = sum(p.balance_cents for p in pockets_of(first.family.pk))
+
+    jobs = [
+        lambda p=p: checkout(commune=commune_a, user=p, payment_method="wallet") for p in racers
+    ]
+    jobs.append(
+        lambda: cancel_reservation(commune=commune_a, user=first, reservation_id=cancelled.pk)
+    )
+    results = _in_parallel(commune_a, jobs)
+
+    won = [p for p, r in zip(racers, results, strict=False) if isinstance(r, CheckoutResult)]
+    lost = [p for p, r in zip(racers, results, strict=False) if isinstance(r, DayFull)]
+    # 8 free places on the second day (10 - 2): four families of two, whatever the cancellation.
+    assert (len(won), len(lost)) == (4, 8), [type(r) for r in results]
+    assert results[-1].refund_cents == 190  # the child left pays the full price: 570 - 380
+    assert sum(p.balance_cents for p in pockets_of(first.family.pk)) == before + 190
+    for parent in won:  # 380 + 190 a day, two days
+        assert sum(p.balance_cents for p in pockets_of(parent.family.pk)) == 5000 - 1140
+    for parent in lost:
+        assert sum(p.balance_cents for p in pockets_of(parent.family.pk)) == 5000
+    with in_commune(commune_a):
+        live = Reservation.objects.exclude(status=ReservationStatus.CANCELLED)
+        assert live.filter(date=DAY).count() == 1 + 8
+        assert live.filter(date=second).count() == 2 + 8
+        counts = dict(DayCount.objects.filter(product=canteen).values_list("date", "booked"))
+        assert counts == {DAY: 9, second: 10}
+    call_command("verify_ledger")

@@ -139,12 +139,12 @@ def test_calendar_query_count(booked, canteen, django_assert_num_queries):
 
 
 def test_cart_add_query_count(booked, canteen, django_assert_num_queries):
-    # 18: search_path, token+user, family; product+service, closures, family profile, children,
-    # enrolments, reservations already made on those days; then SAVEPOINT, cart locked, items
-    # already in the cart for those children and days, the day's reservations and cart items
-    # (one place per child and day), one bulk INSERT, the cart's expiry pushed back, RELEASE;
-    # and the added items read back for the answer.
-    with django_assert_num_queries(18):
+    # 14: search_path, token+user, family; product+service, closures, family profile, the
+    # children with whether each is enrolled, the family's places already live on those days
+    # (already booked, and sibling ranks); then SAVEPOINT, the cart locked with its expiry
+    # pushed back (one UPDATE), the cart's items on those days (already in it, and sibling
+    # ranks), one bulk INSERT, RELEASE; and the added items read back for the answer.
+    with django_assert_num_queries(14):
         response = booked.api.post(
             f"{BASE}/cart/items",
             {
@@ -165,28 +165,62 @@ def test_checkout_by_wallet_query_count(booked, canteen, django_assert_num_queri
             "dates": ["2027-01-04", "2027-01-05", "2027-01-07"],
         },
     )
-    # 42: search_path, token+user, family; SAVEPOINT, the commune row shared-locked, cart locked,
-    # its items+products, closures, family profile; day counters created, locked and bumped in
-    # three bulk statements; reservations and closures on those days re-checked; the order and
-    # (under a SAVEPOINT) its reservations in one bulk INSERT; the wallet and its three accounts
-    # (service pocket, general pocket, revenue); the spend: SAVEPOINT, accounts locked, its source
-    # key looked up twice, then post_transaction's own SAVEPOINT, lock, check, transaction,
-    # postings, two balances, RELEASE ×2; the order marked paid, the cart emptied, RELEASE; the
-    # answer: family, reservations with their joins, and their cancellation terms.
-    with django_assert_num_queries(42):
+    # 19: search_path, token+user, family; SAVEPOINT, the commune row shared-locked, cart locked,
+    # its items+products, family profile (quotient familial), the cart emptied (one DELETE);
+    # the days' advisory locks (one statement), the family's places on those days (sibling
+    # price), closures re-checked; the order, its reservations in one bulk INSERT (the canteen
+    # has no capacity: no day counter); the wallet: its two pockets and the revenue account
+    # locked at once, the transaction, postings and balances in one statement; RELEASE; the
+    # answer: reservations with their joins, and their cancellation terms.
+    with django_assert_num_queries(19):
         response = booked.api.post(f"{BASE}/cart/checkout", {"payment_method": "wallet"})
     assert response.status_code == 201, response.json()
 
 
+@pytest.mark.parametrize(("children", "days"), [(1, 1), (2, 16)])
+def test_checkout_of_a_month_with_a_capacity_costs_at_most_20_queries(
+    frozen, commune_a, in_commune, canteen, children, days, django_assert_max_num_queries
+):
+    # Issue 15's goal: a month for two children paid from the wallet in 20 queries at most,
+    # whatever the number of children and days; with a daily capacity, so the counters' one
+    # upsert is counted (20 = the 19 above + 1).
+    from tenant_apps.catalog.models import Product
+
+    with in_commune(commune_a):
+        Product.objects.filter(pk=canteen.pk).update(daily_capacity=100)
+    january = _school_days("2027-01-04", days)
+    warm_up = make_family(commune_a, in_commune, canteen.service, children=1, funds_cents=10_000)
+    _book(warm_up, canteen, january[:1])
+    parent = make_family(
+        commune_a, in_commune, canteen.service, children=children, funds_cents=100_000
+    )
+    _book(parent, canteen, [MONDAY])  # its first payment created its general pocket
+    response = parent.api.post(
+        f"{BASE}/cart/items",
+        {"product_id": canteen.pk, "child_ids": [k.pk for k in parent.kids], "dates": january},
+    )
+    assert response.status_code == 201, response.json()
+    with django_assert_max_num_queries(20):
+        response = parent.api.post(f"{BASE}/cart/checkout", {"payment_method": "wallet"})
+    assert response.status_code == 201, response.json()
+    assert len(response.json()["reservations"]) == children * days
+    from tenant_apps.bookings.models import DayCount
+
+    with in_commune(commune_a):
+        assert DayCount.objects.get(product=canteen, date=january[0]).booked == 1 + children
+
+
 def test_cancel_query_count(booked, django_assert_num_queries):
     reservation_id = booked.api.get(f"{BASE}/reservations").json()["results"][0]["id"]
-    # 26: search_path, token+user, family, the reservation; SAVEPOINT, the commune's row read
-    # FOR SHARE (not suspended nor closed meanwhile), day counter ensured and
-    # locked, the reservation (with product and service) and its order locked, reservation
-    # cancelled and counter decremented; the refund: wallet, pocket and revenue accounts, source
-    # key checked, then post_transaction's SAVEPOINT, lock, check, transaction, postings, two
-    # balances, RELEASE; the refund recorded on the reservation, RELEASE.
-    with django_assert_num_queries(26):
+    # 24: search_path, token+user, family, the reservation; SAVEPOINT, the commune's row read
+    # FOR SHARE (not suspended nor closed meanwhile), the day's advisory locks
+    # (shared for the day, exclusive for the family's day; the canteen has no capacity, so no
+    # counter), the reservation (with product and service) and its order locked, reservation
+    # cancelled (no counter to decrement: the UPDATE finds none); the refund: wallet, pocket and
+    # revenue accounts, source key checked, then post_transaction's SAVEPOINT, lock, check, the
+    # transaction with its postings and balances in one statement, RELEASE; the refund recorded
+    # on the reservation, RELEASE.
+    with django_assert_num_queries(24):
         response = booked.api.post(f"{BASE}/reservations/{reservation_id}/cancel")
     assert response.status_code == 200, response.json()
 

@@ -87,7 +87,8 @@ def cancel_reservation(
     key = (found["family_id"], found["product_id"], found["date"])
     with transaction.atomic():
         lock_active_commune(commune)  # suspended or closed meanwhile: nothing moves
-        lock_counters([(found["product_id"], found["date"])])
+        # This family's day, exclusively: other families' checkouts of the day go on.
+        lock_counters([(found["product_id"], found["date"])], family_id=found["family_id"])
         day = lock_days([key])[key]
         reservation = next(r for r in day if r.pk == as_int(reservation_id))
         calendar = commune_calendar(commune)

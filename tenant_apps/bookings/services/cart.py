@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from shared_apps.common.errors import NotFound
@@ -35,7 +35,7 @@ from tenant_apps.bookings.services.checks import (
     check_days,
     family_of_booker,
 )
-from tenant_apps.catalog.models import MealVariant, Product
+from tenant_apps.catalog.models import MealVariant
 from tenants.services import assert_on_schema
 
 if TYPE_CHECKING:
@@ -74,22 +74,6 @@ def refill_cart(
     cart.save(update_fields=["expires_at", "updated_at"])
 
 
-def _holding(
-    product: Product, family_id: int, dates: list[datetime.date], cart: Cart | None
-) -> Counter:
-    """How many of the family's places each day already holds (booked or in its cart)."""
-    holding: Counter = Counter(
-        Reservation.objects.filter(
-            product=product, family_id=family_id, date__in=dates, status__in=LIVE_STATUSES
-        ).values_list("date", flat=True)
-    )
-    if cart is not None:
-        holding.update(
-            cart.items.filter(product=product, date__in=dates).values_list("date", flat=True)
-        )
-    return holding
-
-
 def add_to_cart(
     *,
     commune: Commune,
@@ -114,15 +98,19 @@ def add_to_cart(
         if variant is None:
             raise InvalidBooking(fields={"variant_id": ["Choix de repas inconnu."]})
     context = BookingContext.load(product, family_id, dates, commune=commune)
-    check_days(context, child_ids, dates, family_id, now=now)
+    family_holds = check_days(context, child_ids, dates, family_id, now=now)
     with transaction.atomic():
-        cart = cart_of_family(family_id, now=now, lock=True)
-        already = set(
-            cart.items.filter(product=product, child_id__in=child_ids, date__in=dates).values_list(
+        cart = _cart_for_adding(family_id, now=now)
+        in_cart = list(
+            CartItem.objects.filter(cart=cart, product=product, date__in=dates).values_list(
                 "child_id", "date"
             )
         )
-        ranks = rules.sibling_ranks(child_ids, dates, _holding(product, family_id, dates, cart))
+        wanted = set(child_ids)
+        already = {(c, d) for c, d in in_cart if c in wanted}
+        # How many of the family's places each day already holds (booked or in its cart).
+        holding = Counter(d for _, d in family_holds) + Counter(d for _, d in in_cart)
+        ranks = rules.sibling_ranks(child_ids, dates, holding)
         items = CartItem.objects.bulk_create(
             CartItem(
                 cart=cart,
@@ -136,9 +124,31 @@ def add_to_cart(
             for child_id in child_ids
             if (child_id, day) not in already
         )
-        cart.expires_at = now + CART_LIFETIME
-        cart.save(update_fields=["expires_at", "updated_at"])
     return items
+
+
+def _cart_for_adding(family_id: int, *, now: datetime.datetime) -> Cart:
+    """The family's cart, created if missing, locked, its expiry pushed back to now +
+    CART_LIFETIME: one upsert. An expired cart (the upsert leaves it, locked) is emptied first
+    (cart_of_family). Inside the caller's transaction."""
+    expires_at = now + CART_LIFETIME
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO "{Cart._meta.db_table}" AS c (family_id, expires_at, updated_at) '
+            "VALUES (%s, %s, %s) ON CONFLICT (family_id) DO UPDATE SET "
+            "expires_at = EXCLUDED.expires_at, updated_at = EXCLUDED.updated_at "
+            "WHERE c.expires_at > %s RETURNING c.id",
+            [family_id, expires_at, now, now],
+        )
+        row = cursor.fetchone()
+    if row is None:  # its cart had expired: it holds nothing any more
+        cart = cart_of_family(family_id, now=now, lock=True)
+        cart.expires_at = expires_at
+        cart.save(update_fields=["expires_at", "updated_at"])
+        return cart
+    cart = Cart(pk=row[0], family_id=family_id, expires_at=expires_at, updated_at=now)
+    cart._state.adding = False
+    return cart
 
 
 def add_days_to_cart(

@@ -2,8 +2,9 @@
 wallet, by direct debit, or by card (the wallet first, the card for the rest).
 
 `place_order` is the one place an order is written, for parents' checkouts and staff bookings
-on a family's behalf alike: it takes the places (`locks.take_places`), prices them under the
-counters' locks (`rules.marginal_prices`), writes the order and its reservations and pays.
+on a family's behalf alike: under the days' locks (`locks.lock_booking_days`: shared per day,
+exclusive per family and day) it prices the places (`rules.marginal_prices`), writes the order
+and its reservations, counts them against the capacity (`locks.take_places`) and pays.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from tenant_apps.bookings.errors import (
     InvalidBooking,
 )
 from tenant_apps.bookings.inputs import BookingContext
-from tenant_apps.bookings.locks import take_places
+from tenant_apps.bookings.locks import lock_booking_days, take_places
 from tenant_apps.bookings.models import (
     LIVE_STATUSES,
     Cart,
@@ -44,6 +45,8 @@ from tenant_apps.bookings.models import (
 from tenant_apps.bookings.payment_methods import check_payment_method
 from tenant_apps.bookings.services.card_orders import put_order_back_in_cart
 from tenant_apps.catalog.models import Closure, Product
+from tenant_apps.enrollments.models import FamilyProfile
+from tenants.calendar import commune_calendar
 from tenants.services import assert_on_schema, lock_active_commune
 
 if TYPE_CHECKING:
@@ -114,12 +117,21 @@ def checkout(
         by_product: dict[int, list[CartItem]] = defaultdict(list)
         for item in items:
             by_product[item.product_id].append(item)
+        # No family (None) matches no profile: one query for every product of the cart.
+        profile = FamilyProfile.objects.filter(family_id=family_id).first()
+        calendar = commune_calendar(commune)
         pricing = {}
         for product_id, product_items in by_product.items():
-            dates = sorted({i.date for i in product_items})
-            context = BookingContext.load(products[product_id], family_id, dates, commune=commune)
+            # Closures are checked by place_order, under the days' locks.
+            context = BookingContext(
+                product=products[product_id],
+                calendar=calendar,
+                closures={},
+                quotient_familial=profile.quotient_familial if profile else None,
+            )
             pricing[product_id] = context.prices()
             # Deadlines and capacity are checked again: time has passed since "Ajouter au panier".
+            dates = sorted({i.date for i in product_items})
             late = [d for d in dates if now >= context.booking_deadline(d)]
             if late:
                 raise DeadlinePassed(
@@ -127,6 +139,8 @@ def checkout(
                     "ces jours du panier.",
                     fields={"dates": [d.isoformat() for d in late]},
                 )
+        # Emptied now, in one DELETE (the items are in memory): a refusal below rolls it back.
+        CartItem.objects.filter(cart=cart)._raw_delete(CartItem.objects.db)
         result = place_order(
             commune=commune,
             family_id=family_id,
@@ -136,7 +150,6 @@ def checkout(
             payment_method=payment_method,
             pricing=pricing,
         )
-        cart.items.all().delete()
     if payment_method == PaymentChoice.CARD:
         result = _start_card_payment(commune, result, user)
     return result
@@ -181,17 +194,21 @@ def place_order(
 
     `items` are cart items or OrderLines; `pricing` gives each product's (full, sibling) price
     for this family in cents (quotient familial applied). Prices are decided here, under the
-    day counters' locks, from the family's children already holding each day
+    family's days' locks, from the family's children already holding each day
     (rules.marginal_prices: the first pays the full price, the others the sibling price), so
     what the cart showed earlier cannot undercut the rule.
     """
     assert transaction.get_connection().in_atomic_block, (
         "place_order needs the caller's transaction"
     )
-    take_places([(item.product_id, item.date) for item in items], products)
+    places = [(item.product_id, item.date) for item in items]
+    # Step 1 of locks.py: the days shared (other families' checkouts go on), this family's days
+    # exclusive (its days are priced as a whole), closures excluded until the COMMIT.
+    lock_booking_days(places, {(family_id, p, d) for p, d in places})
     _price_items(items, family_id, pricing)
-    # A closure decided since "Ajouter au panier" wins (it locks the same counters first).
-    closed = sorted(
+    # A closure decided since "Ajouter au panier" wins: it holds the day's lock exclusively, so
+    # it is committed and seen here, or waits for this checkout to end (and then cancels it).
+    closed = set(
         Closure.objects.filter(
             service_id__in={p.service_id for p in products.values()},
             date__in={item.date for item in items},
@@ -203,7 +220,7 @@ def place_order(
     if closed_days:
         raise DayClosed(
             "Le service a fermé ce jour-là depuis l’ajout au panier : "
-            f"{rules.list_days(closed_days)}.",
+            f"{rules.list_days(sorted(closed_days))}.",
             fields={"dates": sorted({d.isoformat() for d in closed_days})},
         )
     # The choices are str: payment_method is one of their values (checked by the callers).
@@ -212,36 +229,41 @@ def place_order(
         PaymentChoice.DIRECT_DEBIT: OrderStatus.TO_INVOICE,
         PaymentChoice.CARD: OrderStatus.AWAITING_PAYMENT,
     }[payment_method]  # type: ignore[index]
+    amount = sum(item.price_cents for item in items)
     order = Order.objects.create(
         family_id=family_id,
         placed_by=user,
         status=status,
         payment_method=payment_method,
-        amount_cents=sum(item.price_cents for item in items),
+        amount_cents=amount,
+        # All from the wallet, or nothing is booked (InsufficientBalance rolls it all back).
+        wallet_cents=amount if payment_method == PaymentChoice.WALLET else 0,
         on_behalf=on_behalf,
         consent_note=consent_note,
     )
     try:
-        with transaction.atomic():
-            reservations = Reservation.objects.bulk_create(
-                Reservation(
-                    order=order,
-                    family_id=family_id,
-                    child_id=item.child_id,
-                    product_id=item.product_id,
-                    variant_id=item.variant_id,
-                    date=item.date,
-                    price_cents=item.price_cents,
-                    full_price_cents=pricing[item.product_id][0],
-                    sibling_price_cents=pricing[item.product_id][1],
-                    paid_by=payment_method,
-                )
-                for item in items
+        # No savepoint of its own: a refusal rolls the caller's whole transaction back.
+        reservations = Reservation.objects.bulk_create(
+            Reservation(
+                order=order,
+                family_id=family_id,
+                child_id=item.child_id,
+                product_id=item.product_id,
+                variant_id=item.variant_id,
+                date=item.date,
+                price_cents=item.price_cents,
+                full_price_cents=pricing[item.product_id][0],
+                sibling_price_cents=pricing[item.product_id][1],
+                paid_by=payment_method,
             )
+            for item in items
+        )
     except IntegrityError as exc:  # booked meanwhile (another checkout, or staff)
         raise AlreadyBooked(
             "Un de ces jours a été réservé entre-temps. Rien n’a été débité."
         ) from exc
+    # Step 2, as late as possible: the counters (capacity) are row-locked until the COMMIT.
+    take_places(order.pk, places, products)
     if payment_method == PaymentChoice.WALLET:
         _pay_order_from_wallet(commune, order, items, products, user)
     elif payment_method == PaymentChoice.CARD:
@@ -256,7 +278,7 @@ def _price_items(
     items: Sequence[CartItem | OrderLine], family_id: int, pricing: dict[int, tuple[int, int]]
 ) -> None:
     """Set each item's price_cents by rules.marginal_prices, from the family's live places on
-    the items' days. One query; the caller holds the day counters' locks.
+    the items' days. One query; the caller holds the family's days' locks (locks.py, step 1).
 
     A place whose card payment is still pending does not count as a sibling yet: if that order
     is released, the new place must not be left at the reduced price; if the card money
@@ -319,6 +341,9 @@ def _pay_order_from_wallet(
             low_balance_threshold_cents=service.low_balance_threshold_cents,
         )
         wallet_total += from_wallet
+    if not rest_by_card:
+        assert order.wallet_cents == wallet_total, "place_order wrote the wallet's share"
+        return
     order.wallet_cents = wallet_total
     order.card_cents = sum(card_by_service.values())
     order.card_by_service = card_by_service
