@@ -318,6 +318,35 @@ def test_capacity_is_enforced_at_add_and_at_checkout(
     assert balance(other) == 1000
 
 
+def test_a_capacity_removed_then_set_again_counts_the_places_booked_meanwhile(
+    frozen, parent, canteen, commune_a, in_commune
+):
+    """Without a capacity no counter follows the bookings (no hot row): setting one again must
+    not start from the count it had when it was removed, or the day could be overbooked."""
+    from tenant_apps.catalog.services import save_booking_rules
+
+    def capacity(places):
+        with in_commune(commune_a):
+            product = Product.objects.get(pk=canteen.pk)
+            save_booking_rules(
+                commune=commune_a, product=product, changes={"daily_capacity": places}
+            )
+
+    capacity(3)
+    assert add(parent, canteen, [MON], parent.kids[:1]).status_code == 201
+    assert parent.api.post(f"{BASE}/cart/checkout", {"payment_method": "wallet"}).status_code == 201
+    capacity(None)  # the counter says 1 and stops following
+    other = make_family(commune_a, in_commune, canteen.service, funds_cents=1000)
+    assert add(other, canteen, [MON]).status_code == 201
+    assert other.api.post(f"{BASE}/cart/checkout", {"payment_method": "wallet"}).status_code == 201
+    capacity(3)  # 3 places live: the day is full
+    third = make_family(commune_a, in_commune, canteen.service, children=1, funds_cents=1000)
+    refused = add(third, canteen, [MON])
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "day_full"
+    with in_commune(commune_a):
+        assert Reservation.objects.filter(product=canteen, date=MON, status="booked").count() == 3
+
+
 def test_sibling_reduction_and_quotient_familial(frozen, parent, canteen, commune_a, in_commune):
     from tenant_apps.enrollments.models import FamilyProfile
 
