@@ -148,7 +148,8 @@ def _on_failure(sender=None, task_id=None, exception=None, args=None, **_):
         f" in {schema_name}" if schema_name else "",
         error_class,
         message,
-        extra={"job": sender.name, "schema_name": schema_name, "task_id": task_id},
+        # (task_id is already on every record in a task: the log context adds it)
+        extra={"job": sender.name, "schema_name": schema_name},
     )
     alert_operators(
         task_name=sender.name,
