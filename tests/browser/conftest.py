@@ -279,7 +279,8 @@ def stripe_webhook_to_live_server(stripe_offline, live_server):
         key=None,
     )
     assert status == 200, body
-    return stripe_offline
+    yield stripe_offline
+    _stop_webhooks(stripe_offline)
 
 
 @pytest.fixture
@@ -299,3 +300,18 @@ def stripe_on_test_clock(stripe_offline_on_test_clock, live_server):
     elapsed = datetime.timedelta(seconds=time.time() - origin)
     with time_machine.travel(NOW + elapsed, tick=True) as traveller:
         yield traveller
+    _stop_webhooks(url)
+
+
+def _stop_webhooks(localstripe: str) -> None:
+    """localstripe keeps its webhooks when its data is flushed, and sends each event a second
+    after it happens: once the journey is over, this worker's registration is pointed at a
+    closed port, so that neither the journey's last events nor the later tests' (the payments
+    tests share this localstripe) reach the live server and write rows after the clean-up."""
+    status, body = call_localstripe(
+        "POST",
+        f"{localstripe}/_config/webhooks/marelle-browser-{os.getpid()}",
+        {"url": "http://127.0.0.1:9/dropped", "secret": WEBHOOK_SECRET},
+        key=None,
+    )
+    assert status == 200, body
