@@ -146,14 +146,20 @@ def test_another_familys_child_is_refused(frozen, parent, canteen, commune_a, in
     assert parent.api.get(f"{BASE}/cart").json()["items"] == []
 
 
-def test_a_product_of_another_commune_is_404(frozen, parent, commune_b, in_commune):
+def test_a_product_of_another_commune_is_404(frozen, parent, commune_a, commune_b, in_commune):
+    with in_commune(commune_a):
+        ids_in_a = set(Product.objects.values_list("pk", flat=True))
     with in_commune(commune_b):
         service = Service.objects.create(kind=ServiceKind.GARDERIE, name="Garderie B")
-        for i in range(3):  # ids that do not exist in commune A
+        # B's own product, under an id that A does not also have (each schema numbers its
+        # rows from its own sequence, which earlier tests have moved by chance).
+        for i in range(len(ids_in_a) + 1):
             product = Product.objects.create(service=service, name=f"Garderie {i}", price_cents=100)
+            if product.pk not in ids_in_a:
+                break
     response = parent.api.post(
         f"{BASE}/cart/items",
-        {"product_id": product.pk + 100, "child_ids": [parent.kids[0].pk], "dates": [MON]},
+        {"product_id": product.pk, "child_ids": [parent.kids[0].pk], "dates": [MON]},
     )
     assert response.status_code == 404
 

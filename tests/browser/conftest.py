@@ -3,8 +3,9 @@
 Nothing is downloaded: the browser is Debian's `chromium` (found on the PATH, `apt-get install
 chromium`; `.ci/run` installs it when missing) launched through `executable_path`, and axe-core
 is the copy bundled in the `axe-playwright-python` wheel. Without Chromium or Playwright the
-tests are skipped with the reason. One browser per session (per xdist worker); each test gets a
-fresh context (cookies, storage) at 1280×800.
+tests are skipped with the reason. One browser per session (per xdist worker, started by the
+first journey the worker runs: the journeys are spread over the workers); each test gets a fresh
+context (cookies, storage) at 1280×800.
 
 The live server (pytest-django's `live_server`, a thread of this process on 127.0.0.1) reads the
 test database through its own connection, so the tests are transactional
@@ -54,8 +55,23 @@ except ImportError:  # pragma: no cover - dev extras not installed
     sync_playwright = None
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
+    """Skip without Chromium; spread the journeys over the xdist workers.
+
+    Each worker has its own live server, localstripe, database and (once it meets a journey)
+    Chromium, so nothing ties the journeys to one worker: an `xdist_group("browser")` mark (they
+    used to share one, the suite's critical path) is taken off here, before xdist's own hook
+    reads the groups, so a new file that still carries it is spread too."""
     here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            for node in item.listchain():
+                node.own_markers[:] = [
+                    mark
+                    for mark in node.own_markers
+                    if not (mark.name == "xdist_group" and mark.args[:1] == ("browser",))
+                ]
     reason = None
     if sync_playwright is None:
         reason = "Playwright for Python is not installed (pip install -e '.[dev]')"
@@ -70,8 +86,8 @@ def pytest_collection_modifyitems(config, items):
 def chromium_browser():
     # Playwright's sync API keeps its asyncio loop set as the main thread's running loop while
     # it is open, so Django's guard against the ORM in async code would refuse every query of
-    # this (synchronous) test process. The guard is lifted for the worker that runs the browser
-    # tests (they share one xdist group), as pytest-playwright's documentation advises.
+    # this (synchronous) test process. The guard is lifted for the rest of the session in a
+    # worker that has met a browser test, as pytest-playwright's documentation advises.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
@@ -202,15 +218,41 @@ def visit(axe, request):
 
 
 @pytest.fixture
-def sign_in(page):
-    """Sign in through the two steps of "Créer ou accéder à mon compte usager" (on `page`, or
-    on `on`: another context's page)."""
+def sign_in(page, live_server):
+    """Sign someone in on `page` (or on `on`: another context's page).
+
+    Typed through the two steps of "Créer ou accéder à mon compte usager" (e-mail, then
+    password; the page then shows where the person lands) when the sign-in is part of what the
+    test proves: `visit` given (both steps are axe-checked), a `password` given, or
+    `typed=True`. Otherwise the session cookie is set directly, as Django's test client's
+    `force_login` does (a real session row, the same `user_logged_in` signal), and the page
+    stays where it was: the test goes to where its journey starts. The form itself is proven
+    by the journeys that type it and by tests/accounts."""
     default_page = page
 
-    def _sign_in(user, visit=None, password=None, on=None):
+    def _sign_in(user, visit=None, password=None, on=None, typed=False):
+        from django.conf import settings
+        from django.test import Client
+
         from tests.factories import PASSWORD
 
         page = on or default_page
+        if not (visit or password or typed):
+            client = Client()
+            client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+            cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+            page.context.add_cookies(
+                [
+                    {
+                        "name": settings.SESSION_COOKIE_NAME,
+                        "value": cookie.value,
+                        "url": live_server.url,
+                        "httpOnly": True,
+                        "sameSite": "Lax",
+                    }
+                ]
+            )
+            return
         page.goto("/compte/acces/")
         if visit:
             visit.check(page, "acces")
@@ -237,7 +279,8 @@ def stripe_webhook_to_live_server(stripe_offline, live_server):
         key=None,
     )
     assert status == 200, body
-    return stripe_offline
+    yield stripe_offline
+    _stop_webhooks(stripe_offline)
 
 
 @pytest.fixture
@@ -257,3 +300,18 @@ def stripe_on_test_clock(stripe_offline_on_test_clock, live_server):
     elapsed = datetime.timedelta(seconds=time.time() - origin)
     with time_machine.travel(NOW + elapsed, tick=True) as traveller:
         yield traveller
+    _stop_webhooks(url)
+
+
+def _stop_webhooks(localstripe: str) -> None:
+    """localstripe keeps its webhooks when its data is flushed, and sends each event a second
+    after it happens: once the journey is over, this worker's registration is pointed at a
+    closed port, so that neither the journey's last events nor the later tests' (the payments
+    tests share this localstripe) reach the live server and write rows after the clean-up."""
+    status, body = call_localstripe(
+        "POST",
+        f"{localstripe}/_config/webhooks/marelle-browser-{os.getpid()}",
+        {"url": "http://127.0.0.1:9/dropped", "secret": WEBHOOK_SECRET},
+        key=None,
+    )
+    assert status == 200, body

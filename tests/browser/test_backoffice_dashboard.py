@@ -16,7 +16,6 @@ from tests.fixtures.bookings import NOW, make_family
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.xdist_group("browser"),
     pytest.mark.django_db(transaction=True),
 ]
 
@@ -80,7 +79,7 @@ def test_manager_lands_on_the_dashboard_and_invites_an_agent(
     manager = UserFactory(first_name="Régine", last_name="Responsable")
     Membership.objects.create(user=manager, commune=commune_a, role="manager")
 
-    sign_in(manager)
+    sign_in(manager, typed=True)  # where a manager lands is part of this journey
 
     page.wait_for_url("**/c/commune-a/gestion/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Tableau de bord")
@@ -134,7 +133,7 @@ def test_an_invited_agent_of_two_communes_joins_then_chooses_where_to_go(
     expect(page.locator("main")).to_contain_text("Bienvenue dans l’équipe de Commune A")
 
     page.get_by_role("button", name="Se déconnecter").click()
-    sign_in(agent)
+    sign_in(agent, typed=True)
     page.wait_for_url("**/compte/espaces/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Où voulez-vous aller ?")
     visit.check(page, "ou-aller")

@@ -17,7 +17,6 @@ from tests.fixtures.bookings import NOW, make_family
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.xdist_group("browser"),
     pytest.mark.django_db(transaction=True),
 ]
 

@@ -19,7 +19,6 @@ from tests.fixtures.bookings import NOW, make_family
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.xdist_group("browser"),
     pytest.mark.django_db(transaction=True),
 ]
 

@@ -26,7 +26,6 @@ from tests.fixtures.bookings import make_family
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.xdist_group("browser"),
     pytest.mark.django_db(transaction=True),
 ]
 

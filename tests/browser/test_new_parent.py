@@ -27,7 +27,6 @@ from tests.fixtures.files import blank_pdf_bytes
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.xdist_group("browser"),
     pytest.mark.django_db(transaction=True),
 ]
 
