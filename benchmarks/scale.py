@@ -60,8 +60,29 @@ def fresh_connection() -> None:
         cursor.execute("SELECT 1")
 
 
-def create_timed(slug: str, builder: str = "replay") -> tuple[float, object]:
-    """Seconds to open one commune with `builder` ('replay' or 'clone'), and the commune."""
+def backend_cpu_seconds() -> float | None:
+    """CPU seconds used so far by this connection's PostgreSQL backend, when the server runs on
+    this machine (read from /proc); None otherwise."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def create_timed(
+    slug: str, builder: str = "replay", cpu: dict | None = None
+) -> tuple[float, object]:
+    """Seconds to open one commune with `builder` ('replay' or 'clone'), and the commune.
+
+    With `cpu`, also the CPU seconds the creation cost, this process's plus its PostgreSQL
+    backend's (`cpu["client"]`, `cpu["server"]`): what it would take on an idle machine,
+    whatever the load, fsync waits aside."""
     from django.db import connection
     from django.test import override_settings
 
@@ -69,11 +90,19 @@ def create_timed(slug: str, builder: str = "replay") -> tuple[float, object]:
 
     spec = {"slug": slug, "name": f"Bench {slug}", "insee_code": "01001"}
     chosen = "replay" if builder == "replay" else "django-tenants"
+    server_before = backend_cpu_seconds() if cpu is not None else None
     with override_settings(COMMUNE_SCHEMA_BUILDER=chosen, TENANT_CREATION_FAKES_MIGRATIONS=True):
+        client_before = time.process_time()
         started = time.perf_counter()
         commune = create_commune(**spec)
         elapsed = time.perf_counter() - started
+        client = time.process_time() - client_before
     connection.set_schema_to_public()
+    if cpu is not None:
+        server_after = backend_cpu_seconds()
+        cpu["client"] = client
+        if server_before is not None and server_after is not None:
+            cpu["server"] = server_after - server_before
     return elapsed, commune
 
 
@@ -95,16 +124,27 @@ def fill_to(target: int, timings: list[tuple[int, float]]) -> None:
 def sample_level(level: int, samples: int, clone: bool) -> dict:
     """At `level` communes: time `samples` creations per builder on fresh connections."""
 
-    result: dict = {"level": level, "load": load(), "replay": [], "clone": []}
+    result: dict = {
+        "level": level,
+        "load": load(),
+        "replay": [],
+        "clone": [],
+        "replay_cpu": [],
+        "clone_cpu": [],
+    }
     for index in range(samples):
         fresh_connection()
-        elapsed, _ = create_timed(f"{SLUG_PREFIX}{commune_count() + 1:05d}")
+        cpu: dict = {}
+        elapsed, _ = create_timed(f"{SLUG_PREFIX}{commune_count() + 1:05d}", cpu=cpu)
         result["replay"].append(elapsed)
+        result["replay_cpu"].append(cpu)
         if clone:
             fresh_connection()
             slug = f"{SLUG_PREFIX}clone-{level}-{index}"
-            elapsed, commune = create_timed(slug, "clone")
+            cpu = {}
+            elapsed, commune = create_timed(slug, "clone", cpu=cpu)
             result["clone"].append(elapsed)
+            result["clone_cpu"].append(cpu)
             commune.delete(force_drop=True)
     result["load_after"] = load()
     return result
@@ -318,6 +358,12 @@ def main(argv: list[str] | None = None) -> dict:
             if sample["clone"]:
                 line += "  clone " + " ".join(f"{s * 1000:.0f}" for s in sample["clone"])
             print(f"{line} ms  (load {sample['load']} → {sample['load_after']})", flush=True)
+            for builder in ("replay", "clone"):
+                for cpu in sample[f"{builder}_cpu"]:
+                    print(
+                        f"      {builder} CPU: "
+                        + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in cpu.items())
+                    )
             if slow > args.clone_limit:
                 clone = False
         fill_to(args.communes, fill)
