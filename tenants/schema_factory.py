@@ -121,32 +121,47 @@ def _capture_lock() -> Iterator[None]:
             side.close()
 
 
-def capture_statements() -> list[str]:
-    """Migrate a scratch schema from nothing and return the statements that built it, with
-    their parameters bound (one string each). Drops the scratch schema afterwards.
+class _Recorder:
+    """A Django execute wrapper that keeps the statements writing to the schema being built,
+    parameters bound (introspection, SET and writes to public-only tables left out)."""
 
-    Callers hold the capture lock (two captures would share the scratch schema)."""
-    public_only = _public_only_tables()
-    recorded: list[str] = []
+    def __init__(self, scratch: str) -> None:
+        self.scratch = scratch
+        self.public_only = _public_only_tables()
+        self.statements: list[str] = []
 
-    def record(execute, sql, params, many, context):
+    def __call__(self, execute, sql, params, many, context):
         text = sql if isinstance(sql, str) else sql.decode()
-        if _WRITE_RE.match(text) and SCRATCH_SCHEMA not in text:
+        if _WRITE_RE.match(text) and self.scratch not in text:
             dml = _DML_TABLE_RE.match(text)
-            if not (dml and dml.group(1) in public_only):
+            if not (dml and dml.group(1) in self.public_only):
                 # Bound before running: mogrify after execute would drop the cursor's result.
                 cursor = context["cursor"]
                 for one in params if many else [params]:
                     bound = cursor.mogrify(text, one) if one else text
-                    recorded.append(bound.decode() if isinstance(bound, bytes) else bound)
+                    bound = bound.decode() if isinstance(bound, bytes) else bound
+                    self.statements.append(bound.strip().rstrip(";"))
         return execute(sql, params, many, context)
 
-    tenant_connection = connection
-    with tenant_connection.cursor() as cursor:
-        cursor.execute(f'DROP SCHEMA IF EXISTS "{SCRATCH_SCHEMA}" CASCADE')
-        cursor.execute(f'CREATE SCHEMA "{SCRATCH_SCHEMA}"')
+
+def _recreate(schema: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        cursor.execute(f'CREATE SCHEMA "{schema}"')
+
+
+def _drop(schema: str) -> None:
+    connection.set_schema_to_public()  # type: ignore[attr-defined]
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def _history_statements() -> list[str]:
+    """Migrate SCRATCH_SCHEMA from nothing; the statements that built it (left in place)."""
+    recorder = _Recorder(SCRATCH_SCHEMA)
+    _recreate(SCRATCH_SCHEMA)
     try:
-        with tenant_connection.execute_wrapper(record):
+        with connection.execute_wrapper(recorder):
             call_command(
                 "migrate_schemas",
                 tenant=True,
@@ -155,10 +170,71 @@ def capture_statements() -> list[str]:
                 verbosity=0,
             )
     finally:
-        tenant_connection.set_schema_to_public()  # type: ignore[attr-defined]
-        with tenant_connection.cursor() as cursor:
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{SCRATCH_SCHEMA}" CASCADE')
-    return [statement.strip().rstrip(";") for statement in recorded]
+        connection.set_schema_to_public()  # type: ignore[attr-defined]
+    return recorder.statements
+
+
+def _has_rows(schema: str) -> bool:
+    """Whether any table of `schema` but django_migrations holds rows (a data migration)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relkind = 'r' AND c.relname <> 'django_migrations'",
+            [schema],
+        )
+        tables = [row[0] for row in cursor.fetchall()]
+        for table in tables:
+            cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{schema}"."{table}")')
+            if cursor.fetchone()[0]:
+                return True
+    return False
+
+
+def _final_state_statements(history: list[str]) -> list[str] | None:
+    """The same schema built from the final model states (one CREATE TABLE per table, no
+    history of ALTERs), if it is exactly the migrated one: same columns, constraint and index
+    names and definitions (compared from the catalog with SCRATCH_SCHEMA), and the migrations
+    left no rows behind. None otherwise: the history is then replayed as it is."""
+    if _has_rows(SCRATCH_SCHEMA):
+        return None
+    tenant_labels = {name.rsplit(".", 1)[-1] for name in settings.TENANT_APPS}
+    state = MigrationLoader(None, ignore_no_migrations=True).project_state()
+    models = [
+        model
+        for model in state.apps.get_models()
+        if model._meta.app_label in tenant_labels and model._meta.managed and not model._meta.proxy
+    ]
+    final_schema = SCRATCH_SCHEMA + "_final"
+    recorder = _Recorder(final_schema)
+    _recreate(final_schema)
+    try:
+        connection.set_schema(final_schema)  # type: ignore[attr-defined]
+        with connection.execute_wrapper(recorder), connection.schema_editor() as editor:
+            for model in models:
+                editor.create_model(model)
+            for statement in history:
+                if 'django_migrations"' in statement.split("(", 1)[0]:
+                    editor.execute(statement, None)
+        connection.set_schema_to_public()  # type: ignore[attr-defined]
+        same = schema_signature(final_schema) == schema_signature(SCRATCH_SCHEMA)
+    finally:
+        _drop(final_schema)
+    return recorder.statements if same else None
+
+
+def capture_statements() -> list[str]:
+    """Migrate a scratch schema from nothing and return the statements that build the same
+    schema, with their parameters bound (one string each): the final tables' CREATE statements
+    when they build exactly the migrated schema (checked), else the migrations' own history.
+
+    The history's ALTER TABLEs cost more as the catalog grows (0.18 s for the whole replay
+    on an empty database, 0.45 s at 1,000 communes); one CREATE TABLE per table does not.
+    Callers hold the capture lock (two captures would share the scratch schemas)."""
+    try:
+        history = _history_statements()
+        return _final_state_statements(history) or history
+    finally:
+        _drop(SCRATCH_SCHEMA)
 
 
 def blueprint_sql() -> str:
