@@ -32,16 +32,21 @@ def add_db_arguments(parser) -> None:
 
 def setup_django(*, reuse_db: bool = False) -> None:
     """Point Django at the dedicated benchmark database, migrate it, and set Django up."""
-    if os.environ.get("DATABASE_URL"):
+    url = os.environ.get("DATABASE_URL")
+    if url and not bench_url_allowed(url):
         sys.exit(
             "The benchmarks run on the embedded PostgreSQL, in their own database "
-            f"({BENCH_DB_NAME}); unset DATABASE_URL so they cannot touch another database."
+            f"({BENCH_DB_NAME}), or on a DATABASE_URL whose database name contains 'bench' "
+            "(it is dropped and recreated); unset DATABASE_URL or point it at such a database."
         )
     os.environ["MARELLE_ENV"] = "demo"
     os.environ["MARELLE_DB_NAME"] = BENCH_DB_NAME
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     if not reuse_db:
-        _drop_bench_database()
+        if url:
+            _recreate_url_database(url)
+        else:
+            _drop_bench_database()
 
     import django
 
@@ -50,6 +55,31 @@ def setup_django(*, reuse_db: bool = False) -> None:
     from django.core.management import call_command
 
     call_command("migrate_platform", verbosity=0)
+
+
+def bench_url_allowed(url: str) -> bool:
+    """An explicit DATABASE_URL is used only for a database named for benchmarks."""
+    from urllib.parse import urlparse
+
+    return "bench" in urlparse(url).path.lstrip("/")
+
+
+def _recreate_url_database(url: str) -> None:
+    """Drop and recreate the DATABASE_URL's database (its name contains 'bench')."""
+    from urllib.parse import urlparse
+
+    import psycopg
+    from psycopg import sql
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    assert "bench" in name  # never anything else
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def _drop_bench_database() -> None:
@@ -104,10 +134,11 @@ def machine_summary() -> str:
         pg_version = cursor.fetchone()[0]
     import django
 
+    where = "DATABASE_URL, TCP" if os.environ.get("DATABASE_URL") else "embedded, Unix socket"
     return (
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s), "
         f"Python {platform.python_version()}, Django {django.get_version()}, "
-        f"PostgreSQL {pg_version} (embedded, Unix socket), database {BENCH_DB_NAME}"
+        f"PostgreSQL {pg_version} ({where}), database {connection.settings_dict['NAME']}"
     )
 
 

@@ -1,12 +1,15 @@
-"""How long opening one commune takes: cloning the template schema vs running the migrations.
+"""How long opening one commune takes: replaying the captured SQL, cloning the template schema,
+running the migrations.
 
-Both methods go through the same onboarding code, tenants.services.create_commune (validation,
+All three go through the same onboarding code, tenants.services.create_commune (validation,
 row insert, schema creation, all in one transaction), and are timed end to end:
 
-* clone   — the default (TENANT_CREATION_FAKES_MIGRATIONS=True): django-tenants copies the
-            migrated `tenant_template` schema, then runs migrate_schemas --fake on the copy;
-* migrate — TENANT_CREATION_FAKES_MIGRATIONS=False: django-tenants creates an empty schema and
-            runs migrate_schemas on it, as it would without a template.
+* replay  — the default (tenants.schema_factory): the migrations' SQL, captured once, replayed;
+* clone   — COMMUNE_SCHEMA_BUILDER="django-tenants" (TENANT_CREATION_FAKES_MIGRATIONS=True):
+            django-tenants copies the migrated `tenant_template` schema, then runs
+            migrate_schemas --fake on the copy;
+* migrate — the same with TENANT_CREATION_FAKES_MIGRATIONS=False: django-tenants creates an
+            empty schema and runs migrate_schemas on it, as it would without a template.
 
 Rounds alternate the order of the two methods (ABBA) so drift favours neither. Each creation
 starts on a freshly opened database connection (opened before the clock starts): on a reused
@@ -35,7 +38,7 @@ from _common import (
 )
 
 SLUG_PREFIX = "bench-create-"
-METHODS = ("clone", "migrate")
+METHODS = ("replay", "clone", "migrate")
 
 
 def schema_names(schema: str) -> frozenset[tuple[str, str]]:
@@ -151,15 +154,18 @@ def create_and_time(method: str, slug: str) -> tuple[float, object]:
     from tenants.services import create_commune
 
     spec = {"slug": slug, "name": f"Bench {slug}", "insee_code": "01001", "holiday_zone": "A"}
-    if method == "clone":
+    overrides = {
+        "replay": {"COMMUNE_SCHEMA_BUILDER": "replay"},
+        "clone": {"COMMUNE_SCHEMA_BUILDER": "django-tenants"},
+        "migrate": {
+            "COMMUNE_SCHEMA_BUILDER": "django-tenants",
+            "TENANT_CREATION_FAKES_MIGRATIONS": False,
+        },
+    }[method]
+    with override_settings(**overrides):
         started = time.perf_counter()
         commune = create_commune(**spec)
         elapsed = time.perf_counter() - started
-    else:
-        with override_settings(TENANT_CREATION_FAKES_MIGRATIONS=False):
-            started = time.perf_counter()
-            commune = create_commune(**spec)
-            elapsed = time.perf_counter() - started
     return elapsed, commune
 
 
@@ -281,6 +287,10 @@ def main() -> None:
     print(
         f"\nmigrate / clone: {ratio_median:.2f}x on the median, {ratio_min:.2f}x on the min "
         f"(cloning takes {100 / ratio_median:.0f}% of the time migrating takes)"
+    )
+    print(
+        f"clone / replay: {stats['clone']['median'] / stats['replay']['median']:.2f}x on the "
+        f"median (replay, the default, is tenants.schema_factory)"
     )
     print(
         "structure = columns, constraint and index definitions; "

@@ -9,9 +9,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
+from django_tenants.models import TenantMixin
+from django_tenants.signals import post_schema_sync
 from django_tenants.utils import get_public_schema_name, schema_exists
 
 from shared_apps.common.errors import Conflict, DomainError
+from tenants import schema_factory
 from tenants.calendar import UnservedPlace, check_serviceable
 from tenants.models import Commune
 
@@ -205,7 +208,7 @@ def create_commune(
     contact_email: str = "",
     brand_colour: str = "#1F5FAD",
 ) -> Commune:
-    """Open a new commune: validate, then clone its schema from the template, all or nothing.
+    """Open a new commune: validate, then build its schema (tenants.schema_factory), all or nothing.
 
     The INSEE code is required: it places the commune, and its place decides its calendar
     (public holidays, school-holiday zone; tenants.calendar). `holiday_zone` may be left empty
@@ -250,15 +253,35 @@ def create_commune(
             fields=exc.message_dict,
         ) from exc
 
-    if not schema_exists(settings.TENANT_BASE_SCHEMA):
-        ensure_template_schema()
     try:
-        with transaction.atomic():
-            commune.save(verbosity=0)
-            restore_constraint_names(settings.TENANT_BASE_SCHEMA, commune.schema_name)
+        _save_with_schema(commune)
     except IntegrityError as exc:  # a concurrent create_commune won the race
         raise CommuneAlreadyExists() from exc
     return commune
+
+
+def _save_with_schema(commune: Commune) -> None:
+    """Insert the commune's row and build its schema in one transaction.
+
+    By default the schema is built by replaying the migrations' captured SQL
+    (tenants.schema_factory: flat in the number of communes, names as migrated). The setting
+    COMMUNE_SCHEMA_BUILDER = "django-tenants" keeps django-tenants' own way, which the
+    benchmarks compare: a clone of the template (TENANT_CREATION_FAKES_MIGRATIONS=True), or
+    every migration run on an empty schema (False).
+    """
+    if getattr(settings, "COMMUNE_SCHEMA_BUILDER", "replay") == "replay":
+        schema_factory.blueprint_sql()  # captured outside the transaction if it must be
+        with transaction.atomic():
+            commune.auto_create_schema = False
+            commune.save(verbosity=0)
+            schema_factory.build_schema(commune.schema_name)
+            post_schema_sync.send(sender=TenantMixin, tenant=commune.serializable_fields())
+        return
+    if not schema_exists(settings.TENANT_BASE_SCHEMA):
+        ensure_template_schema()
+    with transaction.atomic():
+        commune.save(verbosity=0)
+        restore_constraint_names(settings.TENANT_BASE_SCHEMA, commune.schema_name)
 
 
 def _named_objects(cursor: CursorWrapper, schema: str) -> dict[tuple[str, str, str], str]:
