@@ -42,7 +42,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("security")]
 
 EXAMPLES_PER_OPERATION = 2
 SCENARIOS_PER_ROLE = 10
-STEPS_PER_SCENARIO = 6
+STEPS_PER_SCENARIO = 8
 ACTORS = {"parent": "parent_f", "staff": "manager_a"}
 # What a stateful run must not call: it would sign its own token out (tested in test_tokens.py)
 # or needs a signature (the webhook).
