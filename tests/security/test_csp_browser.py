@@ -11,6 +11,7 @@ directive"). Marker browser: skipped without Chromium, as tests/browser.
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.utils import timezone
@@ -101,7 +102,7 @@ def test_the_card_step_and_the_pages_with_scripts_raise_no_csp_violation(
     expect(page.locator("#payment-form")).to_be_visible()
     fill_card(page, CARD_OK)
     page.get_by_role("button", name="Payer").click()
-    page.wait_for_load_state("load")
+    page.wait_for_url(re.compile(r".*/panier/commande/\d+/$"))  # confirmed: the order's page
 
     # "Mes réservations": the copy button of the calendar address (static/js/copy-address.js).
     page.goto("/reservations/")
