@@ -160,7 +160,9 @@ def test_interleaved_requests_and_tasks_through_session_pooling_stay_in_their_co
                 page = client.get(f"/c/{slug}/").content.decode()
                 own, other = two_communes[slug]
                 seen.append((slug, own in page, other in page))
-                names = _service_names_task.apply(args=[schemas[slug]]).get()
+                names = _service_names_task.apply(args=[schemas[slug]]).get(
+                    disable_sync_subtasks=False
+                )
                 seen.append((slug, own in names, other in names))
                 connection.close()
             return seen

@@ -13,6 +13,7 @@ from django.utils import timezone
 from shared_apps.accounts.api_tokens import issue as issue_api_token
 from shared_apps.audit.services import record
 from shared_apps.families.services import get_or_create_family
+from shared_apps.jobs.models import JobRun
 from shared_apps.payments.models import Payment, Purpose, Refund, WebhookEvent
 from tenants.models import Membership, Role, StaffInvitation
 from tests.factories import PASSWORD, UserFactory
@@ -65,6 +66,15 @@ def one_of_each(operator, commune_a):
         AccessLog.objects.create(username="x@exemple.fr", ip_address="10.0.0.1", attempt_time=now),
         AccessFailureLog.objects.create(
             username="x@exemple.fr", ip_address="10.0.0.1", attempt_time=now
+        ),
+        JobRun.objects.create(
+            task_id="admin-run",
+            task_name="shared_apps.wallet.tasks.verify_ledger_task",
+            commune=commune_a,
+            schema_name=commune_a.schema_name,
+            status="failed",
+            started_at=now,
+            error_class="JobFindings",
         ),
     ]
     return {type(row): row for row in rows}

@@ -22,15 +22,6 @@ from tests.browser import conftest as browser
 from tests.browser.helpers import CARD_OK, fill_card
 from tests.fixtures.bookings import make_family
 
-# The browser tests' fixtures (one Chromium, a fresh context, signing in, localstripe's webhooks
-# to the live server), used from here.
-chromium_browser = browser.chromium_browser
-browser_settings = browser.browser_settings
-new_page = browser.new_page
-page = browser.page
-sign_in = browser.sign_in
-stripe_webhook_to_live_server = browser.stripe_webhook_to_live_server
-
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.xdist_group("browser"),
