@@ -79,23 +79,33 @@ def _pgbouncer(tmp_path: Path, pool_mode: str, pool_size: int):
         path.chmod(0o644)
     command = [PGBOUNCER, str(tmp_path / "pgbouncer.ini")]
     if os.geteuid() == 0:  # PgBouncer refuses to run as root
-        try:
-            pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root without a postgres user for PgBouncer")
-        command[1:1] = ["-u", "postgres"]
+        # As the server's own user when it listens on a private Unix socket (the embedded
+        # PostgreSQL of `make test`): only that user may open its socket directory.
+        run_as = pwd.getpwuid(os.stat(host).st_uid).pw_name if host.startswith("/") else ""
+        if not run_as or run_as == "root":
+            try:
+                run_as = pwd.getpwnam("postgres").pw_name
+            except KeyError:
+                pytest.skip("running as root without a postgres user for PgBouncer")
+        command[1:1] = ["-u", run_as]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        for _ in range(100):
+        for _ in range(50):
             try:
                 psycopg.connect(
-                    host="127.0.0.1", port=port, user=user, dbname=upstream["NAME"]
+                    host="127.0.0.1",
+                    port=port,
+                    user=user,
+                    dbname=upstream["NAME"],
+                    connect_timeout=2,  # a PgBouncer that cannot reach the server never answers
                 ).close()
                 break
             except psycopg.OperationalError:
                 if process.poll() is not None:
                     pytest.fail(f"pgbouncer exited: {process.stdout.read().decode()}")
                 time.sleep(0.1)
+        else:
+            pytest.fail(f"PgBouncer on port {port} never reached {host}")
         yield port
     finally:
         process.terminate()
