@@ -1,7 +1,8 @@
 """Where a person lands after signing in: their commune's Gestion, their family space, or a
 choice between them ("Où voulez-vous aller ?").
 
-A staff member of one commune with no family lands in that commune's Gestion (its dashboard);
+A staff member of one commune with no family lands in that commune's Gestion (its dashboard),
+a platform operator with neither commune nor family in the operators' console;
 someone with several places (staff of two communes, or staff who is also a parent with
 children) chooses; everyone else lands in the family space (settings.LOGIN_REDIRECT_URL). A safe
 `next` given to the sign-in pages always wins (see views._safe_next).
@@ -50,4 +51,6 @@ def landing_url(user: User) -> str:
         return reverse("accounts:spaces")
     if places.communes:
         return gestion_url(places.communes[0])
+    if user.is_operator and not places.family:
+        return reverse("console:communes")  # the operators' console (by name: no import)
     return resolve_url(settings.LOGIN_REDIRECT_URL)

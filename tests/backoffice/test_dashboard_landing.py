@@ -129,3 +129,16 @@ def test_the_parent_header_in_a_commune_keeps_a_gestion_link_for_staff(client, c
     page = client.get("/c/commune-a/").content.decode()
 
     assert 'href="/c/commune-a/gestion/">Gestion</a>' in page
+
+
+def test_an_operator_lands_in_the_operators_console(client, commune_a):
+    operator = UserFactory(is_operator=True)
+    response = _sign_in(client, operator)
+    assert response["Location"] == "/operateur/"
+    assert client.get("/operateur/").status_code == 200
+
+
+def test_an_operator_who_is_also_a_parent_lands_in_the_family_space(client, commune_a):
+    operator = _with_child(UserFactory(is_operator=True))
+    response = _sign_in(client, operator)
+    assert response["Location"] == "/mon-espace/"
