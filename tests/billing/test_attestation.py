@@ -24,12 +24,12 @@ from tenant_apps.billing.services.credit_notes import issue_credit_note
 from tenant_apps.billing.services.invoicing import build_invoices
 from tenant_apps.bookings.services.cart import add_to_cart
 from tenant_apps.bookings.services.checkout import checkout
-from tenant_apps.catalog.models import DeadlineKind, OpeningPeriod, Product, Service, ServiceKind
+from tenant_apps.catalog.models import Service, ServiceKind
 from tenants.models import Role
 from tests.billing.invoicing import DECEMBER, JANUARY_2ND, THU, TUE
 from tests.factories import MembershipFactory, UserFactory
 from tests.fixtures.billing import give_mandate
-from tests.fixtures.bookings import NOW, _agent
+from tests.fixtures.bookings import NOW, _agent, school_days_product
 
 pytestmark = pytest.mark.django_db
 
@@ -44,21 +44,7 @@ def garderie(commune_a, in_commune):
             name="Garderie",
             payment_methods=["wallet", "card", "direct_debit"],
         )
-        product = Product.objects.create(
-            service=service,
-            name="Garderie du soir",
-            price_cents=250,
-            weekdays=[0, 1, 3, 4],
-            opening_period=OpeningPeriod.SCHOOL_DAYS,
-            booking_deadline_kind=DeadlineKind.WORKING_DAYS_BEFORE,
-            booking_deadline_days=2,
-            booking_deadline_time=datetime.time(12, 0),
-            cancel_deadline_kind=DeadlineKind.WORKING_DAYS_BEFORE,
-            cancel_deadline_days=2,
-            cancel_deadline_time=datetime.time(12, 0),
-            late_cancellation_refund_percent=0,
-        )
-    product.service = service
+        product = school_days_product(service, name="Garderie du soir", price_cents=250)
     return product
 
 

@@ -29,7 +29,7 @@ from shared_apps.families.services import calendar_feed_token
 from shared_apps.payments.models import Payment, Purpose
 from tenants.models import Commune, Membership, Role, StaffInvitation
 from tests.factories import UserFactory
-from tests.fixtures.bookings import NOW, make_family
+from tests.fixtures.bookings import NOW, make_family, school_days_product
 
 JANUARY_2ND = datetime.datetime(2027, 1, 2, 6, tzinfo=datetime.UTC)
 
@@ -64,10 +64,7 @@ def _actor(name: str, user: User | None) -> Actor:
 def _canteen(commune: Commune):
     from tenant_apps.catalog.models import (
         Closure,
-        DeadlineKind,
         DocumentType,
-        OpeningPeriod,
-        Product,
         Service,
         ServiceKind,
     )
@@ -78,27 +75,13 @@ def _canteen(commune: Commune):
             name="Cantine Zéphyrine",
             payment_methods=["wallet", "card", "direct_debit"],
         )
-        product = Product.objects.create(
-            service=service,
-            name="Repas Zéphyrine",
-            price_cents=380,
-            weekdays=[0, 1, 3, 4],
-            opening_period=OpeningPeriod.SCHOOL_DAYS,
-            booking_deadline_kind=DeadlineKind.WORKING_DAYS_BEFORE,
-            booking_deadline_days=2,
-            booking_deadline_time=datetime.time(12, 0),
-            cancel_deadline_kind=DeadlineKind.WORKING_DAYS_BEFORE,
-            cancel_deadline_days=2,
-            cancel_deadline_time=datetime.time(12, 0),
-            late_cancellation_refund_percent=0,
-        )
+        product = school_days_product(service, name="Repas Zéphyrine", price_cents=380)
         closure = Closure.objects.create(
             service=service, date=datetime.date(2026, 12, 18), reason="Grève Ornithorynque"
         )
         document_type = DocumentType.objects.create(
             service=service, code="attestation", label="Attestation Kangourou", required=False
         )
-    product.service = service
     return product, closure, document_type
 
 
