@@ -166,3 +166,31 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> Non
     print("  ".join("-" * w for w in widths))
     for row in cells[1:]:
         print(line(row))
+
+
+def drop_families(*, email_prefix: str, commune_slug: str) -> int:
+    """Delete the public rows of a benchmark's families — users whose e-mail starts with
+    `email_prefix`, their families, wallets and ledger, and the ledger rows of commune
+    `commune_slug` (they protect the commune from deletion). Returns how many users were removed."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    from shared_apps.families.models import Family, Guardian
+    from shared_apps.wallet.models import Account, LedgerTransaction, Posting, Wallet
+
+    users = get_user_model().objects.filter(email__startswith=email_prefix)
+    family_ids = list(Guardian.objects.filter(user__in=users).values_list("family_id", flat=True))
+    wallets = Wallet.objects.filter(family_id__in=family_ids)
+    transactions = LedgerTransaction.objects.filter(
+        Q(wallet__in=wallets) | Q(commune__slug=commune_slug)
+    )
+    accounts = Account.objects.filter(Q(wallet__in=wallets) | Q(commune__slug=commune_slug))
+    Posting.objects.filter(Q(transaction__in=transactions) | Q(account__in=accounts)).delete()
+    transactions.delete()
+    accounts.delete()
+    # The shared card-clearing account took the other side of the top-ups: drop it when empty.
+    Account.objects.filter(wallet=None, commune=None, postings=None).delete()
+    wallets.delete()
+    Family.objects.filter(pk__in=family_ids).delete()
+    removed, _ = users.delete()  # with their tokens
+    return removed

@@ -51,6 +51,7 @@ from _common import (
     ROOT,
     add_db_arguments,
     drop_bench_communes,
+    drop_families,
     machine_summary,
     print_table,
     setup_django,
@@ -250,28 +251,8 @@ def make_families(commune, service, count: int) -> list[Family]:
 
 
 def drop_bench_families() -> int:
-    """Delete the public rows of the benchmark's families (users, families, wallets, ledger):
-    the ledger's rows protect the commune from deletion. Returns how many users were removed."""
-    from django.contrib.auth import get_user_model
-    from django.db.models import Q
-
-    from shared_apps.families.models import Family, Guardian
-    from shared_apps.wallet.models import Account, LedgerTransaction, Posting, Wallet
-
-    users = get_user_model().objects.filter(email__startswith=EMAIL_PREFIX)
-    family_ids = list(Guardian.objects.filter(user__in=users).values_list("family_id", flat=True))
-    wallets = Wallet.objects.filter(family_id__in=family_ids)
-    transactions = LedgerTransaction.objects.filter(Q(wallet__in=wallets) | Q(commune__slug=SLUG))
-    accounts = Account.objects.filter(Q(wallet__in=wallets) | Q(commune__slug=SLUG))
-    Posting.objects.filter(Q(transaction__in=transactions) | Q(account__in=accounts)).delete()
-    transactions.delete()
-    accounts.delete()
-    # The shared card-clearing account took the other side of the top-ups: drop it when empty.
-    Account.objects.filter(wallet=None, commune=None, postings=None).delete()
-    wallets.delete()
-    Family.objects.filter(pk__in=family_ids).delete()
-    removed, _ = users.delete()  # with their tokens
-    return removed
+    """Delete this benchmark's families and their ledger rows; how many users were removed."""
+    return drop_families(email_prefix=EMAIL_PREFIX, commune_slug=SLUG)
 
 
 # --- The two actions, as requests --------------------------------------------------------------

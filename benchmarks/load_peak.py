@@ -29,7 +29,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, add_db_arguments, drop_bench_communes, machine_summary, setup_django
+from _common import (
+    ROOT,
+    add_db_arguments,
+    drop_bench_communes,
+    drop_families,
+    machine_summary,
+    setup_django,
+)
 
 SLUG = "bench-load"
 EMAIL_PREFIX = "bench-load-"
@@ -126,27 +133,6 @@ def prepare(families: int, staff: int):
     return commune, product, parents, agents
 
 
-def drop_families() -> None:
-    from django.contrib.auth import get_user_model
-    from django.db.models import Q
-
-    from shared_apps.families.models import Family, Guardian
-    from shared_apps.wallet.models import Account, LedgerTransaction, Posting, Wallet
-
-    users = get_user_model().objects.filter(email__startswith=EMAIL_PREFIX)
-    family_ids = list(Guardian.objects.filter(user__in=users).values_list("family_id", flat=True))
-    wallets = Wallet.objects.filter(family_id__in=family_ids)
-    transactions = LedgerTransaction.objects.filter(Q(wallet__in=wallets) | Q(commune__slug=SLUG))
-    accounts = Account.objects.filter(Q(wallet__in=wallets) | Q(commune__slug=SLUG))
-    Posting.objects.filter(Q(transaction__in=transactions) | Q(account__in=accounts)).delete()
-    transactions.delete()
-    accounts.delete()
-    Account.objects.filter(wallet=None, commune=None, postings=None).delete()
-    wallets.delete()
-    Family.objects.filter(pk__in=family_ids).delete()
-    users.delete()
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -220,7 +206,7 @@ def main() -> None:
     setup_django(reuse_db=args.reuse_db)
     from benchmarks.load import harness
 
-    drop_families()
+    drop_families(email_prefix=EMAIL_PREFIX, commune_slug=SLUG)
     drop_bench_communes("bench-load")
     parents_count = max(1, args.users * 8 // 10)
     agents_count = max(1, args.users // 10)
@@ -266,7 +252,7 @@ def main() -> None:
     problems = check_money(commune, parents)
     for problem in problems:
         print("ARGENT", problem)
-    drop_families()
+    drop_families(email_prefix=EMAIL_PREFIX, commune_slug=SLUG)
     drop_bench_communes("bench-load")
     if report.failures or report.error_rate or problems:
         sys.exit(1)

@@ -67,8 +67,9 @@ class Report:
         for name, op in self.operations.items():
             if name == "Aggregated":
                 continue
-            p50_ratio = op.p50_ms / base.p50_ms if base and base.p50_ms else float("nan")
-            p95_ratio = op.p95_ms / base.p95_ms if base and base.p95_ms else float("nan")
+            # No baseline request in a very short run: no ratio, rather than "nan".
+            p50 = f"{op.p50_ms / base.p50_ms:.1f}x" if base and base.p50_ms else "—"
+            p95 = f"{op.p95_ms / base.p95_ms:.1f}x" if base and base.p95_ms else "—"
             rows.append(
                 [
                     name,
@@ -77,8 +78,8 @@ class Report:
                     f"{op.rps:.1f}",
                     f"{op.p50_ms:.0f}",
                     f"{op.p95_ms:.0f}",
-                    f"{p50_ratio:.1f}x",
-                    f"{p95_ratio:.1f}x",
+                    p50,
+                    p95,
                 ]
             )
         return rows
