@@ -18,7 +18,7 @@ def format_euros(cents: int | None) -> str:
 def parse_euros(text: str) -> int | None:
     """'3,80', '3.80 €', '40' → cents; None when it is not an amount."""
     cleaned = re.sub(r"[\s\u00a0\u202f€]", "", text or "").replace(",", ".")
-    if not re.fullmatch(r"\d{1,7}(\.\d{1,2})?", cleaned):
+    if not re.fullmatch(r"[0-9]{1,7}(\.[0-9]{1,2})?", cleaned):  # ASCII digits only
         return None
     try:
         return int((Decimal(cleaned) * 100).to_integral_value())

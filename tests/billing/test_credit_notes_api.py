@@ -83,6 +83,7 @@ BAD_INPUT = [
     ({"amount": "-3", "reason": "x"}, "amount"),
     ({"amount": -300, "reason": "x"}, "amount"),
     ({"amount": "abc", "reason": "x"}, "amount"),
+    ({"amount": "\u0663", "reason": "x"}, "amount"),  # an Arabic-Indic 3: ASCII digits only
     ({"amount": ["1"], "reason": "x"}, "amount"),
     ({"amount": "100000", "reason": "x"}, "amount"),  # more than what is left
     ({"amount": "1", "reason": ""}, "reason"),
@@ -137,6 +138,21 @@ def test_a_payment_in_progress_refuses_it(invoiced, manager_api, commune_a, in_c
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "invoice_being_collected"
     assert _snapshot(commune_a, in_commune) == before
+
+
+def test_a_suspended_commune_issues_no_credit_note(invoiced, manager_api, commune_a, in_commune):
+    """A credit note moves money (a paid invoice's credit goes to the wallet): refused like
+    every other money movement of a suspended commune."""
+    from tenants.services import suspend_commune
+
+    mine, _ = invoiced
+    suspend_commune(commune=commune_a, reason="Contrôle de la régie")
+    before = _snapshot(commune_a, in_commune)
+    response = manager_api.post(_url(mine), {"amount": "1", "reason": "x"}, format="json")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "commune_suspended"
+    assert _snapshot(commune_a, in_commune) == before
+    assert not mail.outbox
 
 
 def test_other_communes_agents_parents_and_anonymous_are_refused(

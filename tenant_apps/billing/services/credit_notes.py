@@ -35,7 +35,7 @@ from tenant_apps.billing.models import (
     InvoiceCounter,
 )
 from tenant_apps.billing.services.receivables import month_tag
-from tenants.services import assert_on_schema
+from tenants.services import assert_on_schema, lock_active_commune
 
 if TYPE_CHECKING:
     from shared_apps.accounts.models import User
@@ -119,7 +119,7 @@ def issue_credit_note(
 
     Errors: InvoiceNotFound (not an invoice of this commune); InvalidInput (amount missing, not
     positive, or more than what remains; reason missing or too long); CreditWhileCollecting
-    (a payment in progress). Nothing is written on error.
+    (a payment in progress); CommuneSuspended / CommuneInactive. Nothing is written on error.
     """
     from tenant_apps.billing.services.collection import invoice_states
 
@@ -136,6 +136,7 @@ def issue_credit_note(
         errors.add("reason", f"Motif : {REASON_MAX_LENGTH} caractères au maximum.")
     pk = parse_id(invoice_id)
     with transaction.atomic():
+        lock_active_commune(commune)  # suspended or closed meanwhile: no credit, no refund
         invoice = (
             Invoice.objects.select_for_update().filter(pk=pk).first() if pk is not None else None
         )
