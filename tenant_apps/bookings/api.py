@@ -25,6 +25,8 @@ from tenant_apps.bookings.parsing import MAX_ATTENDANCE_CHILDREN, MAX_DAYS_ON_BE
 from tenant_apps.bookings.payment_methods import available_payment_methods
 from tenant_apps.bookings.serializers import (
     AddItemsSerializer,
+    BookedPlaceSerializer,
+    BookSerializer,
     CalendarDaySerializer,
     CartItemSerializer,
     CheckoutSerializer,
@@ -35,6 +37,7 @@ from tenant_apps.bookings.services.attendance import mark_attendance, upload_cer
 from tenant_apps.bookings.services.cancellation import cancel_reservation
 from tenant_apps.bookings.services.cart import add_to_cart, remove_cart_item
 from tenant_apps.bookings.services.checkout import checkout
+from tenant_apps.bookings.services.direct_booking import book_and_pay
 from tenant_apps.bookings.services.on_behalf import book_on_behalf
 from tenant_apps.bookings.wording import refund_sentence
 from tenant_apps.catalog.models import Product
@@ -168,24 +171,30 @@ class CheckoutView(APIView):
         serializer = CheckoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = checkout(commune=request.tenant, user=request.user, **serializer.validated_data)
-        order = result.order
         reservations = selectors.with_cancellation_terms(
-            selectors.reservations_of_order(order.pk),  # the user's: checkout placed it
+            selectors.reservations_of_order(result.order.pk),  # the user's: checkout placed it
             commune=request.tenant,
         )
-        body = {
-            "order_id": order.pk,
-            "status": order.status,
-            "amount_cents": order.amount_cents,
-            "wallet_cents": order.wallet_cents,
-            "card_cents": order.card_cents,
-            "reservations": ReservationSerializer(reservations, many=True).data,
-        }
-        if result.payment is not None:
-            from shared_apps.payments.services import client_config
-
-            body["payment"] = {"id": result.payment.pk, **(client_config(result.payment) or {})}
+        body = _order_body(result)
+        body["reservations"] = ReservationSerializer(reservations, many=True).data
         return Response(body, status=status.HTTP_201_CREATED)
+
+
+def _order_body(result) -> dict:
+    """What `cart/checkout` and `POST reservations` answer about the order placed."""
+    order = result.order
+    body = {
+        "order_id": order.pk,
+        "status": order.status,
+        "amount_cents": order.amount_cents,
+        "wallet_cents": order.wallet_cents,
+        "card_cents": order.card_cents,
+    }
+    if result.payment is not None:
+        from shared_apps.payments.services import client_config
+
+        body["payment"] = {"id": result.payment.pk, **(client_config(result.payment) or {})}
+    return body
 
 
 class ReservationsView(GenericAPIView):
@@ -212,6 +221,49 @@ class ReservationsView(GenericAPIView):
                 selectors.with_cancellation_terms(page, commune=request.tenant), many=True
             ).data
         )
+
+    @extend_schema(
+        request=BookSerializer,
+        responses={
+            201: inline_serializer(
+                "Booking",
+                {
+                    "order_id": serializers.IntegerField(),
+                    "status": serializers.CharField(),
+                    "amount_cents": serializers.IntegerField(),
+                    "wallet_cents": serializers.IntegerField(),
+                    "card_cents": serializers.IntegerField(),
+                    "reservations": BookedPlaceSerializer(many=True),
+                    "payment": serializers.DictField(required=False),
+                },
+            )
+        },
+        tags=["bookings"],
+        operation_id="reservations_book",
+        description="Book days for some of the family's children and pay, in one step, "
+        "without the cart (the app's « Réserver et payer »): the rules, errors and payment "
+        "methods of `cart/items` then `cart/checkout`, all or nothing; the same days are "
+        "taken out of the cart. By card, `payment` holds what the card step needs.",
+    )
+    def post(self, request):
+        serializer = BookSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = book_and_pay(
+            commune=request.tenant, user=request.user, **serializer.validated_data
+        )
+        body = _order_body(result)
+        # Built from the rows just written: nothing is read back, nothing to serialise.
+        body["reservations"] = [
+            {
+                "id": r.pk,
+                "child_id": r.child_id,
+                "product_id": r.product_id,
+                "date": r.date.isoformat(),
+                "price_cents": r.price_cents,
+            }
+            for r in result.reservations
+        ]
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class CancelView(APIView):

@@ -187,11 +187,17 @@ def take_places(
     values = ", ".join(["(%s, %s::date)"] * len(keys))
     reservations = f'"{Reservation._meta.db_table}"'
     with connection.cursor() as cursor:
+        # The day's live places are counted only for a counter still missing: counting them for
+        # every day of every checkout would read all of a busy day's places (a large town's
+        # evening peak) while the earlier days' counters are already locked. An existing one
+        # (or one created meanwhile: the conflict) gets this order's places, counted by order.
         cursor.execute(
             f'INSERT INTO "{DayCount._meta.db_table}" AS c (product_id, date, booked) '
-            "SELECT v.product_id, v.date, (SELECT count(*) FROM "
+            "SELECT v.product_id, v.date, CASE WHEN EXISTS (SELECT 1 FROM "
+            f'"{DayCount._meta.db_table}" AS e WHERE e.product_id = v.product_id '
+            "AND e.date = v.date) THEN 0 ELSE (SELECT count(*) FROM "
             f"{reservations} AS r WHERE r.product_id = v.product_id "
-            "AND r.date = v.date AND r.status = ANY(%s)) "
+            "AND r.date = v.date AND r.status = ANY(%s)) END "
             f"FROM (VALUES {values}) AS v(product_id, date) ORDER BY v.product_id, v.date "
             "ON CONFLICT (product_id, date) DO UPDATE SET booked = c.booked + "
             f"(SELECT count(*) FROM {reservations} AS r WHERE r.order_id = %s "

@@ -46,6 +46,23 @@ class CheckoutSerializer(serializers.Serializer):
     payment_method = serializers.CharField(max_length=20)
 
 
+class BookSerializer(AddItemsSerializer):
+    payment_method = serializers.CharField(
+        max_length=20, help_text="`wallet`, `direct_debit` or `card`, as for `cart/checkout`."
+    )
+
+
+class BookedPlaceSerializer(serializers.Serializer):
+    """A place just booked, as `POST reservations` answers it (`GET reservations` gives the
+    cancellation terms)."""
+
+    id = serializers.IntegerField()
+    child_id = serializers.IntegerField()
+    product_id = serializers.IntegerField()
+    date = serializers.DateField()
+    price_cents = serializers.IntegerField()
+
+
 class ReservationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     child_id = serializers.IntegerField()

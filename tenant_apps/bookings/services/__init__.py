@@ -6,6 +6,7 @@ find the commune themselves (`card_orders.fulfil_checkout`: the payment's;
 
 - `cart`: add days (chosen, or by a weekly rhythm) to the family's cart, remove them;
 - `checkout`: book and pay the cart; `place_order`, the one place an order is written;
+- `direct_booking`: book chosen days and pay in one step, without the cart (the mobile app);
 - `cancellation`: the red cross, the commune closing a day, a child leaving the family;
 - `card_orders`: orders paid by card — fulfil, release unpaid, put back in the cart;
 - `attendance`: staff mark who came;

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from shared_apps.common.bulk_insert import insert_rows
 from shared_apps.common.errors import DomainError
+from shared_apps.families.models import Child
 from shared_apps.families.selectors import family_id_of
 from shared_apps.payments.services import start_checkout_payment
 from shared_apps.wallet.services import available_for, pay_from_wallet
@@ -151,11 +153,11 @@ def checkout(
             pricing=pricing,
         )
     if payment_method == PaymentChoice.CARD:
-        result = _start_card_payment(commune, result, user)
+        result = start_card_payment(commune, result, user)
     return result
 
 
-def _start_card_payment(commune: Commune, result: CheckoutResult, user: User) -> CheckoutResult:
+def start_card_payment(commune: Commune, result: CheckoutResult, user: User) -> CheckoutResult:
     """After the order holds its places (committed), ask the provider for a card payment. If
     it cannot start, the order goes back in the cart: nothing held, charged or cancelled."""
     order = result.order
@@ -205,24 +207,10 @@ def place_order(
     # Step 1 of locks.py: the days shared (other families' checkouts go on), this family's days
     # exclusive (its days are priced as a whole), closures excluded until the COMMIT.
     lock_booking_days(places, {(family_id, p, d) for p, d in places})
+    # A closure decided since the days were chosen wins: it holds the day's lock exclusively,
+    # so it is committed and seen here, or waits for this checkout to end (and then cancels it).
+    _refuse_closed_days(items, products)
     _price_items(items, family_id, pricing)
-    # A closure decided since "Ajouter au panier" wins: it holds the day's lock exclusively, so
-    # it is committed and seen here, or waits for this checkout to end (and then cancels it).
-    closed = set(
-        Closure.objects.filter(
-            service_id__in={p.service_id for p in products.values()},
-            date__in={item.date for item in items},
-        ).values_list("service_id", "date")
-    )
-    closed_days = [
-        item.date for item in items if (products[item.product_id].service_id, item.date) in closed
-    ]
-    if closed_days:
-        raise DayClosed(
-            "Le service a fermé ce jour-là depuis l’ajout au panier : "
-            f"{rules.list_days(sorted(closed_days))}.",
-            fields={"dates": sorted({d.isoformat() for d in closed_days})},
-        )
     # The choices are str: payment_method is one of their values (checked by the callers).
     status = {
         PaymentChoice.WALLET: OrderStatus.PAID,
@@ -230,9 +218,11 @@ def place_order(
         PaymentChoice.CARD: OrderStatus.AWAITING_PAYMENT,
     }[payment_method]  # type: ignore[index]
     amount = sum(item.price_cents for item in items)
-    order = Order.objects.create(
+    (order,) = insert_rows(
+        Order,
+        [{}],
         family_id=family_id,
-        placed_by=user,
+        placed_by_id=user.pk,
         status=status,
         payment_method=payment_method,
         amount_cents=amount,
@@ -243,21 +233,28 @@ def place_order(
     )
     try:
         # No savepoint of its own: a refusal rolls the caller's whole transaction back.
-        reservations = Reservation.objects.bulk_create(
-            Reservation(
-                order=order,
-                family_id=family_id,
-                child_id=item.child_id,
-                product_id=item.product_id,
-                variant_id=item.variant_id,
-                date=item.date,
-                price_cents=item.price_cents,
-                full_price_cents=pricing[item.product_id][0],
-                sibling_price_cents=pricing[item.product_id][1],
-                paid_by=payment_method,
-            )
-            for item in items
+        # One INSERT of arrays (shared_apps.common.bulk_insert): bulk_create would spend more
+        # time preparing the 32 rows of a month for two children than PostgreSQL writing them.
+        reservations = insert_rows(
+            Reservation,
+            [
+                {
+                    "child_id": item.child_id,
+                    "product_id": item.product_id,
+                    "variant_id": item.variant_id,
+                    "date": item.date,
+                    "price_cents": item.price_cents,
+                    "full_price_cents": pricing[item.product_id][0],
+                    "sibling_price_cents": pricing[item.product_id][1],
+                }
+                for item in items
+            ],
+            order_id=order.pk,
+            family_id=family_id,
+            paid_by=payment_method,
         )
+        for reservation in reservations:
+            reservation.order = order
     except IntegrityError as exc:  # booked meanwhile (another checkout, or staff)
         raise AlreadyBooked(
             "Un de ces jours a été réservé entre-temps. Rien n’a été débité."
@@ -274,26 +271,76 @@ def place_order(
     return CheckoutResult(order, reservations)
 
 
+def _refuse_closed_days(
+    items: Sequence[CartItem | OrderLine], products: dict[int, Product]
+) -> None:
+    """Refuse (DayClosed) the items on a day their service has closed, saying why as the
+    calendar says it (rules.availability). One query; under the days' locks."""
+    services_of = {product_id: product.service_id for product_id, product in products.items()}
+    reasons = dict(
+        ((service_id, day), reason)
+        for service_id, day, reason in Closure.objects.filter(
+            service_id__in=set(services_of.values()), date__in={item.date for item in items}
+        ).values_list("service_id", "date", "reason")
+    )
+    closed: dict[str, set[datetime.date]] = defaultdict(set)
+    for item in items:
+        reason = reasons.get((services_of[item.product_id], item.date))
+        if reason is not None:
+            reason = reason.strip().rstrip(".")
+            why = (
+                f"fermeture du service : {reason}"
+                if reason
+                else "fermeture exceptionnelle du service"
+            )
+            closed[why].add(item.date)
+    if closed:
+        raise DayClosed(
+            "Jour fermé — "
+            + " ; ".join(f"{why} : {rules.list_days(sorted(days))}" for why, days in closed.items())
+            + ".",
+            fields={"dates": sorted({d.isoformat() for days in closed.values() for d in days})},
+        )
+
+
 def _price_items(
     items: Sequence[CartItem | OrderLine], family_id: int, pricing: dict[int, tuple[int, int]]
 ) -> None:
     """Set each item's price_cents by rules.marginal_prices, from the family's live places on
-    the items' days. One query; the caller holds the family's days' locks (locks.py, step 1).
+    the items' days, and refuse (AlreadyBooked, naming the children and days) an item whose
+    child already holds that product and day. One query (two on a refusal); the caller holds
+    the family's days' locks (locks.py, step 1), so nothing of the family's changes meanwhile.
 
     A place whose card payment is still pending does not count as a sibling yet: if that order
     is released, the new place must not be left at the reduced price; if the card money
     arrives, the day is settled then and the overpaid part comes back (card_orders.fulfil_checkout).
+    It is booked all the same: the same child cannot hold the day twice.
     """
-    holding = Counter(
-        Reservation.objects.filter(
-            family_id=family_id,
-            product_id__in={item.product_id for item in items},
-            date__in={item.date for item in items},
-            status__in=LIVE_STATUSES,
-        )
-        .exclude(order__status=OrderStatus.AWAITING_PAYMENT)
-        .values_list("product_id", "date")
+    live = Reservation.objects.filter(
+        family_id=family_id,
+        product_id__in={item.product_id for item in items},
+        date__in={item.date for item in items},
+        status__in=LIVE_STATUSES,
+    ).values_list("child_id", "product_id", "date", "order__status")
+    holding: Counter = Counter()
+    taken = set()
+    for child_id, product_id, day, order_status in live:
+        taken.add((child_id, product_id, day))
+        if order_status != OrderStatus.AWAITING_PAYMENT:
+            holding[(product_id, day)] += 1
+    twice = sorted(
+        {(i.date, i.child_id) for i in items if (i.child_id, i.product_id, i.date) in taken}
     )
+    if twice:
+        names = dict(
+            Child.objects.filter(pk__in={c for _, c in twice}).values_list("pk", "first_name")
+        )
+        raise AlreadyBooked(
+            "Déjà réservé : "
+            + "; ".join(f"{names.get(c, '')} le {rules.day_label(d)}" for d, c in twice)
+            + ". Rien n’a été débité.",
+            fields={"dates": sorted({d.isoformat() for d, _ in twice})},
+        )
     prices = rules.marginal_prices(
         [(item.product_id, item.date, item.child_id) for item in items],
         holding=holding,

@@ -5,9 +5,10 @@ or an agent sees ("Jour fermé — Vacances de Noël : lundi 21/12.")."""
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from shared_apps.families.models import Child
@@ -24,10 +25,10 @@ from tenant_apps.bookings.errors import (
     ProductNotFound,
 )
 from tenant_apps.bookings.inputs import BookingContext
-from tenant_apps.bookings.models import LIVE_STATUSES, DayCount, Reservation
+from tenant_apps.bookings.models import LIVE_STATUSES, CartItem, DayCount, Reservation
 from tenant_apps.bookings.parsing import BOOKING_HORIZON_DAYS
 from tenant_apps.catalog.models import Product
-from tenant_apps.enrollments.models import Enrollment
+from tenant_apps.enrollments.models import Enrollment, FamilyProfile
 
 if TYPE_CHECKING:
     from shared_apps.accounts.models import User
@@ -80,39 +81,8 @@ def check_days(
     hold: sibling ranks). Three queries (four with a daily capacity), whatever the number of
     children and days."""
     product = context.product
-    enrolled_in_service = Enrollment.objects.filter(
-        service_id=product.service_id, child_id=OuterRef("pk")
-    )
-    children = {
-        pk: (first_name, enrolled)
-        for pk, first_name, enrolled in Child.objects.filter(
-            pk__in=child_ids, family_id=family_id, removed_at__isnull=True
-        )
-        .annotate(enrolled=Exists(enrolled_in_service))
-        .values_list("pk", "first_name", "enrolled")
-    }
-    if len(children) != len(child_ids):
-        raise InvalidBooking(fields={"child_ids": ["Enfant inconnu dans votre famille."]})
-    names = {pk: first_name for pk, (first_name, _) in children.items()}
-    not_enrolled = [names[c] for c in child_ids if not children[c][1]]
-    if not_enrolled:
-        raise NotEnrolled(
-            f"{', '.join(not_enrolled)} n’est pas inscrit·e à ce service : faites d’abord une "
-            "demande d’accès.",
-            fields={"child_ids": [NotEnrolled.message]},
-        )
-    today = timezone.localdate(now)
-    horizon = today + datetime.timedelta(days=BOOKING_HORIZON_DAYS)
-    closed = [d for d in dates if d > horizon or not context.is_open(d)]
-    if closed:
-        raise day_closed(context, closed, horizon)
-    late = [d for d in dates if now >= context.booking_deadline(d)]
-    if late:
-        raise DeadlinePassed(
-            f"Délai de réservation dépassé "
-            f"({rules.DeadlineRule.for_booking(product).describe()}) : {rules.list_days(late)}.",
-            fields={"dates": [d.isoformat() for d in late]},
-        )
+    names = enrolled_children(family_id, product, child_ids)
+    check_open_and_on_time(context, dates, now=now)
     holding = list(
         Reservation.objects.filter(
             product=product, family_id=family_id, date__in=dates, status__in=LIVE_STATUSES
@@ -144,6 +114,114 @@ def check_days(
                 fields={"dates": [d.isoformat() for d in full]},
             )
     return holding
+
+
+def enrolled_children(family_id: int, product: Product, child_ids: list[int]) -> dict[int, str]:
+    """The first names of `child_ids` by id, once each is known to be this family's (not
+    removed) and enrolled in the product's service. One query. Errors: InvalidBooking (400) for
+    a child that is not the family's, NotEnrolled (409) naming the children not enrolled."""
+    enrolled_in_service = Enrollment.objects.filter(
+        service_id=product.service_id, child_id=OuterRef("pk")
+    )
+    children = {
+        pk: (first_name, enrolled)
+        for pk, first_name, enrolled in Child.objects.filter(
+            pk__in=child_ids, family_id=family_id, removed_at__isnull=True
+        )
+        .annotate(enrolled=Exists(enrolled_in_service))
+        .values_list("pk", "first_name", "enrolled")
+    }
+    if len(children) != len(child_ids):
+        raise InvalidBooking(fields={"child_ids": ["Enfant inconnu dans votre famille."]})
+    names = {pk: first_name for pk, (first_name, _) in children.items()}
+    not_enrolled = [names[c] for c in child_ids if not children[c][1]]
+    if not_enrolled:
+        raise NotEnrolled(
+            f"{', '.join(not_enrolled)} n’est pas inscrit·e à ce service : faites d’abord une "
+            "demande d’accès.",
+            fields={"child_ids": [NotEnrolled.message]},
+        )
+    return names
+
+
+@dataclass(frozen=True)
+class Booker:
+    """Who books: the user's family, the first names of the children chosen (all of them the
+    family's and enrolled) and the family's quotient familial in this commune (None: unknown)."""
+
+    family_id: int
+    names: dict[int, str]
+    quotient_familial: int | None
+    in_cart: bool  # some of these children's days of the product are in the family's cart
+
+
+def booker_of(
+    user: User, product: Product, child_ids: list[int], dates: list[datetime.date]
+) -> Booker:
+    """The user's family, its children `child_ids`, its quotient familial and whether its cart
+    holds some of these children's `dates` of the product, in one query; refused as
+    `enrolled_children` refuses them (InvalidBooking, 400, also when the user has described no
+    family; NotEnrolled, 409). On the schema of the product's commune."""
+    enrolled_in_service = Enrollment.objects.filter(
+        service_id=product.service_id, child_id=OuterRef("pk")
+    )
+    profile = FamilyProfile.objects.filter(family_id=OuterRef("family_id"))
+    in_cart = CartItem.objects.filter(
+        cart__family_id=OuterRef("family_id"),
+        child_id=OuterRef("pk"),
+        product_id=product.pk,
+        date__in=dates,
+    )
+    rows = list(
+        Child.objects.filter(
+            pk__in=child_ids, family__guardians__user=user, removed_at__isnull=True
+        )
+        .annotate(
+            enrolled=Exists(enrolled_in_service),
+            quotient_familial=Subquery(profile.values("quotient_familial")[:1]),
+            in_cart=Exists(in_cart),
+        )
+        .values_list("pk", "family_id", "first_name", "enrolled", "quotient_familial", "in_cart")
+    )
+    if len(rows) != len(child_ids):
+        family_of_booker(user)  # no family at all: say so first
+        raise InvalidBooking(fields={"child_ids": ["Enfant inconnu dans votre famille."]})
+    names = {pk: first_name for pk, _, first_name, *_ in rows}
+    not_enrolled = [first_name for _, _, first_name, enrolled, *_ in rows if not enrolled]
+    if not_enrolled:
+        raise NotEnrolled(
+            f"{', '.join(sorted(not_enrolled))} n’est pas inscrit·e à ce service : faites "
+            "d’abord une demande d’accès.",
+            fields={"child_ids": [NotEnrolled.message]},
+        )
+    return Booker(
+        family_id=rows[0][1],
+        names=names,
+        quotient_familial=rows[0][4],
+        in_cart=any(row[5] for row in rows),
+    )
+
+
+def check_open_and_on_time(
+    context: BookingContext, dates: list[datetime.date], *, now: datetime.datetime
+) -> None:
+    """Refuse days beyond the booking horizon, closed for the product (weekday, holidays,
+    the service's closures in `context`) — DayClosed saying why — or past their booking
+    deadline (DeadlinePassed, naming the rule). No query: the rules' inputs are in `context`;
+    `now` is an aware datetime, days are compared in Europe/Paris."""
+    today = timezone.localdate(now)
+    horizon = today + datetime.timedelta(days=BOOKING_HORIZON_DAYS)
+    closed = [d for d in dates if d > horizon or not context.is_open(d)]
+    if closed:
+        raise day_closed(context, closed, horizon)
+    late = [d for d in dates if now >= context.booking_deadline(d)]
+    if late:
+        raise DeadlinePassed(
+            f"Délai de réservation dépassé "
+            f"({rules.DeadlineRule.for_booking(context.product).describe()}) : "
+            f"{rules.list_days(late)}.",
+            fields={"dates": [d.isoformat() for d in late]},
+        )
 
 
 def day_closed(
