@@ -560,7 +560,7 @@ def profile_in_process(target: Target, families: list[Family], first_n: int) -> 
         started = time.perf_counter()
         if clock["locked_at"] is None and sql.startswith('INSERT INTO "bookings_daycount"'):
             clock["locked_at"] = started
-        if clock["paid_at"] is None and 'FROM "wallet_account"' in sql and "FOR UPDATE" in sql:
+        if clock["paid_at"] is None and "wallet_account" in sql and "FOR UPDATE" in sql:
             clock["paid_at"] = started  # the service's revenue account row is locked here
         try:
             return execute(sql, params, many, context)

@@ -20,6 +20,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 ModelT = TypeVar("ModelT", bound=models.Model)
+ParentT = TypeVar("ParentT", bound=models.Model)
 
 
 def insert_rows(
@@ -39,37 +40,104 @@ def insert_rows(
     """
     if not rows:
         return []
-    keys = tuple(rows[0])
-    if any(len(row) != len(keys) or any(k not in row for k in keys) for row in rows):
-        raise ValueError("insert_rows: every row must give the same fields")
-    plan = _plan(model, tuple(shared), keys)
-    now = timezone.now()
-    defaults = {
-        field.attname: now if auto_now else field.get_default() for field, auto_now in plan.defaults
-    }
-    params = [
-        field.get_db_prep_save(
-            shared[field.attname] if field.attname in shared else defaults[field.attname],
-            connection,
-        )
-        for field in plan.scalars
-    ]
-    # Row numbers order the insert: the ids (from the table's sequence) then grow with them.
-    arrays = [list(range(len(rows)))] + [
-        [field.get_db_prep_save(row[field.attname], connection) for row in rows]
-        for field in plan.arrays
-    ]
+    statement = _Statement(model, rows, shared)
     with connection.cursor() as cursor:
-        cursor.execute(plan.sql, [*params, *arrays])
+        cursor.execute(statement.plan.sql, statement.params)
         ids = sorted(row[0] for row in cursor.fetchall())
-    constants = {**defaults, **shared}
-    instances = []
-    for row, pk_value in zip(rows, ids, strict=True):
-        values = {**constants, **row}
-        instance = model(*(pk_value if f is plan.pk else values[f.attname] for f in plan.fields))
-        instance._state.adding = False
-        instances.append(instance)
-    return instances
+    return statement.instances(ids)
+
+
+def insert_with_parent(
+    parent_model: type[ParentT],
+    parent_values: dict[str, object],
+    model: type[ModelT],
+    parent_field: str,
+    rows: Sequence[dict[str, object]],
+    **shared: object,
+) -> tuple[ParentT, list[ModelT]]:
+    """One `parent_model` row (`parent_values`, every other field its default) and `rows` of
+    `model` pointing to it by `parent_field` (a foreign key's attname, e.g. "order_id"), in one
+    statement (`WITH parent AS (INSERT …) INSERT …`): one round trip instead of two. Rows
+    and `shared` as for insert_rows. Returns the parent and the rows' instances, with their
+    primary keys. Errors as insert_rows; `rows` must not be empty."""
+    if not rows:
+        raise ValueError("insert_with_parent: no rows")
+    parent = _Statement(parent_model, [{}], parent_values)
+    children = _Statement(model, rows, shared, parent_field=parent_field)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH parent AS ({parent.plan.sql}) {children.plan.sql}",
+            [*parent.params, *children.params],
+        )
+        returned = cursor.fetchall()
+    parent_id = returned[0][1]
+    (parent_instance,) = parent.instances([parent_id])
+    instances = children.instances(sorted(row[0] for row in returned), {parent_field: parent_id})
+    return parent_instance, instances
+
+
+class _Statement:
+    """The parameters of one model's INSERT for these rows (its plan built once, `_plan`)."""
+
+    def __init__(
+        self,
+        model: type[models.Model],
+        rows: Sequence[dict[str, object]],
+        shared: dict[str, object],
+        *,
+        parent_field: str | None = None,
+    ) -> None:
+        keys = tuple(rows[0])
+        if any(len(row) != len(keys) or any(k not in row for k in keys) for row in rows):
+            raise ValueError("insert_rows: every row must give the same fields")
+        self.model, self.rows, self.shared = model, rows, shared
+        self.plan = _plan(model, tuple(shared), keys, parent_field)
+        now = timezone.now()
+        self.defaults = {
+            field.attname: now if auto_now else field.get_default()
+            for field, auto_now in self.plan.defaults
+        }
+        scalars = [
+            field.get_db_prep_save(
+                shared[field.attname] if field.attname in shared else self.defaults[field.attname],
+                connection,
+            )
+            for field in self.plan.scalars
+        ]
+        # Row numbers order the insert: the ids (from the table's sequence) grow with them.
+        arrays = [list(range(len(rows)))] + [
+            _prepared(field, [row[field.attname] for row in rows]) for field in self.plan.arrays
+        ]
+        self.params = [*scalars, *arrays]
+
+    def instances(self, ids: list, extra: dict[str, object] | None = None) -> list:
+        """The rows' instances, given their ids in row order (and `extra` values they share)."""
+        constants = {**self.defaults, **self.shared, **(extra or {})}
+        plan = self.plan
+        instances = []
+        for row, pk_value in zip(self.rows, ids, strict=True):
+            values = {**constants, **row}
+            instance = self.model(
+                *(pk_value if f is plan.pk else values[f.attname] for f in plan.fields)
+            )
+            instance._state.adding = False
+            instances.append(instance)
+        return instances
+
+
+def _prepared(field: models.Field, values: list) -> list:
+    """`values` as the database takes them (get_db_prep_save), each distinct value prepared
+    once: a column of a month's places repeats a few children, days and prices."""
+    done: dict = {}
+    prepared = []
+    for value in values:
+        try:
+            prepared.append(done[value])
+        except KeyError:
+            prepared.append(done.setdefault(value, field.get_db_prep_save(value, connection)))
+        except TypeError:  # unhashable (a dict for a JSON field): prepared as it comes
+            prepared.append(field.get_db_prep_save(value, connection))
+    return prepared
 
 
 @dataclass(frozen=True)
@@ -83,14 +151,19 @@ class _Plan:
 
 
 @functools.cache
-def _plan(model: type[models.Model], shared: tuple[str, ...], keys: tuple[str, ...]) -> _Plan:
+def _plan(
+    model: type[models.Model],
+    shared: tuple[str, ...],
+    keys: tuple[str, ...],
+    parent_field: str | None = None,
+) -> _Plan:
     """The statement for this model and these given fields, built once per process: the
     columns' types (`db_type`) cost more to work out than the rows to prepare."""
     meta = model._meta
     pk = meta.pk
     assert pk is not None
     names = {field.attname for field in meta.concrete_fields if field is not pk}
-    unknown = (set(shared) | set(keys)) - names
+    unknown = (set(shared) | set(keys) | ({parent_field} - {None})) - names
     if unknown:
         raise ValueError(f"insert_rows: {model.__name__} has no field {sorted(unknown)}")
     quote = connection.ops.quote_name
@@ -101,6 +174,9 @@ def _plan(model: type[models.Model], shared: tuple[str, ...], keys: tuple[str, .
             continue
         columns.append(quote(field.column))
         db_type = field.db_type(connection)
+        if field.attname == parent_field:  # the row the statement's WITH inserts
+            selects.append(f"(SELECT {quote(field.target_field.column)} FROM parent)")
+            continue
         if field.attname in keys and field.attname not in shared:
             arrays.append(field)
             aliases.append(f"c{len(arrays)}")
@@ -117,4 +193,7 @@ def _plan(model: type[models.Model], shared: tuple[str, ...], keys: tuple[str, .
         f"SELECT {', '.join(selects)} FROM unnest({', '.join(casts)}) "
         f"AS u({', '.join(aliases)}) ORDER BY u.n RETURNING {quote(pk.column)}"
     )
+    if parent_field is not None:
+        fk = next(f for f in meta.concrete_fields if f.attname == parent_field)
+        sql += f", {quote(fk.column)}"
     return _Plan(pk, list(meta.concrete_fields), defaults, scalars, arrays, sql)

@@ -347,26 +347,39 @@ def pay_from_wallet(
     return WalletPayment(ledger_transaction, from_service, from_general)
 
 
+_PAYMENT_ACCOUNTS_SQL = f"""
+SELECT a.* FROM {Account._meta.db_table} a
+LEFT JOIN {Wallet._meta.db_table} w ON w.id = a.wallet_id
+WHERE (a.kind = %s AND w.family_id = %s AND a.commune_id = %s AND a.service_id = %s)
+   OR (a.kind = %s AND w.family_id = %s)
+   OR (a.kind = %s AND a.wallet_id IS NULL AND a.commune_id = %s AND a.service_id = %s)
+ORDER BY a.id
+FOR UPDATE OF a
+"""
+
+
 def _lock_payment_accounts(
     family_id: int, commune: Commune, service_id: int
 ) -> tuple[Account, Account, Account] | None:
     """(service pocket, general pocket, revenue) of a family's payment to a service, locked in
     pk order in one query; None when one of them does not exist yet."""
+    # Written out (Account.objects.raw): every wallet payment runs it, and composing the three
+    # scopes with the ORM cost more than PostgreSQL takes to lock them.
     found = list(
-        Account.objects.select_for_update(of=("self",))
-        .filter(
-            models.Q(
-                kind=AccountKind.SERVICE_POCKET,
-                wallet__family_id=family_id,
-                commune=commune,
-                service_id=service_id,
-            )
-            | models.Q(kind=AccountKind.GENERAL_POCKET, wallet__family_id=family_id)
-            | models.Q(
-                kind=AccountKind.REVENUE, wallet=None, commune=commune, service_id=service_id
-            )
+        Account.objects.raw(
+            _PAYMENT_ACCOUNTS_SQL,
+            [
+                AccountKind.SERVICE_POCKET,
+                family_id,
+                commune.pk,
+                service_id,
+                AccountKind.GENERAL_POCKET,
+                family_id,
+                AccountKind.REVENUE,
+                commune.pk,
+                service_id,
+            ],
         )
-        .order_by("pk")
     )
     by_kind = {account.kind: account for account in found}
     if len(by_kind) != 3 or len(found) != 3:

@@ -164,18 +164,16 @@ def free_places(places: list[tuple[int, datetime.date]]) -> None:
     add_to_day_counts([(p, d, -count) for (p, d), count in sorted(freed.items())])
 
 
-def take_places(
-    order_id: int,
-    places: list[tuple[int, datetime.date]],
-    products: dict[int, Product],
-) -> None:
-    """Step 2 for a checkout whose order (`order_id`) and reservations are written: count its
-    places in the counters of the products with a capacity, refusing (DayFull) any day that
-    goes over it. The caller holds the days' advisory locks (`lock_booking_days`, step 1).
+def take_places(places: list[tuple[int, datetime.date]], products: dict[int, Product]) -> None:
+    """Step 2 for a checkout whose order and reservations are written (`places`: one
+    (product, day) per reservation): count its places in the counters of the products with a
+    capacity, refusing (DayFull) any day that goes over it. The caller holds the days'
+    advisory locks (`lock_booking_days`, step 1).
 
     One statement whatever the number of days, and none without a capacity: an upsert in
     (product, day) order that creates a missing counter at the places live that day (this
-    order's included) or adds this order's places to it, returning the new counts. A counter
+    order's included) or adds this order's places to it (counted here, not read back),
+    returning the new counts. A counter
     is row-locked from here to the COMMIT only, so checkouts of different families wait for
     each other just for that; a refusal rolls the whole checkout back.
     """
@@ -184,13 +182,14 @@ def take_places(
     keys = sorted(wanted)
     if not keys:
         return
-    values = ", ".join(["(%s, %s::date)"] * len(keys))
+    values = ", ".join(["(%s, %s::date, %s)"] * len(keys))
+    params = [value for key in keys for value in (*key, wanted[key])]
     reservations = f'"{Reservation._meta.db_table}"'
     with connection.cursor() as cursor:
         # The day's live places are counted only for a counter still missing: counting them for
         # every day of every checkout would read all of a busy day's places (a large town's
         # evening peak) while the earlier days' counters are already locked. An existing one
-        # (or one created meanwhile: the conflict) gets this order's places, counted by order.
+        # (or one created meanwhile: the conflict) gets this order's places, `n`, from VALUES.
         cursor.execute(
             f'INSERT INTO "{DayCount._meta.db_table}" AS c (product_id, date, booked) '
             "SELECT v.product_id, v.date, CASE WHEN EXISTS (SELECT 1 FROM "
@@ -198,12 +197,12 @@ def take_places(
             "AND e.date = v.date) THEN 0 ELSE (SELECT count(*) FROM "
             f"{reservations} AS r WHERE r.product_id = v.product_id "
             "AND r.date = v.date AND r.status = ANY(%s)) END "
-            f"FROM (VALUES {values}) AS v(product_id, date) ORDER BY v.product_id, v.date "
+            f"FROM (VALUES {values}) AS v(product_id, date, n) ORDER BY v.product_id, v.date "
             "ON CONFLICT (product_id, date) DO UPDATE SET booked = c.booked + "
-            f"(SELECT count(*) FROM {reservations} AS r WHERE r.order_id = %s "
-            "AND r.product_id = EXCLUDED.product_id AND r.date = EXCLUDED.date) "
+            f"(SELECT w.n FROM (VALUES {values}) AS w(product_id, date, n) "
+            "WHERE w.product_id = EXCLUDED.product_id AND w.date = EXCLUDED.date) "
             "RETURNING c.product_id, c.date, c.booked",
-            [list(LIVE_STATUSES), *(value for key in keys for value in key), order_id],
+            [list(LIVE_STATUSES), *params, *params],
         )
         counts = {(p, d): booked for p, d, booked in cursor.fetchall()}
     full = [

@@ -165,14 +165,15 @@ def test_checkout_by_wallet_query_count(booked, canteen, django_assert_num_queri
             "dates": ["2027-01-04", "2027-01-05", "2027-01-07"],
         },
     )
-    # 19: search_path, token+user, family; SAVEPOINT, the commune row shared-locked, cart locked,
+    # 17: search_path, token+user, family; SAVEPOINT, the commune row shared-locked, cart locked,
     # its items+products, family profile (quotient familial), the cart emptied (one DELETE);
-    # the days' advisory locks (one statement), the family's places on those days (sibling
-    # price), closures re-checked; the order, its reservations in one bulk INSERT (the canteen
-    # has no capacity: no day counter); the wallet: its two pockets and the revenue account
-    # locked at once, the transaction, postings and balances in one statement; RELEASE; the
-    # answer: reservations with their joins, and their cancellation terms.
-    with django_assert_num_queries(19):
+    # the days' advisory locks (one statement), the closures re-checked and the family's places
+    # on those days (already booked? sibling price) in one UNION ALL; the order and its
+    # reservations in one INSERT (the canteen has no capacity: no day counter); the wallet: its
+    # two pockets and the revenue account locked at once, the transaction, postings and
+    # balances in one statement; RELEASE; the answer: reservations with their joins, and their
+    # cancellation terms.
+    with django_assert_num_queries(17):
         response = booked.api.post(f"{BASE}/cart/checkout", {"payment_method": "wallet"})
     assert response.status_code == 201, response.json()
 
@@ -183,7 +184,7 @@ def test_checkout_of_a_month_with_a_capacity_costs_at_most_20_queries(
 ):
     # Issue 15's goal: a month for two children paid from the wallet in 20 queries at most,
     # whatever the number of children and days; with a daily capacity, so the counters' one
-    # upsert is counted (20 = the 19 above + 1).
+    # upsert is counted (18 = the 17 above + 1).
     from tenant_apps.catalog.models import Product
 
     with in_commune(commune_a):

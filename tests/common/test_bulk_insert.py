@@ -65,3 +65,39 @@ def test_a_refused_row_writes_none_of_them(commune_a, in_commune):
                 payment_method="wallet",
             )
         assert not Order.objects.exists()
+
+
+def test_a_parent_and_its_rows_in_one_statement(frozen, parent, canteen, commune_a, in_commune):
+    import datetime
+
+    from shared_apps.common.bulk_insert import insert_with_parent
+    from tenant_apps.bookings.models import Reservation
+
+    with in_commune(commune_a), CaptureQueriesContext(connection) as context:
+        order, places = insert_with_parent(
+            Order,
+            {
+                "family_id": parent.family.pk,
+                "placed_by_id": parent.pk,
+                "status": "paid",
+                "payment_method": "wallet",
+                "amount_cents": 760,
+            },
+            Reservation,
+            "order_id",
+            [
+                {"child_id": kid.pk, "date": datetime.date(2026, 12, 7), "price_cents": 380}
+                for kid in parent.kids
+            ],
+            family_id=parent.family.pk,
+            product_id=canteen.pk,
+            paid_by="wallet",
+        )
+        stored = list(Reservation.objects.order_by("pk").values_list("pk", "order_id", "child_id"))
+        stored_order = Order.objects.get()
+    inserts = [q for q in context.captured_queries if q["sql"].startswith("WITH parent")]
+    assert len(inserts) == 1
+    assert (stored_order.pk, stored_order.amount_cents) == (order.pk, 760)
+    assert stored == [(p.pk, order.pk, p.child_id) for p in places]
+    assert [p.child_id for p in places] == [k.pk for k in parent.kids]
+    assert all(p.order_id == order.pk and p.status == "booked" for p in places)

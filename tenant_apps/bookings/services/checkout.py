@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from shared_apps.common.bulk_insert import insert_rows
+from shared_apps.common.bulk_insert import insert_with_parent
 from shared_apps.common.errors import DomainError
 from shared_apps.families.models import Child
 from shared_apps.families.selectors import family_id_of
@@ -209,8 +209,9 @@ def place_order(
     lock_booking_days(places, {(family_id, p, d) for p, d in places})
     # A closure decided since the days were chosen wins: it holds the day's lock exclusively,
     # so it is committed and seen here, or waits for this checkout to end (and then cancels it).
-    _refuse_closed_days(items, products)
-    _price_items(items, family_id, pricing)
+    closures, live = _days_as_they_are(items, products, family_id)
+    _refuse_closed_days(items, products, closures)
+    _price_items(items, pricing, live)
     # The choices are str: payment_method is one of their values (checked by the callers).
     status = {
         PaymentChoice.WALLET: OrderStatus.PAID,
@@ -218,25 +219,26 @@ def place_order(
         PaymentChoice.CARD: OrderStatus.AWAITING_PAYMENT,
     }[payment_method]  # type: ignore[index]
     amount = sum(item.price_cents for item in items)
-    (order,) = insert_rows(
-        Order,
-        [{}],
-        family_id=family_id,
-        placed_by_id=user.pk,
-        status=status,
-        payment_method=payment_method,
-        amount_cents=amount,
-        # All from the wallet, or nothing is booked (InsufficientBalance rolls it all back).
-        wallet_cents=amount if payment_method == PaymentChoice.WALLET else 0,
-        on_behalf=on_behalf,
-        consent_note=consent_note,
-    )
     try:
-        # No savepoint of its own: a refusal rolls the caller's whole transaction back.
-        # One INSERT of arrays (shared_apps.common.bulk_insert): bulk_create would spend more
-        # time preparing the 32 rows of a month for two children than PostgreSQL writing them.
-        reservations = insert_rows(
+        # The order and its places in one statement of arrays (shared_apps.common.bulk_insert):
+        # bulk_create would spend more time preparing the 32 rows of a month for two children
+        # than PostgreSQL writing them. No savepoint of its own: a refusal rolls the caller's
+        # whole transaction back.
+        order, reservations = insert_with_parent(
+            Order,
+            {
+                "family_id": family_id,
+                "placed_by_id": user.pk,
+                "status": status,
+                "payment_method": payment_method,
+                "amount_cents": amount,
+                # All from the wallet, or nothing is booked (InsufficientBalance rolls it back).
+                "wallet_cents": amount if payment_method == PaymentChoice.WALLET else 0,
+                "on_behalf": on_behalf,
+                "consent_note": consent_note,
+            },
             Reservation,
+            "order_id",
             [
                 {
                     "child_id": item.child_id,
@@ -249,7 +251,6 @@ def place_order(
                 }
                 for item in items
             ],
-            order_id=order.pk,
             family_id=family_id,
             paid_by=payment_method,
         )
@@ -260,7 +261,7 @@ def place_order(
             "Un de ces jours a été réservé entre-temps. Rien n’a été débité."
         ) from exc
     # Step 2, as late as possible: the counters (capacity) are row-locked until the COMMIT.
-    take_places(order.pk, places, products)
+    take_places(places, products)
     if payment_method == PaymentChoice.WALLET:
         _pay_order_from_wallet(commune, order, items, products, user)
     elif payment_method == PaymentChoice.CARD:
@@ -271,18 +272,47 @@ def place_order(
     return CheckoutResult(order, reservations)
 
 
+def _days_as_they_are(
+    items: Sequence[CartItem | OrderLine], products: dict[int, Product], family_id: int
+) -> tuple[dict[tuple[int, datetime.date], str], list[tuple[int, int, datetime.date, str]]]:
+    """Under the days' locks, in one round trip: the closures of the items' services and days
+    ({(service id, day): reason}) and the family's live places on those products and days
+    ([(child id, product id, day, order status)]). Written out, both reads in one UNION ALL:
+    every checkout runs it."""
+    services = sorted({product.service_id for product in products.values()})
+    days = sorted({item.date for item in items})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT NULL::bigint, service_id, date, reason FROM {Closure._meta.db_table} "
+            "WHERE service_id = ANY(%s::bigint[]) AND date = ANY(%s::date[]) "
+            "UNION ALL "
+            f"SELECT r.child_id, r.product_id, r.date, o.status "
+            f"FROM {Reservation._meta.db_table} r JOIN {Order._meta.db_table} o "
+            "ON o.id = r.order_id WHERE r.family_id = %s AND r.product_id = ANY(%s::bigint[]) "
+            "AND r.date = ANY(%s::date[]) AND r.status = ANY(%s::text[])",
+            [
+                services,
+                days,
+                family_id,
+                sorted({item.product_id for item in items}),
+                days,
+                list(LIVE_STATUSES),
+            ],
+        )
+        rows = cursor.fetchall()
+    closures = {(service, day): reason for child, service, day, reason in rows if child is None}
+    live = [row for row in rows if row[0] is not None]
+    return closures, live
+
+
 def _refuse_closed_days(
-    items: Sequence[CartItem | OrderLine], products: dict[int, Product]
+    items: Sequence[CartItem | OrderLine],
+    products: dict[int, Product],
+    reasons: dict[tuple[int, datetime.date], str],
 ) -> None:
-    """Refuse (DayClosed) the items on a day their service has closed, saying why as the
-    calendar says it (rules.availability). One query; under the days' locks."""
+    """Refuse (DayClosed) the items on a day their service has closed (`reasons`: the
+    closures, by service and day), saying why as the calendar says it (rules.availability)."""
     services_of = {product_id: product.service_id for product_id, product in products.items()}
-    reasons = dict(
-        ((service_id, day), reason)
-        for service_id, day, reason in Closure.objects.filter(
-            service_id__in=set(services_of.values()), date__in={item.date for item in items}
-        ).values_list("service_id", "date", "reason")
-    )
     closed: dict[str, set[datetime.date]] = defaultdict(set)
     for item in items:
         reason = reasons.get((services_of[item.product_id], item.date))
@@ -304,24 +334,21 @@ def _refuse_closed_days(
 
 
 def _price_items(
-    items: Sequence[CartItem | OrderLine], family_id: int, pricing: dict[int, tuple[int, int]]
+    items: Sequence[CartItem | OrderLine],
+    pricing: dict[int, tuple[int, int]],
+    live: list[tuple[int, int, datetime.date, str]],
 ) -> None:
     """Set each item's price_cents by rules.marginal_prices, from the family's live places on
-    the items' days, and refuse (AlreadyBooked, naming the children and days) an item whose
-    child already holds that product and day. One query (two on a refusal); the caller holds
-    the family's days' locks (locks.py, step 1), so nothing of the family's changes meanwhile.
+    the items' days (`live`: child id, product id, day, order status), and refuse
+    (AlreadyBooked, naming the children and days) an item whose child already holds that
+    product and day (one query for the names). The caller holds the family's days' locks
+    (locks.py, step 1), so nothing of the family's changes meanwhile.
 
     A place whose card payment is still pending does not count as a sibling yet: if that order
     is released, the new place must not be left at the reduced price; if the card money
     arrives, the day is settled then and the overpaid part comes back (card_orders.fulfil_checkout).
     It is booked all the same: the same child cannot hold the day twice.
     """
-    live = Reservation.objects.filter(
-        family_id=family_id,
-        product_id__in={item.product_id for item in items},
-        date__in={item.date for item in items},
-        status__in=LIVE_STATUSES,
-    ).values_list("child_id", "product_id", "date", "order__status")
     holding: Counter = Counter()
     taken = set()
     for child_id, product_id, day, order_status in live:
