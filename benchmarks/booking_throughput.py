@@ -1,12 +1,15 @@
 """Throughput of a real booking (a month for two children, paid from the wallet) vs one insert.
 
-The user action, over real HTTP, as the mobile app does it (Bearer token):
+The user action, over real HTTP, with the parent's Bearer token, in the API's two ways
+(`--flows`, both by default):
 
-    POST /c/<slug>/api/v1/cart/items     {"product_id", "child_ids": [2 ids], "dates": [16 days]}
-    POST /c/<slug>/api/v1/cart/checkout  {"payment_method": "wallet"}
+    direct: POST /c/<slug>/api/v1/reservations  {"product_id", "child_ids": [2 ids],
+                                                 "dates": [16 days], "payment_method": "wallet"}
+    cart:   POST /c/<slug>/api/v1/cart/items     {"product_id", "child_ids", "dates"}
+            POST /c/<slug>/api/v1/cart/checkout  {"payment_method": "wallet"}
 
-i.e. 32 reservations checked, put in the cart, booked, counted against the day's capacity and paid
-from the family's wallet, all or nothing. The baseline is the cheapest write the same stack can
+i.e. 32 reservations checked, booked, counted against the day's capacity and paid from the
+family's wallet, all or nothing. The baseline is the cheapest write the same stack can
 serve: `POST /c/<slug>/bench/insert`, a DRF view that inserts one row (a `catalog.Closure` of a
 separate service) in the commune's schema. It exists only in this script: a URLconf shim written
 to a temporary directory puts it in front of `config.urls`, so middleware, Bearer authentication

@@ -411,3 +411,35 @@ def test_the_refund_is_decided_when_the_parent_cancels_whenever_the_card_money_a
     from django.core.management import call_command
 
     call_command("verify_ledger")
+
+
+def test_booking_in_one_step_by_card_is_paid_when_the_webhook_confirms(
+    stripe_offline, browser, deliver, parent, canteen, bookable_days, commune_a, in_commune
+):
+    # The app's « Réserver et payer » (POST reservations) by card: places held, the payment
+    # to confirm in the answer, paid once the signed webhook says so.
+    response = parent.api.post(
+        f"{BASE}/reservations",
+        {
+            "product_id": canteen.pk,
+            "child_ids": [parent.kids[0].pk],
+            "dates": bookable_days,
+            "payment_method": "card",
+        },
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["status"], body["card_cents"]) == ("awaiting_payment", 760)
+    assert body["payment"]["client_secret"] and len(body["reservations"]) == 2
+    payment = Payment.objects.get(pk=body["payment"]["id"])
+
+    browser.pay(payment.provider_ref, CARD_OK)
+    deliver("payment_intent.succeeded", payment.provider_ref)
+
+    with in_commune(commune_a):
+        assert Order.objects.get(pk=body["order_id"]).status == "paid"
+        assert Reservation.objects.filter(status="booked").count() == 2
+    assert (
+        LedgerTransaction.objects.filter(source_key__startswith=f"cardpay:{payment.pk}").count()
+        == 1
+    )
