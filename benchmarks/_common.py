@@ -8,6 +8,7 @@ a stale template schema behind. `--reuse-db` keeps it between runs instead.
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import statistics
@@ -51,6 +52,8 @@ def setup_django(*, reuse_db: bool = False) -> None:
     import django
 
     django.setup()  # settings create the database on the embedded server if it is missing
+    # The families' set-up runs e-mail tasks eagerly: one INFO line each would bury the figures.
+    logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
 
     from django.core.management import call_command
 

@@ -12,6 +12,7 @@ never forgotten. Used on the hot booking path only (`bookings.services.checkout.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -20,6 +21,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 ModelT = TypeVar("ModelT", bound=models.Model)
+_SIZED_TEXT = re.compile(r"^(varchar|char)\(\d+\)$")
 ParentT = TypeVar("ParentT", bound=models.Model)
 
 
@@ -173,7 +175,9 @@ def _plan(
         if field is pk:
             continue
         columns.append(quote(field.column))
-        db_type = field.db_type(connection)
+        # Strings cast to text, not varchar(n): PostgreSQL cuts an over-long string on an
+        # explicit cast to varchar(n), but refuses it (DataError) when assigning it to the column.
+        db_type = _SIZED_TEXT.sub("text", field.db_type(connection))
         if field.attname == parent_field:  # the row the statement's WITH inserts
             selects.append(f"(SELECT {quote(field.target_field.column)} FROM parent)")
             continue

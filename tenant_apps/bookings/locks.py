@@ -3,15 +3,15 @@
 THE lock order — every path that books, cancels, closes a day or releases a card order takes
 its locks in this order, each kind in a stable key order, so no two of them can deadlock:
 
-1. advisory locks (transaction-scoped, in memory: no row, no write), one statement:
-   the (product, day) locks, in (product, day) order — SHARED by the paths that touch one
-   family's places (a checkout, a cancellation), EXCLUSIVE by the paths that touch a whole
-   day (a closure, the attendance register, a card order released or paid); then the
-   (family, product, day) locks, EXCLUSIVE, in the same order: `lock_booking_days`, also
-   taken by `lock_counters`. Checkouts of different families therefore never wait for each
-   other here; a closure waits for the checkouts of its day in flight and they wait for it,
-   so a closure committed before a checkout's closure check is seen by it, and none can
-   commit during it. One family's day is priced as a whole (sibling price,
+1. advisory locks (transaction-scoped, in memory: no row, no write), one statement: the
+   (product, day) locks, in (product, day) order — SHARED by the paths that touch one family's
+   places (a checkout, a cancellation), EXCLUSIVE by the paths that touch a whole day (a
+   closure, the attendance register, a card order released or paid, a product's counters
+   recounted: bookings.signals); then the (family, product, day) locks, EXCLUSIVE, in the same
+   order: `lock_booking_days`, also taken by `lock_counters`. Checkouts of different families
+   therefore never wait for each other here; a closure waits for the checkouts of its day in
+   flight and they wait for it, so a closure committed before a checkout's closure check is seen
+   by it, and none can commit during it. One family's day is priced as a whole (sibling price,
    `rules.marginal_prices`, `rules.settle_day`) under its (family, product, day) lock;
 2. the day counters (`DayCount`), only for products with a daily capacity, in (product, day)
    order: `lock_counters` (cancellations, closures…) or `take_places` (checkouts: one upsert
@@ -21,16 +21,16 @@ its locks in this order, each kind in a stable key order, so no two of them can 
 4. their orders, in id order: `lock_days` again;
 5. the wallet accounts, in pk order: inside `shared_apps.wallet.services`.
 
-Before 1, a checkout also locks its cart and reads the commune's row FOR SHARE (an attendance
-marking and a medical certificate read it too)
-(`tenants.services.lock_active_commune`). Everything here runs inside the caller's transaction
+Before 1, a checkout (and a one-step booking whose days are in the cart) also locks its cart,
+and reads the commune's row FOR SHARE (an attendance marking and a medical certificate read it
+too) (`tenants.services.lock_active_commune`). Everything here runs inside the caller's transaction
 (the locks last until it ends) and asserts it.
 
 Products without a capacity have no counters: nothing counts their places, and no path takes
 a row lock per day for them. A counter is created at the places live on its first use, so a
-product given a capacity starts right; one left from an earlier capacity (removed, then set
-again) would be stale, and the catalogue should delete a product's counters when its capacity
-is removed.
+product given a capacity starts right; a product's counters are dropped and recounted, under
+the days' exclusive locks, whenever its capacity may have changed (bookings.signals), so one
+left from an earlier capacity never stays stale.
 """
 
 from __future__ import annotations

@@ -14,12 +14,12 @@ import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from tenant_apps.bookings.errors import InvalidBooking
 from tenant_apps.bookings.inputs import BookingContext
-from tenant_apps.bookings.models import CartItem, PaymentChoice
+from tenant_apps.bookings.models import Cart, CartItem, PaymentChoice
 from tenant_apps.bookings.parsing import as_int, parse_child_ids, parse_dates
 from tenant_apps.bookings.payment_methods import check_payment_method
 from tenant_apps.bookings.services.checkout import (
@@ -57,7 +57,9 @@ def book_and_pay(
     of `child_ids` and pay: from the wallet (status "paid"), by direct debit ("to_invoice",
     with the month's invoice) or by card (the wallet first, "awaiting_payment" for the rest,
     the payment to confirm in the result). All or nothing; the same days of these children are
-    taken out of the family's cart, where they would now be booked twice.
+    taken out of the family's cart, where they would now be booked twice (when they were there
+    as the request began: a day added to the cart while it is being booked stays there, and
+    that cart's checkout then says it is already booked).
 
     Errors, nothing booked nor paid: InvalidBooking (400) for bad input or a child that is not
     the family's; ProductNotFound (404); NotEnrolled, DayClosed (saying why), DeadlinePassed,
@@ -69,9 +71,10 @@ def book_and_pay(
     transaction.
 
     Queries, whatever the number of children and days: the product, the family's children
-    with their enrolment and its quotient familial; then in one transaction the commune row,
-    the days' locks, the closures, the family's places, the order, its reservations, the day
-    counters (with a capacity), the wallet (two), and the cart's items only if it has some.
+    with their enrolment, its quotient familial and whether its cart holds these days; then in
+    one transaction the commune row, the cart's items (only when it holds some of these days),
+    the days' locks, the closures with the family's places, the order with its reservations,
+    the day counters (with a capacity), the wallet (two).
     """
     assert_on_schema(commune)
     now = now or timezone.now()
@@ -106,6 +109,10 @@ def book_and_pay(
     ]
     with transaction.atomic(durable=payment_method == PaymentChoice.CARD):
         lock_active_commune(commune)  # the request's commune may be a stale cached copy
+        if booker.in_cart:
+            # The cart first, as checkout takes it (locks.py): its row locked, then these days'
+            # items deleted, before any day's lock — a checkout of the same cart waits here.
+            _take_out_of_cart(family_id, product.pk, ids, days)
         result = place_order(
             commune=commune,
             family_id=family_id,
@@ -115,10 +122,20 @@ def book_and_pay(
             payment_method=payment_method,
             pricing={product.pk: context.prices()},
         )
-        if booker.in_cart:  # one DELETE (no signal or cascade hangs on cart items)
-            CartItem.objects.filter(
-                cart__family_id=family_id, product=product, child_id__in=ids, date__in=days
-            )._raw_delete(CartItem.objects.db)
     if payment_method == PaymentChoice.CARD:
         result = start_card_payment(commune, result, user)
     return result
+
+
+def _take_out_of_cart(
+    family_id: int, product_id: int, child_ids: list[int], days: list[datetime.date]
+) -> None:
+    """Delete these children's `days` of the product from the family's cart, its row locked
+    first (FOR UPDATE), in one statement. Inside the caller's transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {CartItem._meta.db_table} WHERE cart_id = (SELECT id FROM "
+            f"{Cart._meta.db_table} WHERE family_id = %s FOR UPDATE) AND product_id = %s "
+            "AND child_id = ANY(%s::bigint[]) AND date = ANY(%s::date[])",
+            [family_id, product_id, child_ids, days],
+        )

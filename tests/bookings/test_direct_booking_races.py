@@ -1,0 +1,240 @@
+"""Found by an independent attack on the one-step booking (POST reservations), each fixed
+and kept as its regression test:
+
+1. A product saved (any save drops and recounts its day counters:
+   bookings.signals.counters_follow_capacity) while a day is booked lost the booking's places
+   from the counter (`locks.take_places` adds to a counter it saw, and that counter was being
+   dropped): the day could then be overbooked. The recount now holds the days' locks.
+2. « Réserver et payer » and a cart checkout of the same family and days deadlocked (a 500): the
+   one-step booking took the cart after the days' locks, checkout before. It now takes the cart
+   first, as checkout does (locks.py).
+3. `common.bulk_insert` cast values to `varchar(n)`, which cuts an over-long string instead of
+   refusing it as bulk_create does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import threading
+import time
+
+import pytest
+import time_machine
+from django.db import DataError, connection, transaction
+from django_tenants.utils import tenant_context
+
+from shared_apps.common.errors import DomainError
+from tenant_apps.bookings.models import DayCount, Order, Reservation
+from tenant_apps.bookings.services.cancellation import cancel_reservation
+from tenant_apps.bookings.services.cart import add_to_cart
+from tenant_apps.bookings.services.checkout import CheckoutResult, checkout
+from tenant_apps.bookings.services.direct_booking import book_and_pay
+from tenant_apps.catalog.models import Product
+from tests.factories import UserFactory
+from tests.fixtures.bookings import NOW, make_family
+
+MON = datetime.date(2026, 12, 7)
+TUE = datetime.date(2026, 12, 8)
+
+
+def _someone_waits_for_a_lock(locktype: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = %s", [locktype]
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def _wait_until(predicate, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def _run_threads(commune, jobs) -> list:
+    """Each job on its own thread and connection, in `commune` at NOW; results or exceptions."""
+    results: list = [None] * len(jobs)
+
+    def worker(index, job):
+        try:
+            with time_machine.travel(NOW, tick=False), tenant_context(commune):
+                results[index] = job()
+        except Exception as exc:  # asserted on
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, j)) for i, j in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.xdist_group("real_connections")
+def test_a_product_saved_while_a_day_is_booked_leaves_the_counter_equal_to_its_places(
+    commune_a, in_commune, canteen
+):
+    # A day of a product with a capacity of 2 whose counter exists at 0 (one place booked, then
+    # cancelled). An agent saves the product (its name: any save drops and recounts the
+    # counters) while a family of two books that day in one step.
+    with in_commune(commune_a):
+        Product.objects.filter(pk=canteen.pk).update(daily_capacity=2)
+    first = make_family(commune_a, in_commune, canteen.service, children=1, funds_cents=5000)
+    racer = make_family(commune_a, in_commune, canteen.service, children=2, funds_cents=5000)
+    late = make_family(commune_a, in_commune, canteen.service, children=2, funds_cents=5000)
+    with time_machine.travel(NOW, tick=False), in_commune(commune_a):
+        placed = book_and_pay(
+            commune=commune_a,
+            user=first,
+            product_id=canteen.pk,
+            child_ids=[first.kids[0].pk],
+            dates=[MON],
+            payment_method="wallet",
+        )
+        cancel_reservation(commune=commune_a, user=first, reservation_id=placed.reservations[0].pk)
+        assert DayCount.objects.get(product=canteen, date=MON).booked == 0
+
+    saved = threading.Event()
+
+    def agent_saves_the_product():
+        with transaction.atomic():
+            product = Product.objects.get(pk=canteen.pk)
+            product.name = "Repas de cantine"
+            product.save()  # counters dropped, recounted (none live on Monday: no row)
+            saved.set()
+            # Commit once the booking waits: on the day's lock the recount now holds (or, before
+            # the fix, on the counter row this transaction deleted).
+            assert _wait_until(
+                lambda: (
+                    _someone_waits_for_a_lock("advisory")
+                    or _someone_waits_for_a_lock("transactionid")
+                )
+            )
+        return "saved"
+
+    def family_books():
+        assert saved.wait(15)
+        return book_and_pay(
+            commune=commune_a,
+            user=racer,
+            product_id=canteen.pk,
+            child_ids=[k.pk for k in racer.kids],
+            dates=[MON.isoformat()],
+            payment_method="wallet",
+        )
+
+    results = _run_threads(commune_a, [agent_saves_the_product, family_books])
+    assert results[0] == "saved" and isinstance(results[1], CheckoutResult), results[0]
+
+    with in_commune(commune_a):
+        live = Reservation.objects.filter(product=canteen, date=MON, status="booked").count()
+        counter = DayCount.objects.get(product=canteen, date=MON).booked
+    assert live == 2
+    # Found: the counter is 0 while two places are live (the two new places never counted).
+    assert counter == live, f"counter {counter} for {live} live places"
+
+    # and so the full day takes two more children: four places for a capacity of two
+    with time_machine.travel(NOW, tick=False), in_commune(commune_a):
+        with contextlib.suppress(DomainError):  # DayFull is the right answer
+            book_and_pay(
+                commune=commune_a,
+                user=late,
+                product_id=canteen.pk,
+                child_ids=[k.pk for k in late.kids],
+                dates=[MON],
+                payment_method="wallet",
+            )
+        assert Reservation.objects.filter(product=canteen, date=MON, status="booked").count() <= 2
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.xdist_group("real_connections")
+def test_booking_in_one_step_and_paying_the_cart_of_the_same_days_at_once_never_deadlock(
+    commune_a, in_commune, canteen, monkeypatch
+):
+    # The family's cart holds Monday and Tuesday for its two children. One parent taps
+    # « Réserver et payer » for Monday in the app while the other pays the cart on the web.
+    # The pause only makes the interleaving certain: the app's request has placed its order
+    # (days' locks, counters, wallet) and not yet emptied those days from the cart when the
+    # web checkout locks the cart, empties it and waits for the days' locks.
+    from tenant_apps.bookings.services import direct_booking
+
+    parent = make_family(commune_a, in_commune, canteen.service, children=2, funds_cents=10_000)
+    kids = [k.pk for k in parent.kids]
+    with time_machine.travel(NOW, tick=False), in_commune(commune_a):
+        add_to_cart(
+            commune=commune_a, user=parent, product_id=canteen.pk, child_ids=kids, dates=[MON, TUE]
+        )
+
+    placed = threading.Event()
+    real_place_order = direct_booking.place_order
+
+    def place_order_then_pause(**kwargs):
+        result = real_place_order(**kwargs)
+        placed.set()
+        _wait_until(lambda: _someone_waits_for_a_lock("advisory"), timeout=10)
+        return result
+
+    monkeypatch.setattr(direct_booking, "place_order", place_order_then_pause)
+
+    def app_books_monday():
+        return book_and_pay(
+            commune=commune_a,
+            user=parent,
+            product_id=canteen.pk,
+            child_ids=kids,
+            dates=[MON.isoformat()],
+            payment_method="wallet",
+        )
+
+    def web_pays_the_cart():
+        assert placed.wait(15)
+        return checkout(commune=commune_a, user=parent, payment_method="wallet")
+
+    results = _run_threads(commune_a, [app_books_monday, web_pays_the_cart])
+
+    # Either may win; the other must end in a domain answer (AlreadyBooked…), not a database
+    # error. Found: OperationalError "deadlock detected" (a 500 for the API).
+    outcomes = [type(r).__name__ + (f": {r}" if isinstance(r, Exception) else "") for r in results]
+    assert all(isinstance(r, CheckoutResult | DomainError) for r in results), outcomes
+
+
+@pytest.mark.django_db
+def test_bulk_insert_refuses_an_over_long_string_as_bulk_create_does(commune_a, in_commune):
+    # Order.status is a CharField(max_length=20): bulk_create raises DataError for 25
+    # characters; insert_rows casts to varchar(20), which PostgreSQL truncates without error.
+    from shared_apps.common.bulk_insert import insert_rows
+
+    user = UserFactory()
+    too_long = "x" * 25
+    with in_commune(commune_a):
+        with pytest.raises(DataError), transaction.atomic():
+            Order.objects.bulk_create(
+                [
+                    Order(
+                        family_id=1,
+                        placed_by_id=user.pk,
+                        status=too_long,
+                        payment_method="wallet",
+                        amount_cents=1,
+                    )
+                ]
+            )
+        with pytest.raises(DataError), transaction.atomic():
+            insert_rows(
+                Order,
+                [{"amount_cents": 1}],
+                family_id=1,
+                placed_by_id=user.pk,
+                status=too_long,
+                payment_method="wallet",
+            )
+        # Found: the row is written with its status cut to 20 characters.
+        assert not Order.objects.filter(status__startswith="xxxxx").exists()
