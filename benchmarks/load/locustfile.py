@@ -1,7 +1,8 @@
 """The evening peak, as locust users (run by benchmarks/load/harness.py, never by hand-written
 loops): parents browse their children's calendars, book a week for two children from the wallet
-and cancel it; agents open the kitchen headcounts; a baseline user asks `/healthz` (one `SELECT 1`
-through the whole Django stack) so every operation is reported as a ratio to it, in the same run.
+(half of them in one request, as the app does, the others through the cart) and cancel it;
+agents open the kitchen headcounts; a baseline user asks `/healthz` (one `SELECT 1` through the
+whole Django stack) so every operation is reported as a ratio to it, in the same run.
 
 Everything goes through the public API contract (../shared/API.md) with Bearer tokens. Who logs
 in is read from the JSON file named by MARELLE_LOAD_FIXTURE (written by the harness):
@@ -29,6 +30,7 @@ with open(os.environ["MARELLE_LOAD_FIXTURE"], encoding="utf-8") as fixture_file:
     FIXTURE = json.load(fixture_file)
 
 _families = itertools.cycle(FIXTURE["families"])
+_parents = itertools.count()
 _staff = itertools.cycle(FIXTURE["staff_tokens"])
 _lock = threading.Lock()
 API = f"/c/{FIXTURE['slug']}/api/v1"
@@ -53,6 +55,9 @@ class Parent(HttpUser):
 
     def on_start(self) -> None:
         family = _next(_families)
+        # Every other parent books with the app's « Réserver et payer » (one request), the
+        # others through the cart, as the pages do.
+        self.one_step = _next(_parents) % 2 == 0
         self.headers = _bearer(family["token"])
         self.child_ids = family["child_ids"]
         today = datetime.date.today()
@@ -91,28 +96,8 @@ class Parent(HttpUser):
         start = random.randrange(0, len(bookable) - 3)
         dates = bookable[start : start + 4]
         body = {"product_id": PRODUCT_ID, "child_ids": self.child_ids, "dates": dates}
-        with self.client.post(
-            f"{API}/cart/items",
-            json=body,
-            headers=self.headers,
-            name="panier : une semaine, 2 enfants",
-            catch_response=True,
-        ) as response:
-            if response.status_code != 201:
-                response.failure(f"panier: {response.status_code} {response.text[:200]}")
-                self._empty_cart()
-                return
-        with self.client.post(
-            f"{API}/cart/checkout",
-            json={"payment_method": "wallet"},
-            headers=self.headers,
-            name="paiement (porte-monnaie)",
-            catch_response=True,
-        ) as response:
-            if response.status_code not in (200, 201) or response.json().get("status") != "paid":
-                response.failure(f"paiement: {response.status_code} {response.text[:200]}")
-                self._empty_cart()
-                return
+        if not (self._book_in_one_step(body) if self.one_step else self._book_by_cart(body)):
+            return
         with self.client.get(
             f"{API}/reservations",
             params={"from": dates[0], "to": dates[-1]},
@@ -146,6 +131,44 @@ class Parent(HttpUser):
             ) as response:
                 if response.status_code != 200:
                     response.failure(f"annulation: {response.status_code} {response.text[:200]}")
+
+    def _book_in_one_step(self, body: dict) -> bool:
+        with self.client.post(
+            f"{API}/reservations",
+            json={**body, "payment_method": "wallet"},
+            headers=self.headers,
+            name="réserver et payer (app) : une semaine, 2 enfants",
+            catch_response=True,
+        ) as response:
+            if response.status_code != 201 or response.json().get("status") != "paid":
+                response.failure(f"réserver: {response.status_code} {response.text[:200]}")
+                return False
+        return True
+
+    def _book_by_cart(self, body: dict) -> bool:
+        with self.client.post(
+            f"{API}/cart/items",
+            json=body,
+            headers=self.headers,
+            name="panier : une semaine, 2 enfants",
+            catch_response=True,
+        ) as response:
+            if response.status_code != 201:
+                response.failure(f"panier: {response.status_code} {response.text[:200]}")
+                self._empty_cart()
+                return False
+        with self.client.post(
+            f"{API}/cart/checkout",
+            json={"payment_method": "wallet"},
+            headers=self.headers,
+            name="paiement (porte-monnaie)",
+            catch_response=True,
+        ) as response:
+            if response.status_code not in (200, 201) or response.json().get("status") != "paid":
+                response.failure(f"paiement: {response.status_code} {response.text[:200]}")
+                self._empty_cart()
+                return False
+        return True
 
     def _empty_cart(self) -> None:
         cart = self.client.get(f"{API}/cart", headers=self.headers, name="panier (vider)")

@@ -72,6 +72,7 @@ def test_evening_peak_without_errors(live_server, commune_a, in_commune, canteen
     ops = report.operations
     # Every kind of user did its part: weeks paid and cancelled, headcounts, the baseline.
     assert ops["paiement (porte-monnaie)"].requests > 0
+    assert ops["réserver et payer (app) : une semaine, 2 enfants"].requests > 0
     assert ops["annulation"].requests > 0
     assert ops["effectifs (agent)"].requests > 0
     assert ops[harness.BASELINE].requests > 0
