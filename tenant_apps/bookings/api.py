@@ -147,24 +147,27 @@ class CartItemView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+def _order_schema(name: str, reservations: serializers.Serializer):
+    """The answer of `cart/checkout` and `POST reservations`: the order placed, its places."""
+    return inline_serializer(
+        name,
+        {
+            "order_id": serializers.IntegerField(),
+            "status": serializers.CharField(),
+            "amount_cents": serializers.IntegerField(),
+            "wallet_cents": serializers.IntegerField(),
+            "card_cents": serializers.IntegerField(),
+            "reservations": reservations,
+            "payment": serializers.DictField(required=False),
+        },
+    )
+
+
 class CheckoutView(APIView):
     @extend_schema(
         request=CheckoutSerializer,
         # 201 (the order is created), as answered; the schema said 200 (found by schemathesis).
-        responses={
-            201: inline_serializer(
-                "CheckoutResult",
-                {
-                    "order_id": serializers.IntegerField(),
-                    "status": serializers.CharField(),
-                    "amount_cents": serializers.IntegerField(),
-                    "wallet_cents": serializers.IntegerField(),
-                    "card_cents": serializers.IntegerField(),
-                    "reservations": ReservationSerializer(many=True),
-                    "payment": serializers.DictField(required=False),
-                },
-            )
-        },
+        responses={201: _order_schema("CheckoutResult", ReservationSerializer(many=True))},
         tags=["bookings"],
     )
     def post(self, request):
@@ -224,20 +227,7 @@ class ReservationsView(GenericAPIView):
 
     @extend_schema(
         request=BookSerializer,
-        responses={
-            201: inline_serializer(
-                "Booking",
-                {
-                    "order_id": serializers.IntegerField(),
-                    "status": serializers.CharField(),
-                    "amount_cents": serializers.IntegerField(),
-                    "wallet_cents": serializers.IntegerField(),
-                    "card_cents": serializers.IntegerField(),
-                    "reservations": BookedPlaceSerializer(many=True),
-                    "payment": serializers.DictField(required=False),
-                },
-            )
-        },
+        responses={201: _order_schema("Booking", BookedPlaceSerializer(many=True))},
         tags=["bookings"],
         operation_id="reservations_book",
         description="Book days for some of the family's children and pay, in one step, "

@@ -33,9 +33,9 @@ from tenant_apps.bookings.services.checks import (
     active_product,
     check_children_enrolled,
     check_days,
+    chosen_variant,
     family_of_booker,
 )
-from tenant_apps.catalog.models import MealVariant
 from tenants.services import assert_on_schema
 
 if TYPE_CHECKING:
@@ -91,12 +91,7 @@ def add_to_cart(
     product = active_product(product_id)
     child_ids = parse_child_ids(child_ids)
     dates = parse_dates(dates)
-    variant = None
-    if variant_id not in (None, ""):
-        # Not an id (None) matches no row.
-        variant = MealVariant.objects.filter(pk=as_int(variant_id), product=product).first()  # type: ignore[misc]
-        if variant is None:
-            raise InvalidBooking(fields={"variant_id": ["Choix de repas inconnu."]})
+    variant = chosen_variant(product, variant_id)
     context = BookingContext.load(product, family_id, dates, commune=commune)
     family_holds = check_days(context, child_ids, dates, family_id, now=now)
     with transaction.atomic():

@@ -31,7 +31,6 @@ from tenant_apps.bookings.errors import (
     CartEmpty,
     DayClosed,
     DeadlinePassed,
-    InvalidBooking,
 )
 from tenant_apps.bookings.inputs import BookingContext
 from tenant_apps.bookings.locks import lock_booking_days, take_places
@@ -46,6 +45,7 @@ from tenant_apps.bookings.models import (
 )
 from tenant_apps.bookings.payment_methods import check_payment_method
 from tenant_apps.bookings.services.card_orders import put_order_back_in_cart
+from tenant_apps.bookings.services.checks import check_payment_choice
 from tenant_apps.catalog.models import Closure, Product
 from tenant_apps.enrollments.models import FamilyProfile
 from tenants.calendar import commune_calendar
@@ -91,10 +91,7 @@ def checkout(
     """
     assert_on_schema(commune)
     now = now or timezone.now()
-    if payment_method not in PaymentChoice.values:
-        raise InvalidBooking(
-            fields={"payment_method": ["Moyen de paiement : wallet, card ou direct_debit."]}
-        )
+    check_payment_choice(payment_method)
     family_id = family_id_of(user)
     if family_id is None:
         raise CartEmpty()

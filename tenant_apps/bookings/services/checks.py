@@ -27,9 +27,16 @@ from tenant_apps.bookings.errors import (
     ProductNotFound,
 )
 from tenant_apps.bookings.inputs import BookingContext
-from tenant_apps.bookings.models import LIVE_STATUSES, Cart, CartItem, DayCount, Reservation
-from tenant_apps.bookings.parsing import BOOKING_HORIZON_DAYS
-from tenant_apps.catalog.models import Product, Service
+from tenant_apps.bookings.models import (
+    LIVE_STATUSES,
+    Cart,
+    CartItem,
+    DayCount,
+    PaymentChoice,
+    Reservation,
+)
+from tenant_apps.bookings.parsing import BOOKING_HORIZON_DAYS, as_int
+from tenant_apps.catalog.models import MealVariant, Product, Service
 from tenant_apps.enrollments.models import Enrollment, FamilyProfile
 
 if TYPE_CHECKING:
@@ -88,6 +95,26 @@ def _instance(model: type[ModelT], fields: list[Field], values: tuple) -> ModelT
             value = converter(value, field, connection)
         converted.append(value)
     return model.from_db(connection.alias, [f.attname for f in fields], converted)
+
+
+def chosen_variant(product: Product, variant_id: int | str | None) -> MealVariant | None:
+    """The product's meal variant `variant_id`, None when none is chosen (None or "");
+    InvalidBooking (400) for an id that is not one of the product's variants."""
+    if variant_id in (None, ""):
+        return None
+    # Not an id (None) matches no row.
+    variant = MealVariant.objects.filter(pk=as_int(variant_id), product=product).first()  # type: ignore[misc]
+    if variant is None:
+        raise InvalidBooking(fields={"variant_id": ["Choix de repas inconnu."]})
+    return variant
+
+
+def check_payment_choice(payment_method: str) -> None:
+    """Refuse (InvalidBooking, 400) a payment method that is none of PaymentChoice's values."""
+    if payment_method not in PaymentChoice.values:
+        raise InvalidBooking(
+            fields={"payment_method": ["Moyen de paiement : wallet, card ou direct_debit."]}
+        )
 
 
 def check_children_enrolled(family_id: int, product: Product, child_ids: list[int]) -> None:

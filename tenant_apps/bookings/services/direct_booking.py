@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING
 from django.db import connection, transaction
 from django.utils import timezone
 
-from tenant_apps.bookings.errors import InvalidBooking
 from tenant_apps.bookings.inputs import BookingContext
 from tenant_apps.bookings.models import Cart, CartItem, PaymentChoice
-from tenant_apps.bookings.parsing import as_int, parse_child_ids, parse_dates
+from tenant_apps.bookings.parsing import parse_child_ids, parse_dates
 from tenant_apps.bookings.payment_methods import check_payment_method
 from tenant_apps.bookings.services.checkout import (
     CheckoutResult,
@@ -32,8 +31,9 @@ from tenant_apps.bookings.services.checks import (
     active_product,
     booker_of,
     check_open_and_on_time,
+    check_payment_choice,
+    chosen_variant,
 )
-from tenant_apps.catalog.models import MealVariant
 from tenants.calendar import commune_calendar
 from tenants.services import assert_on_schema, lock_active_commune
 
@@ -78,19 +78,11 @@ def book_and_pay(
     """
     assert_on_schema(commune)
     now = now or timezone.now()
-    if payment_method not in PaymentChoice.values:
-        raise InvalidBooking(
-            fields={"payment_method": ["Moyen de paiement : wallet, card ou direct_debit."]}
-        )
+    check_payment_choice(payment_method)
     product = active_product(product_id)
     ids = parse_child_ids(child_ids)
     days = parse_dates(dates)
-    variant = None
-    if variant_id not in (None, ""):
-        # Not an id (None) matches no row.
-        variant = MealVariant.objects.filter(pk=as_int(variant_id), product=product).first()  # type: ignore[misc]
-        if variant is None:
-            raise InvalidBooking(fields={"variant_id": ["Choix de repas inconnu."]})
+    variant = chosen_variant(product, variant_id)
     booker = booker_of(user, product, ids, days)
     family_id = booker.family_id
     check_payment_method(family_id, [product.service], payment_method)
