@@ -34,11 +34,12 @@ def insert_rows(
     Returns the instances, in the order of `rows`, with their primary keys, as bulk_create
     would (no signals; no save()).
 
-    Errors: ValueError when the dicts do not give the same fields, or name no field of the
-    model (checked before any query); the database's
-    (IntegrityError for a constraint, DataError for a value out of a column's range), raised
-    before anything is written. Only for models whose primary key is an auto field and that
-    have no multi-table inheritance.
+    Errors: ValueError when the dicts do not give the same fields, name no field of the model,
+    or leave out a field whose default is computed per row (a uuid4; dict and list defaults
+    are fine), or give an array field row by row (unnest would flatten it) — all checked before
+    any query; the database's (IntegrityError for a constraint, DataError for a value out of a
+    column's range), raised before anything is written. Only for models whose primary key is an
+    auto field and that have no multi-table inheritance.
     """
     if not rows:
         return []
@@ -116,9 +117,11 @@ class _Statement:
         """The rows' instances, given their ids in row order (and `extra` values they share)."""
         constants = {**self.defaults, **self.shared, **(extra or {})}
         plan = self.plan
+        # A dict or list default: each instance its own, as the ORM gives (same value written).
+        mutable = [f for f, auto_now in plan.defaults if not auto_now and f.default in (dict, list)]
         instances = []
         for row, pk_value in zip(self.rows, ids, strict=True):
-            values = {**constants, **row}
+            values = {**constants, **row, **{f.attname: f.get_default() for f in mutable}}
             instance = self.model(
                 *(pk_value if f is plan.pk else values[f.attname] for f in plan.fields)
             )
@@ -182,6 +185,8 @@ def _plan(
             selects.append(f"(SELECT {quote(field.target_field.column)} FROM parent)")
             continue
         if field.attname in keys and field.attname not in shared:
+            if field.get_internal_type() == "ArrayField":
+                raise ValueError(f"insert_rows: {field.attname} cannot be given row by row")
             arrays.append(field)
             aliases.append(f"c{len(arrays)}")
             casts.append(f"%s::{db_type}[]")
@@ -189,6 +194,17 @@ def _plan(
             continue
         if field.attname not in shared:
             auto_now = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+            if (
+                not auto_now
+                and field.has_default()
+                and callable(field.default)
+                and field.default not in (dict, list)
+            ):
+                # One value for the whole statement would give every row the same (a uuid4…).
+                raise ValueError(
+                    f"insert_rows: give {model.__name__}.{field.attname} row by row "
+                    "(its default is computed per row)"
+                )
             defaults.append((field, auto_now))
         scalars.append(field)
         selects.append(f"%s::{db_type}")

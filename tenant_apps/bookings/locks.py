@@ -27,7 +27,8 @@ too) (`tenants.services.lock_active_commune`). Everything here runs inside the c
 (the locks last until it ends) and asserts it.
 
 Products without a capacity have no counters: nothing counts their places, and no path takes
-a row lock per day for them. A counter is created at the places live on its first use, so a
+a row lock per day for them (a checkout still asks, in its one counters' statement, whether the
+capacity is still none). A counter is created at the places live on its first use, so a
 product given a capacity starts right; a product's counters are dropped and recounted, under
 the days' exclusive locks, whenever its capacity may have changed (bookings.signals), so one
 left from an earlier capacity never stays stale.
@@ -128,7 +129,9 @@ def lock_counters(
         )
     return {
         (c.product_id, c.date): c
-        for c in DayCount.objects.select_for_update()
+        # `of`: the counters only — the product row joined for its capacity stays unlocked (a
+        # capacity change holds it while it waits for the days' locks: bookings.signals).
+        for c in DayCount.objects.select_for_update(of=("self",))
         .filter(
             product_id__in=sorted({p for p, _ in keys}),
             date__in=sorted({d for _, d in keys}),
@@ -166,52 +169,55 @@ def free_places(places: list[tuple[int, datetime.date]]) -> None:
 
 def take_places(places: list[tuple[int, datetime.date]], products: dict[int, Product]) -> None:
     """Step 2 for a checkout whose order and reservations are written (`places`: one
-    (product, day) per reservation): count its places in the counters of the products with a
-    capacity, refusing (DayFull) any day that goes over it. The caller holds the days'
+    (product, day) per reservation): count its places in the counters of the products that
+    have a capacity, refusing (DayFull) any day that goes over it. The caller holds the days'
     advisory locks (`lock_booking_days`, step 1).
 
-    One statement whatever the number of days, and none without a capacity: an upsert in
-    (product, day) order that creates a missing counter at the places live that day (this
-    order's included) or adds this order's places to it (counted here, not read back),
-    returning the new counts. A counter
-    is row-locked from here to the COMMIT only, so checkouts of different families wait for
-    each other just for that; a refusal rolls the whole checkout back.
+    One statement whatever the number of days: an upsert in (product, day) order, for the
+    products whose capacity the database has now — read here, under the days' locks, not from
+    `products`, which the caller read before them: a capacity set meanwhile is counted (its
+    recount waits for this checkout: bookings.signals). It creates a missing counter at the
+    places live that day (this order's included) or adds this order's places to it (counted
+    here, not read back), returning the new counts and the capacity. A counter is row-locked
+    from here to the COMMIT only; a product without a capacity has no counter and takes no
+    row lock; a refusal rolls the whole checkout back.
     """
     _assert_in_transaction("take_places")
-    wanted = Counter(p for p in places if products[p[0]].daily_capacity is not None)
+    wanted = Counter(places)
     keys = sorted(wanted)
     if not keys:
         return
     values = ", ".join(["(%s, %s::date, %s)"] * len(keys))
     params = [value for key in keys for value in (*key, wanted[key])]
+    counters = f'"{DayCount._meta.db_table}"'
     reservations = f'"{Reservation._meta.db_table}"'
+    products_table = f'"{Product._meta.db_table}"'
     with connection.cursor() as cursor:
-        # The day's live places are counted only for a counter still missing: counting them for
+        # A day's live places are counted only for a counter still missing: counting them for
         # every day of every checkout would read all of a busy day's places (a large town's
         # evening peak) while the earlier days' counters are already locked. An existing one
-        # (or one created meanwhile: the conflict) gets this order's places, `n`, from VALUES.
+        # gets this order's places, `n`, from VALUES.
         cursor.execute(
-            f'INSERT INTO "{DayCount._meta.db_table}" AS c (product_id, date, booked) '
+            f"INSERT INTO {counters} AS c (product_id, date, booked) "
             "SELECT v.product_id, v.date, CASE WHEN EXISTS (SELECT 1 FROM "
-            f'"{DayCount._meta.db_table}" AS e WHERE e.product_id = v.product_id '
-            "AND e.date = v.date) THEN 0 ELSE (SELECT count(*) FROM "
-            f"{reservations} AS r WHERE r.product_id = v.product_id "
-            "AND r.date = v.date AND r.status = ANY(%s)) END "
-            f"FROM (VALUES {values}) AS v(product_id, date, n) ORDER BY v.product_id, v.date "
+            f"{counters} AS e WHERE e.product_id = v.product_id AND e.date = v.date) "
+            f"THEN v.n ELSE (SELECT count(*) FROM {reservations} AS r "
+            "WHERE r.product_id = v.product_id AND r.date = v.date AND r.status = ANY(%s)) END "
+            f"FROM (VALUES {values}) AS v(product_id, date, n) "
+            f"WHERE v.product_id IN ({_CAPACITY_PRODUCTS}) ORDER BY v.product_id, v.date "
             "ON CONFLICT (product_id, date) DO UPDATE SET booked = c.booked + "
             f"(SELECT w.n FROM (VALUES {values}) AS w(product_id, date, n) "
             "WHERE w.product_id = EXCLUDED.product_id AND w.date = EXCLUDED.date) "
-            "RETURNING c.product_id, c.date, c.booked",
+            "RETURNING c.product_id, c.date, c.booked, "
+            f"(SELECT p.daily_capacity FROM {products_table} AS p WHERE p.id = c.product_id)",
             [list(LIVE_STATUSES), *params, *params],
         )
-        counts = {(p, d): booked for p, d, booked in cursor.fetchall()}
-    full = [
+        counted = cursor.fetchall()
+    full = sorted(
         (p, d)
-        for p, d in keys
-        if rules.over_capacity(
-            counts[(p, d)] - wanted[(p, d)], wanted[(p, d)], products[p].daily_capacity
-        )
-    ]
+        for p, d, booked, capacity in counted
+        if rules.over_capacity(booked - wanted[(p, d)], wanted[(p, d)], capacity)
+    )
     if full:
         product_id, day = full[0]
         raise DayFull(

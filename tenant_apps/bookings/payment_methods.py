@@ -37,10 +37,21 @@ def available_payment_methods(
     return methods
 
 
-def check_payment_method(family_id: int, services: Iterable[Service], payment_method: str) -> None:
+CART_KEPT = "Votre panier est conservé."
+
+
+def check_payment_method(
+    family_id: int,
+    services: Iterable[Service],
+    payment_method: str,
+    *,
+    then: str = CART_KEPT,
+) -> None:
     """Refuse, before anything is booked, a method that cannot pay these services now.
 
-    Errors (409, nothing changed, the cart kept): PaymentMethodRefused when a service does not
+    `then` ends the message of a method that cannot work now: what became of the request (the
+    cart kept, by default; "Rien n'a été réservé ni débité." for a booking without the cart).
+    Errors (409, nothing changed): PaymentMethodRefused when a service does not
     accept it; PaymentMethodUnavailable when it cannot work now (card without a configured
     provider); NoActiveMandate (409 `no_active_mandate`) for direct debit without an active
     SEPA mandate with this commune. All list the methods available in `fields["payment_method"]`.
@@ -63,9 +74,11 @@ def check_payment_method(family_id: int, services: Iterable[Service], payment_me
     if payment_method == PaymentChoice.CARD:
         raise PaymentMethodUnavailable(
             "Le paiement par carte n’est pas disponible pour le moment : choisissez un autre "
-            "moyen de paiement. Votre panier est conservé.",
+            f"moyen de paiement. {then}",
             fields=fields,
         )
     if payment_method == PaymentChoice.DIRECT_DEBIT:
-        raise NoActiveMandate(fields=fields)
-    raise PaymentMethodUnavailable(fields=fields)
+        raise NoActiveMandate(NoActiveMandate.message.replace(CART_KEPT, then), fields=fields)
+    raise PaymentMethodUnavailable(
+        PaymentMethodUnavailable.message.replace(CART_KEPT, then), fields=fields
+    )

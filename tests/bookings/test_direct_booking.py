@@ -169,6 +169,9 @@ def test_direct_debit_needs_a_mandate_then_books_to_invoice(frozen, parent, cant
     refused = book(parent, canteen, [MON], method="direct_debit")
     assert refused.status_code == 409
     assert refused.json()["error"]["code"] == "no_active_mandate"
+    # no cart here: the message says nothing was booked, not that "the cart is kept"
+    assert "Rien n’a été réservé ni débité." in refused.json()["error"]["message"]
+    assert "panier" not in refused.json()["error"]["message"]
 
     give_mandate(commune_a, parent.family.pk)
     response = book(parent, canteen, [MON], method="direct_debit")
@@ -282,8 +285,8 @@ def test_a_month_for_three_children_costs_the_queries_of_one_day(
     frozen, commune_a, in_commune, canteen, django_assert_max_num_queries
 ):
     # Issue 15's goal: a month for two children paid from the wallet in 20 queries at most,
-    # whatever the number of children and days; with a daily capacity so that the counters'
-    # upsert is counted.
+    # whatever the number of children and days (13 here); with a daily capacity so that the
+    # counters' upsert takes places.
     with in_commune(commune_a):
         Product.objects.filter(pk=canteen.pk).update(daily_capacity=100)
     january = [

@@ -179,7 +179,14 @@ def test_booking_in_one_step_and_paying_the_cart_of_the_same_days_at_once_never_
     def place_order_then_pause(**kwargs):
         result = real_place_order(**kwargs)
         placed.set()
-        _wait_until(lambda: _someone_waits_for_a_lock("advisory"), timeout=10)
+        # until the web checkout waits: on the cart's row now (before the fix, on the days'
+        # locks, having emptied the cart first)
+        _wait_until(
+            lambda: (
+                _someone_waits_for_a_lock("advisory") or _someone_waits_for_a_lock("transactionid")
+            ),
+            timeout=10,
+        )
         return result
 
     monkeypatch.setattr(direct_booking, "place_order", place_order_then_pause)
@@ -238,3 +245,133 @@ def test_bulk_insert_refuses_an_over_long_string_as_bulk_create_does(commune_a, 
             )
         # Found: the row is written with its status cut to 20 characters.
         assert not Order.objects.filter(status__startswith="xxxxx").exists()
+
+
+# --- Found by a review of the fix above ------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.xdist_group("real_connections")
+def test_a_capacity_given_while_a_day_is_being_booked_counts_that_booking(
+    commune_a, in_commune, canteen, monkeypatch
+):
+    # The canteen has no capacity; one place is booked on Monday. A family of two is booking
+    # Monday (its order written, not yet committed) when an agent gives the canteen a capacity
+    # of 3. Found: the recount could not see the booking in flight, which had read "no capacity"
+    # and counted nothing: counter 1 for 3 live places, and a late family of two accepted (5
+    # places for 3). Now the recount waits for the day's checkouts, and checkouts read the
+    # capacity under the day's lock.
+    from tenant_apps.bookings.services import direct_booking
+
+    first = make_family(commune_a, in_commune, canteen.service, children=1, funds_cents=5000)
+    racer = make_family(commune_a, in_commune, canteen.service, children=2, funds_cents=5000)
+    late = make_family(commune_a, in_commune, canteen.service, children=2, funds_cents=5000)
+    with time_machine.travel(NOW, tick=False), in_commune(commune_a):
+        book_and_pay(
+            commune=commune_a,
+            user=first,
+            product_id=canteen.pk,
+            child_ids=[first.kids[0].pk],
+            dates=[MON],
+            payment_method="wallet",
+        )
+
+    placed, saved = threading.Event(), threading.Event()
+    real_place_order = direct_booking.place_order
+
+    def place_then_wait(**kwargs):
+        result = real_place_order(**kwargs)
+        placed.set()
+        saved.wait(3)  # the capacity's save waits for this booking now: it cannot come first
+        return result
+
+    monkeypatch.setattr(direct_booking, "place_order", place_then_wait)
+
+    def family_books():
+        return book_and_pay(
+            commune=commune_a,
+            user=racer,
+            product_id=canteen.pk,
+            child_ids=[k.pk for k in racer.kids],
+            dates=[MON],
+            payment_method="wallet",
+        )
+
+    def agent_sets_a_capacity():
+        assert placed.wait(15)
+        with transaction.atomic():
+            product = Product.objects.get(pk=canteen.pk)
+            product.daily_capacity = 3
+            product.save(update_fields=["daily_capacity"])
+        saved.set()
+        return "saved"
+
+    results = _run_threads(commune_a, [family_books, agent_sets_a_capacity])
+    monkeypatch.setattr(direct_booking, "place_order", real_place_order)
+    assert isinstance(results[0], CheckoutResult) and results[1] == "saved", results
+    with in_commune(commune_a):
+        live = Reservation.objects.filter(product=canteen, date=MON, status="booked").count()
+        assert DayCount.objects.get(product=canteen, date=MON).booked == live == 3
+    with time_machine.travel(NOW, tick=False), in_commune(commune_a):
+        with pytest.raises(DomainError):  # DayFull
+            book_and_pay(
+                commune=commune_a,
+                user=late,
+                product_id=canteen.pk,
+                child_ids=[k.pk for k in late.kids],
+                dates=[MON],
+                payment_method="wallet",
+            )
+        assert Reservation.objects.filter(product=canteen, date=MON, status="booked").count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.xdist_group("real_connections")
+def test_a_capacity_change_and_a_cancellation_of_the_same_day_never_deadlock(
+    commune_a, in_commune, canteen, monkeypatch
+):
+    # Found: the save holds the product's row and waits for the days' locks; a cancellation
+    # holding the day's lock locked its counters with the product row joined (FOR UPDATE without
+    # `of`), so waited for the save: PostgreSQL aborted one (a 500 for the agent).
+    from tenant_apps.bookings import locks
+    from tenant_apps.catalog.services import save_booking_rules
+
+    with in_commune(commune_a):
+        Product.objects.filter(pk=canteen.pk).update(daily_capacity=5)
+    family = make_family(commune_a, in_commune, canteen.service, children=1, funds_cents=5000)
+    with time_machine.travel(NOW, tick=False), in_commune(commune_a):
+        placed = book_and_pay(
+            commune=commune_a,
+            user=family,
+            product_id=canteen.pk,
+            child_ids=[family.kids[0].pk],
+            dates=[MON],
+            payment_method="wallet",
+        )
+    reservation_id = placed.reservations[0].pk
+    locked = threading.Event()
+    real_lock = locks.lock_booking_days
+
+    def lock_then_wait(*args, **kwargs):
+        real_lock(*args, **kwargs)
+        if threading.current_thread().name == "canceller":
+            locked.set()  # hold the day's lock until the agent's save waits for it
+            assert _wait_until(lambda: _someone_waits_for_a_lock("advisory"), timeout=5)
+
+    monkeypatch.setattr(locks, "lock_booking_days", lock_then_wait)
+
+    def cancel():
+        threading.current_thread().name = "canceller"
+        return cancel_reservation(commune=commune_a, user=family, reservation_id=reservation_id)
+
+    def agent():
+        assert locked.wait(15)
+        product = Product.objects.get(pk=canteen.pk)
+        return save_booking_rules(commune=commune_a, product=product, changes={"daily_capacity": 4})
+
+    results = _run_threads(commune_a, [cancel, agent])
+    assert not any(isinstance(r, Exception) for r in results), results
+    with in_commune(commune_a):
+        # the place given back; the recount keeps no counter for a day with none live
+        assert not DayCount.objects.filter(product=canteen, date=MON, booked__gt=0).exists()
+        assert Product.objects.get(pk=canteen.pk).daily_capacity == 4

@@ -65,7 +65,8 @@ class CheckoutResult:
 
 @dataclass
 class OrderLine:
-    """A place to book that is not in a cart (staff booking on a family's behalf)."""
+    """A place to book that is not in a cart (the one-step booking, staff booking on a
+    family's behalf)."""
 
     child_id: int
     product_id: int

@@ -210,11 +210,10 @@ def enrolled_children(family_id: int, product: Product, child_ids: list[int]) ->
 
 @dataclass(frozen=True)
 class Booker:
-    """Who books: the user's family, the first names of the children chosen (all of them the
-    family's and enrolled) and the family's quotient familial in this commune (None: unknown)."""
+    """Who books: the user's family (its children chosen all its own and enrolled) and its
+    quotient familial in this commune (None: unknown)."""
 
     family_id: int
-    names: dict[int, str]
     quotient_familial: int | None
     in_cart: bool  # some of these children's days of the product are in the family's cart
 
@@ -250,7 +249,6 @@ def booker_of(
     if len(rows) != len(child_ids):
         family_of_booker(user)  # no family at all: say so first
         raise InvalidBooking(fields={"child_ids": ["Enfant inconnu dans votre famille."]})
-    names = {pk: first_name for pk, _, first_name, *_ in rows}
     not_enrolled = [first_name for _, _, first_name, enrolled, *_ in rows if not enrolled]
     if not_enrolled:
         raise NotEnrolled(
@@ -260,7 +258,6 @@ def booker_of(
         )
     return Booker(
         family_id=rows[0][1],
-        names=names,
         quotient_familial=rows[0][4],
         in_cart=any(row[5] for row in rows),
     )

@@ -85,7 +85,9 @@ def book_and_pay(
     variant = chosen_variant(product, variant_id)
     booker = booker_of(user, product, ids, days)
     family_id = booker.family_id
-    check_payment_method(family_id, [product.service], payment_method)
+    check_payment_method(
+        family_id, [product.service], payment_method, then="Rien n’a été réservé ni débité."
+    )
     # The service's closures are read under the days' locks (place_order): not here.
     context = BookingContext(
         product=product,
