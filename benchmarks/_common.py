@@ -197,3 +197,28 @@ def drop_families(*, email_prefix: str, commune_slug: str) -> int:
     Family.objects.filter(pk__in=family_ids).delete()
     removed, _ = users.delete()  # with their tokens
     return removed
+
+
+def canteen_product(service, *, price_cents: int, **extra):
+    """The canteen meal every booking benchmark books (Mon, Tue, Thu, Fri on school days;
+    booking and cancelling until two working days before, noon; a late cancellation keeps
+    everything), created in the current schema; `extra` sets other fields (daily_capacity)."""
+    import datetime
+
+    from tenant_apps.catalog.models import DeadlineKind, OpeningPeriod, Product
+
+    return Product.objects.create(
+        service=service,
+        name="Réservation repas cantine",
+        price_cents=price_cents,
+        weekdays=[0, 1, 3, 4],
+        opening_period=OpeningPeriod.SCHOOL_DAYS,
+        booking_deadline_kind=DeadlineKind.WORKING_DAYS_BEFORE,
+        booking_deadline_days=2,
+        booking_deadline_time=datetime.time(12, 0),
+        cancel_deadline_kind=DeadlineKind.WORKING_DAYS_BEFORE,
+        cancel_deadline_days=2,
+        cancel_deadline_time=datetime.time(12, 0),
+        late_cancellation_refund_percent=0,
+        **extra,
+    )

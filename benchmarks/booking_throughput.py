@@ -53,6 +53,7 @@ from pathlib import Path
 from _common import (
     ROOT,
     add_db_arguments,
+    canteen_product,
     drop_bench_communes,
     drop_families,
     machine_summary,
@@ -136,7 +137,7 @@ def prepare_commune():
     """The commune, its canteen (the product booked) and the baseline's own service."""
     from django_tenants.utils import tenant_context
 
-    from tenant_apps.catalog.models import DeadlineKind, OpeningPeriod, Product, Service
+    from tenant_apps.catalog.models import Service
     from tenants.selectors import forget_commune
     from tenants.services import create_commune
 
@@ -148,21 +149,8 @@ def prepare_commune():
         canteen = Service.objects.create(
             kind="cantine", name="Cantine", payment_methods=["wallet", "card", "direct_debit"]
         )
-        product = Product.objects.create(
-            service=canteen,
-            name="Réservation repas cantine",
-            price_cents=PRICE_CENTS,
-            weekdays=[0, 1, 3, 4],
-            opening_period=OpeningPeriod.SCHOOL_DAYS,
-            booking_deadline_kind=DeadlineKind.WORKING_DAYS_BEFORE,
-            booking_deadline_days=2,
-            booking_deadline_time=datetime.time(12, 0),
-            cancel_deadline_kind=DeadlineKind.WORKING_DAYS_BEFORE,
-            cancel_deadline_days=2,
-            cancel_deadline_time=datetime.time(12, 0),
-            late_cancellation_refund_percent=0,
-            daily_capacity=100_000,  # a capacity, so its checks run, that is never reached
-        )
+        # A daily capacity, so that its checks run, that is never reached.
+        product = canteen_product(canteen, price_cents=PRICE_CENTS, daily_capacity=100_000)
         baseline = Service.objects.create(kind="cantine", name="Banc d’essai (insertions)")
     return commune, product, baseline
 

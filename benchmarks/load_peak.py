@@ -32,6 +32,7 @@ from pathlib import Path
 from _common import (
     ROOT,
     add_db_arguments,
+    canteen_product,
     drop_bench_communes,
     drop_families,
     machine_summary,
@@ -63,7 +64,7 @@ def prepare(families: int, staff: int):
     from demo.builders import enrol_family
     from shared_apps.families.services import add_child, get_or_create_family
     from shared_apps.wallet.services import credit_top_up
-    from tenant_apps.catalog.models import DeadlineKind, OpeningPeriod, Product, Service
+    from tenant_apps.catalog.models import Service
     from tenants.models import Membership
     from tenants.selectors import forget_commune
     from tenants.services import create_commune
@@ -74,20 +75,7 @@ def prepare(families: int, staff: int):
     forget_commune()
     with tenant_context(commune):
         service = Service.objects.create(kind="cantine", name="Cantine", payment_methods=["wallet"])
-        product = Product.objects.create(
-            service=service,
-            name="Réservation repas cantine",
-            price_cents=PRICE_CENTS,
-            weekdays=[0, 1, 3, 4],
-            opening_period=OpeningPeriod.SCHOOL_DAYS,
-            booking_deadline_kind=DeadlineKind.WORKING_DAYS_BEFORE,
-            booking_deadline_days=2,
-            booking_deadline_time=datetime.time(12, 0),
-            cancel_deadline_kind=DeadlineKind.WORKING_DAYS_BEFORE,
-            cancel_deadline_days=2,
-            cancel_deadline_time=datetime.time(12, 0),
-            late_cancellation_refund_percent=0,
-        )
+        product = canteen_product(service, price_cents=PRICE_CENTS)
     users = get_user_model()
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         agents = []

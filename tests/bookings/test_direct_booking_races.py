@@ -33,6 +33,7 @@ from tenant_apps.bookings.services.direct_booking import book_and_pay
 from tenant_apps.catalog.models import Product
 from tests.factories import UserFactory
 from tests.fixtures.bookings import NOW, make_family
+from tests.parallel import run_in_parallel
 
 MON = datetime.date(2026, 12, 7)
 TUE = datetime.date(2026, 12, 8)
@@ -57,23 +58,27 @@ def _wait_until(predicate, timeout: float = 15.0) -> bool:
 
 def _run_threads(commune, jobs) -> list:
     """Each job on its own thread and connection, in `commune` at NOW; results or exceptions."""
-    results: list = [None] * len(jobs)
 
-    def worker(index, job):
-        try:
-            with time_machine.travel(NOW, tick=False), tenant_context(commune):
-                results[index] = job()
-        except Exception as exc:  # asserted on
-            results[index] = exc
-        finally:
-            connection.close()
+    def context():
+        stack = contextlib.ExitStack()
+        stack.enter_context(time_machine.travel(NOW, tick=False))
+        stack.enter_context(tenant_context(commune))
+        return stack
 
-    threads = [threading.Thread(target=worker, args=(i, j)) for i, j in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
+    return run_in_parallel(jobs, context=context)
+
+
+def _book_monday(commune, canteen, parent, kids=None, *, child_ids=None):
+    """`parent` books Monday for `kids` (all its children by default) in one step, from the
+    wallet."""
+    return book_and_pay(
+        commune=commune,
+        user=parent,
+        product_id=canteen.pk,
+        child_ids=child_ids or [k.pk for k in (kids or parent.kids)],
+        dates=[MON],
+        payment_method="wallet",
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -90,14 +95,7 @@ def test_a_product_saved_while_a_day_is_booked_leaves_the_counter_equal_to_its_p
     racer = make_family(commune_a, in_commune, canteen.service, children=2, funds_cents=5000)
     late = make_family(commune_a, in_commune, canteen.service, children=2, funds_cents=5000)
     with time_machine.travel(NOW, tick=False), in_commune(commune_a):
-        placed = book_and_pay(
-            commune=commune_a,
-            user=first,
-            product_id=canteen.pk,
-            child_ids=[first.kids[0].pk],
-            dates=[MON],
-            payment_method="wallet",
-        )
+        placed = _book_monday(commune_a, canteen, first, first.kids[:1])
         cancel_reservation(commune=commune_a, user=first, reservation_id=placed.reservations[0].pk)
         assert DayCount.objects.get(product=canteen, date=MON).booked == 0
 
@@ -121,14 +119,7 @@ def test_a_product_saved_while_a_day_is_booked_leaves_the_counter_equal_to_its_p
 
     def family_books():
         assert saved.wait(15)
-        return book_and_pay(
-            commune=commune_a,
-            user=racer,
-            product_id=canteen.pk,
-            child_ids=[k.pk for k in racer.kids],
-            dates=[MON.isoformat()],
-            payment_method="wallet",
-        )
+        return _book_monday(commune_a, canteen, racer)
 
     results = _run_threads(commune_a, [agent_saves_the_product, family_books])
     assert results[0] == "saved" and isinstance(results[1], CheckoutResult), results[0]
@@ -143,14 +134,7 @@ def test_a_product_saved_while_a_day_is_booked_leaves_the_counter_equal_to_its_p
     # and so the full day takes two more children: four places for a capacity of two
     with time_machine.travel(NOW, tick=False), in_commune(commune_a):
         with contextlib.suppress(DomainError):  # DayFull is the right answer
-            book_and_pay(
-                commune=commune_a,
-                user=late,
-                product_id=canteen.pk,
-                child_ids=[k.pk for k in late.kids],
-                dates=[MON],
-                payment_method="wallet",
-            )
+            _book_monday(commune_a, canteen, late)
         assert Reservation.objects.filter(product=canteen, date=MON, status="booked").count() <= 2
 
 
@@ -192,14 +176,7 @@ def test_booking_in_one_step_and_paying_the_cart_of_the_same_days_at_once_never_
     monkeypatch.setattr(direct_booking, "place_order", place_order_then_pause)
 
     def app_books_monday():
-        return book_and_pay(
-            commune=commune_a,
-            user=parent,
-            product_id=canteen.pk,
-            child_ids=kids,
-            dates=[MON.isoformat()],
-            payment_method="wallet",
-        )
+        return _book_monday(commune_a, canteen, parent, child_ids=kids)
 
     def web_pays_the_cart():
         assert placed.wait(15)
@@ -267,14 +244,7 @@ def test_a_capacity_given_while_a_day_is_being_booked_counts_that_booking(
     racer = make_family(commune_a, in_commune, canteen.service, children=2, funds_cents=5000)
     late = make_family(commune_a, in_commune, canteen.service, children=2, funds_cents=5000)
     with time_machine.travel(NOW, tick=False), in_commune(commune_a):
-        book_and_pay(
-            commune=commune_a,
-            user=first,
-            product_id=canteen.pk,
-            child_ids=[first.kids[0].pk],
-            dates=[MON],
-            payment_method="wallet",
-        )
+        _book_monday(commune_a, canteen, first, first.kids[:1])
 
     placed, saved = threading.Event(), threading.Event()
     real_place_order = direct_booking.place_order
@@ -288,14 +258,7 @@ def test_a_capacity_given_while_a_day_is_being_booked_counts_that_booking(
     monkeypatch.setattr(direct_booking, "place_order", place_then_wait)
 
     def family_books():
-        return book_and_pay(
-            commune=commune_a,
-            user=racer,
-            product_id=canteen.pk,
-            child_ids=[k.pk for k in racer.kids],
-            dates=[MON],
-            payment_method="wallet",
-        )
+        return _book_monday(commune_a, canteen, racer)
 
     def agent_sets_a_capacity():
         assert placed.wait(15)
@@ -314,14 +277,7 @@ def test_a_capacity_given_while_a_day_is_being_booked_counts_that_booking(
         assert DayCount.objects.get(product=canteen, date=MON).booked == live == 3
     with time_machine.travel(NOW, tick=False), in_commune(commune_a):
         with pytest.raises(DomainError):  # DayFull
-            book_and_pay(
-                commune=commune_a,
-                user=late,
-                product_id=canteen.pk,
-                child_ids=[k.pk for k in late.kids],
-                dates=[MON],
-                payment_method="wallet",
-            )
+            _book_monday(commune_a, canteen, late)
         assert Reservation.objects.filter(product=canteen, date=MON, status="booked").count() == 3
 
 
@@ -340,14 +296,7 @@ def test_a_capacity_change_and_a_cancellation_of_the_same_day_never_deadlock(
         Product.objects.filter(pk=canteen.pk).update(daily_capacity=5)
     family = make_family(commune_a, in_commune, canteen.service, children=1, funds_cents=5000)
     with time_machine.travel(NOW, tick=False), in_commune(commune_a):
-        placed = book_and_pay(
-            commune=commune_a,
-            user=family,
-            product_id=canteen.pk,
-            child_ids=[family.kids[0].pk],
-            dates=[MON],
-            payment_method="wallet",
-        )
+        placed = _book_monday(commune_a, canteen, family, family.kids[:1])
     reservation_id = placed.reservations[0].pk
     locked = threading.Event()
     real_lock = locks.lock_booking_days

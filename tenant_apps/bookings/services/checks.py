@@ -199,12 +199,7 @@ def enrolled_children(family_id: int, product: Product, child_ids: list[int]) ->
         raise InvalidBooking(fields={"child_ids": ["Enfant inconnu dans votre famille."]})
     names = {pk: first_name for pk, (first_name, _) in children.items()}
     not_enrolled = [names[c] for c in child_ids if not children[c][1]]
-    if not_enrolled:
-        raise NotEnrolled(
-            f"{', '.join(not_enrolled)} n’est pas inscrit·e à ce service : faites d’abord une "
-            "demande d’accès.",
-            fields={"child_ids": [NotEnrolled.message]},
-        )
+    _refuse_not_enrolled(not_enrolled)
     return names
 
 
@@ -249,18 +244,23 @@ def booker_of(
     if len(rows) != len(child_ids):
         family_of_booker(user)  # no family at all: say so first
         raise InvalidBooking(fields={"child_ids": ["Enfant inconnu dans votre famille."]})
-    not_enrolled = [first_name for _, _, first_name, enrolled, *_ in rows if not enrolled]
-    if not_enrolled:
-        raise NotEnrolled(
-            f"{', '.join(sorted(not_enrolled))} n’est pas inscrit·e à ce service : faites "
-            "d’abord une demande d’accès.",
-            fields={"child_ids": [NotEnrolled.message]},
-        )
+    not_enrolled = sorted(first_name for _, _, first_name, enrolled, *_ in rows if not enrolled)
+    _refuse_not_enrolled(not_enrolled)
     return Booker(
         family_id=rows[0][1],
         quotient_familial=rows[0][4],
         in_cart=any(row[5] for row in rows),
     )
+
+
+def _refuse_not_enrolled(first_names: list[str]) -> None:
+    """NotEnrolled (409) naming the children not enrolled in the service, if any."""
+    if first_names:
+        raise NotEnrolled(
+            f"{', '.join(first_names)} n’est pas inscrit·e à ce service : faites d’abord une "
+            "demande d’accès.",
+            fields={"child_ids": [NotEnrolled.message]},
+        )
 
 
 def check_open_and_on_time(
